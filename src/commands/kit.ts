@@ -1,0 +1,48 @@
+/** What every command module shares: its result type and option validation at the edge. */
+import type { Command } from "commander";
+import type * as z from "zod";
+import { issueLines } from "../domain/validation.js";
+import { invalidInput } from "../errors.js";
+import type { Context } from "../context.js";
+import type { Style } from "../output/style.js";
+
+export interface CommandResult {
+  /** Printed with --json. */
+  data: unknown;
+  /** Printed otherwise. */
+  human: (style: Style) => string;
+  /** Printed verbatim in every mode instead of `data` (e.g. `--jsonl`). */
+  raw?: string;
+  /** Non-zero for results that are not errors but must fail a pipeline (gate). */
+  exitCode?: number;
+}
+
+export type Handler = (ctx: Context, args: string[], opts: Record<string, unknown>) => Promise<CommandResult>;
+
+/** cli.ts supplies this: it turns a handler into a commander action with context and exits. */
+export type Runner = (handler: Handler) => (...args: unknown[]) => Promise<void>;
+
+export type Register = (program: Command, run: Runner) => void;
+
+const flagName = (key: PropertyKey) => `--${String(key).replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)}`;
+
+/** Validates parsed options; problems are reported as `--flag: message`, exit 2. */
+export function parseOptions<T extends z.ZodType>(schema: T, opts: Record<string, unknown>, command: string): z.infer<T> {
+  const parsed = schema.safeParse(opts);
+  if (parsed.success) return parsed.data;
+  const problems = issueLines(parsed.error).map((line) => line.replace(/^([A-Za-z]+)(?=[:.[])/, (key) => flagName(key)));
+  throw invalidInput(problems.join("; "), `See \`backlog ${command} --help\`.`, "invalid_usage");
+}
+
+/** Validates one positional argument; a problem reads `<name>: message`, exit 2. */
+export function parseArg<T extends z.ZodType>(schema: T, value: unknown, name: string, command: string): z.infer<T> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const message = parsed.error.issues[0]?.message ?? "invalid value";
+  throw invalidInput(`<${name}> ${JSON.stringify(value)}: ${message}`, `See \`backlog ${command} --help\`.`, "invalid_usage");
+}
+
+export const examples = (lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join("\n")}\n`;
+
+export const commaList = (value: string | undefined) =>
+  value === undefined ? undefined : value.split(",").map((s) => s.trim()).filter((s) => s !== "");

@@ -1,0 +1,68 @@
+/** Everything a command needs, resolved once from global options and the environment. */
+import { randomBytes } from "node:crypto";
+import { userInfo } from "node:os";
+import { normalizeTimestamp } from "./domain/item.js";
+import { invalidInput } from "./errors.js";
+import { resolveOutputMode, type OutputMode } from "./output/mode.js";
+import { loadPolicy } from "./policy/load.js";
+import type { Policy } from "./policy/types.js";
+import { BacklogService } from "./service/backlog-service.js";
+import { openStore } from "./store/open-store.js";
+import type { Store } from "./store/types.js";
+
+export interface GlobalOptions {
+  dir?: string;
+  policy?: string;
+  backend?: string;
+  actor?: string;
+  json?: boolean;
+  color?: boolean;
+}
+
+export interface Context {
+  service: BacklogService;
+  policy: Policy;
+  store: Store;
+  mode: OutputMode;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  now: () => Date;
+  warn: (message: string) => void;
+}
+
+/** $BACKLOG_NOW replaces the clock everywhere; naive timestamps are UTC, like stored ones. */
+export function resolveClock(env: NodeJS.ProcessEnv): () => Date {
+  const fixed = env.BACKLOG_NOW;
+  if (fixed === undefined || fixed === "") return () => new Date();
+  const ms = Date.parse(normalizeTimestamp(fixed, fixed));
+  if (Number.isNaN(ms)) {
+    throw invalidInput(`BACKLOG_NOW is not an ISO timestamp: "${fixed}"`, "Use e.g. BACKLOG_NOW=2026-02-16T06:20:00Z, or unset it.", "invalid_usage");
+  }
+  return () => new Date(ms);
+}
+
+export function resolveActor(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  if (flag) return flag;
+  if (env.BACKLOG_ACTOR) return env.BACKLOG_ACTOR;
+  try {
+    return userInfo().username;
+  } catch {
+    return env.USER || env.LOGNAME || "unknown";
+  }
+}
+
+export async function createContext(opts: GlobalOptions, io: { cwd: string; env: NodeJS.ProcessEnv; stdout: { isTTY?: boolean; columns?: number }; warn: (m: string) => void }): Promise<Context> {
+  const { cwd, env, warn } = io;
+  const mode = resolveOutputMode(opts, io.stdout, env);
+  const now = resolveClock(env);
+  const { policy } = loadPolicy(opts.policy ?? (env.BACKLOG_POLICY || undefined), cwd);
+  const store = await openStore({ backend: opts.backend, dir: opts.dir, cwd, env, warn, now });
+  const service = new BacklogService({
+    store,
+    policy,
+    actor: resolveActor(opts.actor, env),
+    now,
+    randomHex: (bytes) => randomBytes(bytes).toString("hex"),
+  });
+  return { service, policy, store, mode, cwd, env, now, warn };
+}

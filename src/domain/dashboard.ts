@@ -1,0 +1,61 @@
+/** The dashboard aggregation of SPEC section 4, as a pure function of the items. */
+import { type BacklogItem, PRIORITIES, STATUSES } from "./item.js";
+import { compareItems, isOverdue } from "./query.js";
+
+export const DASHBOARD_OVERDUE_SHOWN = 20;
+export const DASHBOARD_TOP_SERVICES = 10;
+
+export interface Dashboard {
+  env: string;
+  total: number;
+  status_counts: Record<string, number>;
+  priority_counts: Record<string, number>;
+  category_counts: Record<string, number>;
+  overdue: BacklogItem[];
+  overdue_count: number;
+  top_services: Array<{ service: string; count: number }>;
+}
+
+const zeroCounts = (keys: readonly string[]) => Object.fromEntries(keys.map((k) => [k, 0])) as Record<string, number>;
+
+/**
+ * `categories` lists the policy's categories so that every one has a count, zero included:
+ * scripts reading `category_counts.security` should never meet `undefined`.
+ */
+export function aggregateDashboard(
+  items: Iterable<BacklogItem>,
+  env: string,
+  today: string,
+  categories: readonly string[],
+): Dashboard {
+  const status_counts = zeroCounts(STATUSES);
+  const priority_counts = zeroCounts(PRIORITIES);
+  const category_counts = zeroCounts(categories);
+  const services = new Map<string, number>();
+  const overdue: BacklogItem[] = [];
+  let total = 0;
+  for (const item of items) {
+    if (item.env !== env) continue;
+    total += 1;
+    status_counts[item.status] = (status_counts[item.status] ?? 0) + 1;
+    priority_counts[item.priority] = (priority_counts[item.priority] ?? 0) + 1;
+    category_counts[item.category] = (category_counts[item.category] ?? 0) + 1;
+    services.set(item.service, (services.get(item.service) ?? 0) + 1);
+    if (isOverdue(item, today)) overdue.push(item);
+  }
+  overdue.sort(compareItems);
+  const top_services = [...services.entries()]
+    .map(([service, count]) => ({ service, count }))
+    .sort((a, b) => b.count - a.count || (a.service < b.service ? -1 : a.service > b.service ? 1 : 0))
+    .slice(0, DASHBOARD_TOP_SERVICES);
+  return {
+    env,
+    total,
+    status_counts,
+    priority_counts,
+    category_counts,
+    overdue: overdue.slice(0, DASHBOARD_OVERDUE_SHOWN),
+    overdue_count: overdue.length,
+    top_services,
+  };
+}

@@ -1,0 +1,154 @@
+/** The data model of SPEC section 1: items, events, and how stored lines are read back. */
+
+export const STATUSES = ["open", "in_progress", "blocked", "done", "canceled"] as const;
+export const PRIORITIES = ["P0", "P1", "P2", "P3"] as const;
+export const SOURCES = ["risk", "pressure", "digest", "manual"] as const;
+export const EVENT_TYPES = ["created", "status_change", "comment", "auto_update"] as const;
+export const EVIDENCE_KINDS = ["alerts", "incidents", "release_checks", "artifacts", "followups"] as const;
+export const CLOSED_STATUSES: ReadonlySet<string> = new Set(["done", "canceled"]);
+
+export type Status = (typeof STATUSES)[number];
+export type Priority = (typeof PRIORITIES)[number];
+export type Source = (typeof SOURCES)[number];
+export type EventType = (typeof EVENT_TYPES)[number];
+export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];
+export type EvidenceRefs = Record<EvidenceKind, string[]>;
+
+export interface BacklogItem {
+  id: string;
+  created_at: string;
+  updated_at: string;
+  env: string;
+  service: string;
+  category: string;
+  title: string;
+  description: string;
+  priority: Priority;
+  status: Status;
+  owner: string;
+  due_date: string;
+  source: Source;
+  dedupe_key: string;
+  evidence_refs: EvidenceRefs;
+  tags: string[];
+  meta: Record<string, unknown>;
+}
+
+export interface BacklogEvent {
+  id: string;
+  item_id: string;
+  ts: string;
+  type: EventType;
+  message: string;
+  actor: string;
+  meta: Record<string, unknown>;
+}
+
+export const SERVICE_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+export const ITEM_ID_PATTERN = /^bl_[0-9a-f]{12}$/;
+export const DATE_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
+
+export const isClosed = (item: Pick<BacklogItem, "status">): boolean => CLOSED_STATUSES.has(item.status);
+
+export function emptyEvidence(): EvidenceRefs {
+  return { alerts: [], incidents: [], release_checks: [], artifacts: [], followups: [] };
+}
+
+/** Field order of a serialized item: stable keys make diffs of the log readable. */
+export function canonicalItem(item: BacklogItem): BacklogItem {
+  return {
+    id: item.id,
+    created_at: item.created_at,
+    updated_at: item.updated_at,
+    env: item.env,
+    service: item.service,
+    category: item.category,
+    title: item.title,
+    description: item.description,
+    priority: item.priority,
+    status: item.status,
+    owner: item.owner,
+    due_date: item.due_date,
+    source: item.source,
+    dedupe_key: item.dedupe_key,
+    evidence_refs: item.evidence_refs,
+    tags: item.tags,
+    meta: item.meta,
+  };
+}
+
+const NAIVE_TIMESTAMP = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
+
+/**
+ * The reference Python store writes `datetime.isoformat()` without a zone: those are UTC.
+ * Anything with a zone is normalised to `...Z`; an unparseable value is kept as it is.
+ */
+export function normalizeTimestamp(value: unknown, fallback: string): string {
+  if (typeof value !== "string" || value === "") return fallback;
+  const text = NAIVE_TIMESTAMP.test(value) ? `${value.replace(" ", "T")}Z` : value;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? value : new Date(ms).toISOString();
+}
+
+const asString = (value: unknown, fallback: string): string => (typeof value === "string" ? value : fallback);
+const asStringArray = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+const asRecord = (value: unknown): Record<string, unknown> =>
+  value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+
+function oneOf<T extends string>(allowed: readonly T[], value: unknown, fallback: T): T {
+  return typeof value === "string" && (allowed as readonly string[]).includes(value) ? (value as T) : fallback;
+}
+
+function normalizeEvidence(value: unknown): EvidenceRefs {
+  const raw = asRecord(value);
+  const refs = emptyEvidence();
+  for (const kind of EVIDENCE_KINDS) refs[kind] = asStringArray(raw[kind]);
+  return refs;
+}
+
+/**
+ * Reads one stored item the way the reference store defines it: missing fields take its defaults
+ * (env prod, priority P2, status open, owner oncall, source manual, empty collections).
+ * Returns null when the value is not an item at all (no string id).
+ */
+export function normalizeStoredItem(raw: unknown): BacklogItem | null {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return null;
+  const r = raw as Record<string, unknown>;
+  if (typeof r.id !== "string" || r.id === "") return null;
+  const createdAt = normalizeTimestamp(r.created_at, "1970-01-01T00:00:00.000Z");
+  return {
+    id: r.id,
+    created_at: createdAt,
+    updated_at: normalizeTimestamp(r.updated_at, createdAt),
+    env: asString(r.env, "prod") || "prod",
+    service: asString(r.service, ""),
+    category: asString(r.category, ""),
+    title: asString(r.title, ""),
+    description: asString(r.description, ""),
+    priority: oneOf(PRIORITIES, r.priority, "P2"),
+    status: oneOf(STATUSES, r.status, "open"),
+    owner: asString(r.owner, "oncall") || "oncall",
+    due_date: typeof r.due_date === "string" ? r.due_date.slice(0, 10) : "",
+    source: oneOf(SOURCES, r.source, "manual"),
+    dedupe_key: asString(r.dedupe_key, `manual:${r.id}`) || `manual:${r.id}`,
+    evidence_refs: normalizeEvidence(r.evidence_refs),
+    tags: asStringArray(r.tags),
+    meta: asRecord(r.meta),
+  };
+}
+
+export function normalizeStoredEvent(raw: unknown): BacklogEvent | null {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return null;
+  const r = raw as Record<string, unknown>;
+  if (typeof r.id !== "string" || typeof r.item_id !== "string") return null;
+  return {
+    id: r.id,
+    item_id: r.item_id,
+    ts: normalizeTimestamp(r.ts, "1970-01-01T00:00:00.000Z"),
+    type: oneOf(EVENT_TYPES, r.type, "comment"),
+    message: asString(r.message, ""),
+    actor: asString(r.actor, ""),
+    meta: asRecord(r.meta),
+  };
+}

@@ -1,0 +1,36 @@
+/** What an upsert changes on an existing item (SPEC section 4), as a pure function. */
+import type { BacklogItem, EvidenceRefs } from "./item.js";
+
+export interface UpsertPatch {
+  title?: string;
+  description?: string;
+  evidence_refs?: EvidenceRefs;
+  tags?: readonly string[];
+  meta?: Record<string, unknown>;
+}
+
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+export function unionTags(existing: readonly string[], added: readonly string[]): string[] {
+  return [...new Set([...existing, ...added])];
+}
+
+/**
+ * Updates title, description and evidence, unions tags and merges meta; keeps status, owner,
+ * priority and due date, which people may have changed. `changed` lists the fields that differ:
+ * empty means there is nothing to write.
+ */
+export function applyUpsert(existing: BacklogItem, patch: UpsertPatch, updatedAt: string): { item: BacklogItem; changed: string[] } {
+  const next: BacklogItem = {
+    ...existing,
+    title: patch.title ?? existing.title,
+    description: patch.description ?? existing.description,
+    evidence_refs: patch.evidence_refs ?? existing.evidence_refs,
+    tags: unionTags(existing.tags, patch.tags ?? []),
+    meta: { ...existing.meta, ...patch.meta },
+  };
+  const changed = (["title", "description", "evidence_refs", "tags", "meta"] as const).filter(
+    (field) => !sameJson(existing[field], next[field]),
+  );
+  return { item: changed.length > 0 ? { ...next, updated_at: updatedAt } : existing, changed };
+}

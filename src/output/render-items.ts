@@ -1,0 +1,73 @@
+/** Human renderings of items: the list table and one item with its timeline. */
+import type { BacklogEvent, BacklogItem } from "../domain/item.js";
+import { safeMultiline } from "./sanitize.js";
+import type { Style } from "./style.js";
+import { cell, renderTable } from "./table.js";
+
+const titleWidth = (style: Style) => (style.width === null ? Infinity : Math.max(24, style.width - 84));
+
+export function renderItemRows(items: readonly BacklogItem[], style: Style): string {
+  const max = titleWidth(style);
+  return renderTable(
+    ["ID", "PRI", "STATUS", "DUE", "OWNER", "ENV", "SERVICE", "CATEGORY", "TITLE"].map((h) => style.chalk.bold(h)),
+    items.map((i) => [
+      i.id,
+      style.priority(i.priority),
+      style.status(i.status),
+      i.due_date || "-",
+      cell(i.owner, 16),
+      cell(i.env, 10),
+      cell(i.service, 24),
+      cell(i.category, 18),
+      cell(i.title, max),
+    ]),
+  );
+}
+
+export function renderItemList(items: readonly BacklogItem[], total: number, offset: number, style: Style): string {
+  if (total === 0) return "No items match.\n";
+  if (items.length === 0) return `No items at offset ${offset} (${total} match).\n`;
+  const table = renderItemRows(items, style);
+  const shown = items.length === total ? `${total} item${total === 1 ? "" : "s"}` : `Items ${offset + 1}–${offset + items.length} of ${total} (--all or --offset for more)`;
+  return `${table}\n${style.chalk.dim(shown)}\n`;
+}
+
+function evidenceLines(item: BacklogItem): string[] {
+  return Object.entries(item.evidence_refs)
+    .filter(([, refs]) => refs.length > 0)
+    .map(([kind, refs]) => `  ${kind}: ${refs.map((r) => cell(r)).join(", ")}`);
+}
+
+export function renderItemDetail(item: BacklogItem, events: readonly BacklogEvent[], style: Style): string {
+  const c = style.chalk;
+  const field = (name: string, value: string) => `${c.dim(name.padEnd(11))}${value}`;
+  const lines = [
+    `${c.bold(cell(item.title))}`,
+    field("id", item.id),
+    field("status", style.status(item.status)),
+    field("priority", style.priority(item.priority)),
+    field("due", item.due_date || "-"),
+    field("owner", cell(item.owner)),
+    field("env", cell(item.env)),
+    field("service", cell(item.service)),
+    field("category", cell(item.category)),
+    field("source", item.source),
+    field("dedupe key", cell(item.dedupe_key)),
+    field("tags", item.tags.length > 0 ? item.tags.map((t) => cell(t)).join(", ") : "-"),
+    field("created", item.created_at),
+    field("updated", item.updated_at),
+  ];
+  const evidence = evidenceLines(item);
+  if (evidence.length > 0) lines.push(c.dim("evidence"), ...evidence);
+  if (item.description !== "") lines.push("", safeMultiline(item.description));
+  lines.push("", c.bold(`Timeline (${events.length})`));
+  if (events.length > 0) {
+    lines.push(
+      renderTable(
+        ["WHEN", "TYPE", "ACTOR", "MESSAGE"].map((h) => c.bold(h)),
+        events.map((e) => [e.ts, e.type, cell(e.actor, 20), cell(e.message, style.width === null ? Infinity : Math.max(20, style.width - 60))]),
+      ),
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}

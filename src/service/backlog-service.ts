@@ -1,0 +1,201 @@
+/**
+ * The service layer: every operation of the CLI and the tool protocol, taking plain arguments and
+ * returning the JSON-shaped result. It checks entitlements before touching the store.
+ */
+import { addCalendarDays, isoWeekOf, utcDate } from "../domain/calendar.js";
+import type { Dashboard } from "../domain/dashboard.js";
+import { newEventId, newItemId, type RandomHex } from "../domain/ids.js";
+import { type BacklogEvent, type BacklogItem, emptyEvidence, type EventType, type Status } from "../domain/item.js";
+import type { ItemFilter, Page } from "../domain/query.js";
+import { authorize, ENTITLEMENTS, type Entitlement } from "../domain/rbac.js";
+import { applyUpsert } from "../domain/upsert.js";
+import { allowedTargets, canTransition } from "../domain/workflow.js";
+import { conflict, notFound } from "../errors.js";
+import { renderTitle } from "../domain/templates.js";
+import type { Policy } from "../policy/types.js";
+import type { CleanupReport, Store, WriteTx } from "../store/types.js";
+import type { ItemInput } from "./item-input.js";
+
+export interface ServiceDeps {
+  store: Store;
+  policy: Policy;
+  actor: string;
+  now: () => Date;
+  randomHex: RandomHex;
+}
+
+export interface UpsertResult {
+  action: "created" | "updated";
+  item: BacklogItem;
+}
+
+const itemNotFound = (id: string) =>
+  notFound(`item ${id} not found`, "List ids with `backlog list --all` (ids look like bl_0123456789ab).", "item_not_found");
+
+export class BacklogService {
+  constructor(readonly deps: ServiceDeps) {}
+
+  get policy(): Policy {
+    return this.deps.policy;
+  }
+
+  today(): string {
+    return utcDate(this.deps.now());
+  }
+
+  authorize(needed: Entitlement, action: string): void {
+    authorize(this.deps.policy, this.deps.actor, needed, action);
+  }
+
+  async list(filter: ItemFilter, page: Page) {
+    this.authorize(ENTITLEMENTS.read, "list");
+    return this.deps.store.listItems(filter, page);
+  }
+
+  async get(id: string): Promise<{ item: BacklogItem; events: BacklogEvent[] }> {
+    this.authorize(ENTITLEMENTS.read, "get");
+    const item = await this.deps.store.getItem(id);
+    if (!item) throw itemNotFound(id);
+    return { item, events: await this.deps.store.listEvents(id) };
+  }
+
+  async dashboard(env: string): Promise<Dashboard> {
+    this.authorize(ENTITLEMENTS.read, "dashboard");
+    return this.deps.store.dashboard(env, this.today(), Object.keys(this.deps.policy.categories));
+  }
+
+  async create(input: ItemInput): Promise<UpsertResult> {
+    this.authorize(ENTITLEMENTS.write, "create");
+    return this.deps.store.write(async (tx) => {
+      const item = await this.newItem(tx, input);
+      const existing = (await tx.findByDedupeKeys([item.dedupe_key])).get(item.dedupe_key);
+      if (existing) {
+        throw conflict(
+          "duplicate_dedupe_key",
+          `dedupe key "${item.dedupe_key}" is already taken by ${existing.id}`,
+          `Use \`backlog upsert\` to update ${existing.id}, or pass another --dedupe-key.`,
+        );
+      }
+      this.recordCreate(tx, item, {});
+      return { action: "created", item };
+    });
+  }
+
+  async upsert(input: ItemInput): Promise<UpsertResult> {
+    this.authorize(ENTITLEMENTS.write, "upsert");
+    return this.deps.store.write(async (tx) => {
+      const fresh = await this.newItem(tx, input);
+      const existing = (await tx.findByDedupeKeys([fresh.dedupe_key])).get(fresh.dedupe_key);
+      if (!existing) {
+        this.recordCreate(tx, fresh, {});
+        return { action: "created", item: fresh };
+      }
+      return { action: "updated", item: this.recordUpdate(tx, existing, input, {}) };
+    });
+  }
+
+  async setStatus(id: string, status: Status, message?: string): Promise<{ item: BacklogItem; event: BacklogEvent }> {
+    this.authorize(ENTITLEMENTS.write, "set-status");
+    return this.deps.store.write(async (tx) => this.transition(tx, id, status, message));
+  }
+
+  async close(id: string, status: "done" | "canceled", message?: string): Promise<{ item: BacklogItem; events: BacklogEvent[] }> {
+    this.authorize(ENTITLEMENTS.write, "close");
+    return this.deps.store.write(async (tx) => {
+      const { item, event } = await this.transition(tx, id, status, message);
+      return { item, events: [event] };
+    });
+  }
+
+  async comment(id: string, message: string): Promise<{ event: BacklogEvent }> {
+    this.authorize(ENTITLEMENTS.write, "comment");
+    return this.deps.store.write(async (tx) => {
+      if (!(await tx.getItem(id))) throw itemNotFound(id);
+      return { event: this.addEvent(tx, id, "comment", message, {}) };
+    });
+  }
+
+  async cleanup(retentionDays: number | undefined, dryRun: boolean): Promise<CleanupReport> {
+    this.authorize(ENTITLEMENTS.admin, "cleanup");
+    const days = retentionDays ?? this.deps.policy.defaults.retention_days;
+    const cutoff = new Date(this.deps.now().getTime() - days * 86_400_000).toISOString();
+    return this.deps.store.cleanup({ cutoff, dryRun });
+  }
+
+  /** Builds a new item from input and policy defaults (not yet written). */
+  async newItem(tx: WriteTx, input: ItemInput, week?: string): Promise<BacklogItem> {
+    const policy = this.deps.policy;
+    const category = policy.categories[input.category];
+    let id = newItemId(this.deps.randomHex);
+    while (await tx.getItem(id)) id = newItemId(this.deps.randomHex);
+    const now = this.deps.now();
+    const env = input.env ?? "prod";
+    return {
+      id,
+      created_at: now.toISOString(),
+      updated_at: now.toISOString(),
+      env,
+      service: input.service,
+      category: input.category,
+      title: input.title ?? renderTitle(category.title, { service: input.service, env, week: week ?? isoWeekOf(utcDate(now)) }),
+      description: input.description ?? "",
+      priority: input.priority ?? category.priority,
+      status: input.status ?? "open",
+      owner: input.owner ?? policy.ownership.overrides[input.service] ?? policy.ownership.default_owner,
+      due_date: input.due_date ?? addCalendarDays(utcDate(now), category.due_days),
+      source: input.source ?? "manual",
+      dedupe_key: input.dedupe_key ?? `manual:${id}`,
+      evidence_refs: input.evidence_refs ?? emptyEvidence(),
+      tags: [...new Set(input.tags ?? [])],
+      meta: input.meta ?? {},
+    };
+  }
+
+  recordCreate(tx: WriteTx, item: BacklogItem, meta: Record<string, unknown>): void {
+    tx.putItem(item);
+    this.addEvent(tx, item.id, "created", "created", { source: item.source, dedupe_key: item.dedupe_key, ...meta });
+  }
+
+  /** Applies upsert semantics; writes an auto_update event only when something changed. */
+  recordUpdate(tx: WriteTx, existing: BacklogItem, input: ItemInput, meta: Record<string, unknown>): BacklogItem {
+    const { item, changed } = applyUpsert(existing, input, this.deps.now().toISOString());
+    if (changed.length === 0) return existing;
+    tx.putItem(item);
+    this.addEvent(tx, item.id, "auto_update", `updated ${changed.join(", ")}`, { fields: changed, ...meta });
+    return item;
+  }
+
+  private async transition(tx: WriteTx, id: string, to: Status, message?: string) {
+    const item = await tx.getItem(id);
+    if (!item) throw itemNotFound(id);
+    const transitions = this.deps.policy.workflow.allowed_transitions;
+    if (!canTransition(transitions, item.status, to)) {
+      const allowed = allowedTargets(transitions, item.status);
+      throw conflict(
+        "transition_forbidden",
+        `cannot move ${id} from ${item.status} to ${to}`,
+        allowed.length > 0
+          ? `From ${item.status} the workflow allows: ${allowed.join(", ")}.`
+          : `${item.status} is terminal: nothing may follow it. Create a new item if the work is back.`,
+      );
+    }
+    const next: BacklogItem = { ...item, status: to, updated_at: this.deps.now().toISOString() };
+    tx.putItem(next);
+    const event = this.addEvent(tx, id, "status_change", message ?? `${item.status} → ${to}`, { from: item.status, to });
+    return { item: next, event };
+  }
+
+  private addEvent(tx: WriteTx, itemId: string, type: EventType, message: string, meta: Record<string, unknown>): BacklogEvent {
+    const event: BacklogEvent = {
+      id: newEventId(this.deps.randomHex),
+      item_id: itemId,
+      ts: this.deps.now().toISOString(),
+      type,
+      message,
+      actor: this.deps.actor,
+      meta,
+    };
+    tx.addEvent(event);
+    return event;
+  }
+}

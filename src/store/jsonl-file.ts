@@ -1,0 +1,164 @@
+/**
+ * Line-level I/O on an append-only JSONL log: streamed scanning, durable appends that repair a torn
+ * tail first, and the quarantine file where unreadable bytes are kept aside instead of destroyed.
+ */
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from "node:fs";
+import { basename, dirname } from "node:path";
+
+const CHUNK_BYTES = 4 * 1024 * 1024;
+const NEWLINE = 0x0a;
+
+export interface ScanResult {
+  /** Complete (newline-terminated) lines seen. */
+  lines: number;
+  bytes: number;
+  /** Bytes after the last newline: a write that died mid-line, never acknowledged. */
+  tornTail: { offset: number; text: string } | null;
+}
+
+const isMissing = (error: unknown) => (error as NodeJS.ErrnoException).code === "ENOENT";
+
+/** Opens for reading; null when the file does not exist yet (an empty store). */
+export function openForRead(path: string): number | null {
+  try {
+    return openSync(path, "r");
+  } catch (error) {
+    if (isMissing(error)) return null;
+    throw error;
+  }
+}
+
+/**
+ * Calls `onLine` for every complete line, with its 1-based number, reading in fixed-size chunks so
+ * memory does not grow with the file. A final fragment without a newline is returned, not visited.
+ */
+export function scanLines(path: string, onLine: (line: string, lineNo: number) => void): ScanResult {
+  const fd = openForRead(path);
+  if (fd === null) return { lines: 0, bytes: 0, tornTail: null };
+  try {
+    return scanFd(fd, onLine);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function scanFd(fd: number, onLine: (line: string, lineNo: number) => void): ScanResult {
+  const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  let carry: Buffer | null = null;
+  let lineNo = 0;
+  let position = 0;
+  for (;;) {
+    const read = readSync(fd, chunk, 0, CHUNK_BYTES, position);
+    if (read === 0) break;
+    position += read;
+    let start = 0;
+    for (let nl = chunk.indexOf(NEWLINE, 0); nl !== -1 && nl < read; nl = chunk.indexOf(NEWLINE, start)) {
+      lineNo += 1;
+      if (carry) {
+        onLine(Buffer.concat([carry, chunk.subarray(start, nl)]).toString("utf8"), lineNo);
+        carry = null;
+      } else {
+        onLine(chunk.toString("utf8", start, nl), lineNo);
+      }
+      start = nl + 1;
+    }
+    if (start < read) {
+      const rest = Buffer.from(chunk.subarray(start, read));
+      carry = carry ? Buffer.concat([carry, rest]) : rest;
+    }
+  }
+  const tornTail = carry && carry.length > 0 ? { offset: position - carry.length, text: carry.toString("utf8") } : null;
+  return { lines: lineNo, bytes: position, tornTail };
+}
+
+export const quarantinePathOf = (path: string) => `${path}.quarantine`;
+
+export interface QuarantineRecord {
+  reason: "torn_write" | "unparseable";
+  line: number | null;
+  offset: number | null;
+  raw: string;
+}
+
+/** Appends records to `<file>.quarantine`, durably, before the bytes they hold are removed anywhere. */
+export function quarantine(path: string, records: readonly QuarantineRecord[], nowIso: string): void {
+  if (records.length === 0) return;
+  const file = basename(path);
+  const text = records
+    .map((r) => JSON.stringify({ quarantined_at: nowIso, file, line: r.line, offset: r.offset, reason: r.reason, raw: r.raw }))
+    .join("\n");
+  appendDurably(quarantinePathOf(path), `${text}\n`);
+}
+
+function writeAll(fd: number, data: Buffer): void {
+  let written = 0;
+  while (written < data.length) written += writeSync(fd, data, written, data.length - written);
+}
+
+/** fsync of a directory makes a created or renamed entry in it durable. */
+export function fsyncDir(dir: string): void {
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function appendDurably(path: string, text: string): void {
+  const fd = openSync(path, "a");
+  try {
+    const created = fstatSync(fd).size === 0;
+    writeAll(fd, Buffer.from(text, "utf8"));
+    fsyncSync(fd);
+    if (created) fsyncDir(dirname(path));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Offset just past the last newline before `size`, or 0 when there is none. */
+function endOfLastLine(fd: number, size: number): number {
+  const block = Buffer.allocUnsafe(64 * 1024);
+  let end = size;
+  while (end > 0) {
+    const start = Math.max(0, end - block.length);
+    const read = readSync(fd, block, 0, end - start, start);
+    const nl = block.subarray(0, read).lastIndexOf(NEWLINE);
+    if (nl !== -1) return start + nl + 1;
+    end = start;
+  }
+  return 0;
+}
+
+/**
+ * Appends complete lines and fsyncs them. The caller holds the store lock. When the file does not
+ * end in a newline, a writer died mid-line: that fragment was never acknowledged, so it is moved
+ * to the quarantine file and cut off before the append. Returns how many fragments were moved.
+ */
+export function appendLines(path: string, lines: readonly string[], nowIso: string): number {
+  if (lines.length === 0) return 0;
+  const fd = openSync(path, "a+");
+  let repaired = 0;
+  try {
+    const size = fstatSync(fd).size;
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      readSync(fd, last, 0, 1, size - 1);
+      if (last[0] !== NEWLINE) {
+        const cut = endOfLastLine(fd, size);
+        const fragment = Buffer.alloc(size - cut);
+        readSync(fd, fragment, 0, fragment.length, cut);
+        quarantine(path, [{ reason: "torn_write", line: null, offset: cut, raw: fragment.toString("utf8") }], nowIso);
+        ftruncateSync(fd, cut);
+        repaired = 1;
+      }
+    }
+    writeAll(fd, Buffer.from(`${lines.join("\n")}\n`, "utf8"));
+    fsyncSync(fd);
+    if (size === 0) fsyncDir(dirname(path));
+  } finally {
+    closeSync(fd);
+  }
+  return repaired;
+}

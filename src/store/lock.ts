@@ -1,0 +1,56 @@
+/**
+ * The cross-process write lock of a data directory: an open-file-description lock (fcntl
+ * F_OFD_SETLK, through fs-native-extensions) on `<dir>/.backlog.lock`. The kernel drops it when
+ * its holder exits or is killed, so `kill -9` never leaves a stale lock, and it is never taken from
+ * a live holder however slow. Waiting polls with a small backoff up to a timeout.
+ */
+import { closeSync, mkdirSync, openSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { tryLock, unlock } from "fs-native-extensions";
+import { storageUnavailable } from "../errors.js";
+
+export const LOCK_FILE = ".backlog.lock";
+export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
+
+export interface HeldLock {
+  release(): void;
+}
+
+export async function acquireDirLock(dir: string, timeoutMs: number): Promise<HeldLock> {
+  const path = join(dir, LOCK_FILE);
+  let fd: number;
+  try {
+    mkdirSync(dir, { recursive: true });
+    fd = openSync(path, "a+");
+  } catch (error) {
+    throw storageUnavailable(
+      `cannot open the store lock ${path}: ${(error as Error).message}`,
+      "Check that the data directory (--dir or $BACKLOG_DIR) exists and is writable by this user.",
+    );
+  }
+  const deadline = Date.now() + timeoutMs;
+  let delay = 1;
+  try {
+    while (!tryLock(fd)) {
+      if (Date.now() >= deadline) {
+        throw storageUnavailable(
+          `timed out after ${timeoutMs} ms waiting for the store lock ${path}: another backlog command is writing`,
+          "Retry when it has finished (`fuser -v` on the lock file shows the holder); raise BACKLOG_LOCK_TIMEOUT_MS to wait longer.",
+          "lock_timeout",
+        );
+      }
+      await sleep(delay + Math.random() * delay);
+      delay = Math.min(delay * 2, 25);
+    }
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  return {
+    release() {
+      unlock(fd);
+      closeSync(fd);
+    },
+  };
+}

@@ -1,0 +1,86 @@
+/** In-process store for tests and `--backend memory`: same semantics, nothing persisted. */
+import { aggregateDashboard, type Dashboard } from "../domain/dashboard.js";
+import { type BacklogEvent, type BacklogItem, isClosed } from "../domain/item.js";
+import { type ItemFilter, type Page, type QueryResult, queryItems } from "../domain/query.js";
+import { BufferedTx } from "./buffered-tx.js";
+import type { CleanupOptions, CleanupReport, Store, WriteTx } from "./types.js";
+
+function sumLineBytes(items: Iterable<BacklogItem>): number {
+  let bytes = 0;
+  for (const item of items) bytes += Buffer.byteLength(JSON.stringify(item)) + 1;
+  return bytes;
+}
+
+export class MemoryStore implements Store {
+  readonly backend: string = "memory";
+  private items = new Map<string, BacklogItem>();
+  private events: BacklogEvent[] = [];
+  /** Every version ever written, to report lines/bytes the way the log would. */
+  private versions = 0;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  async listItems(filter: ItemFilter, page: Page): Promise<QueryResult> {
+    return queryItems(this.items.values(), filter, page);
+  }
+
+  async getItem(id: string): Promise<BacklogItem | null> {
+    return this.items.get(id) ?? null;
+  }
+
+  async listEvents(itemId: string): Promise<BacklogEvent[]> {
+    return this.events.filter((e) => e.item_id === itemId);
+  }
+
+  async dashboard(env: string, today: string, categories: readonly string[]): Promise<Dashboard> {
+    return aggregateDashboard(this.items.values(), env, today, categories);
+  }
+
+  write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+    // Serialised like the file lock serialises processes.
+    const run = this.queue.then(async () => {
+      const tx = new BufferedTx(this.items);
+      const result = await fn(tx);
+      for (const item of tx.items) this.items.set(item.id, item);
+      this.events.push(...tx.events);
+      this.versions += tx.items.length;
+      return result;
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async cleanup({ cutoff, dryRun }: CleanupOptions): Promise<CleanupReport> {
+    return this.write(async () => {
+      const doomed = new Set<string>();
+      for (const item of this.items.values()) if (isClosed(item) && item.updated_at < cutoff) doomed.add(item.id);
+      const keptItems = [...this.items.values()].filter((i) => !doomed.has(i.id));
+      const keptEvents = this.events.filter((e) => !doomed.has(e.item_id));
+      const report: CleanupReport = {
+        deleted: doomed.size,
+        events_deleted: this.events.length - keptEvents.length,
+        lines_before: this.versions,
+        lines_after: keptItems.length,
+        // Superseded versions are not kept in memory, so the size before is that of the live items.
+        bytes_before: sumLineBytes(this.items.values()),
+        bytes_after: sumLineBytes(keptItems),
+        quarantined: 0,
+      };
+      if (!dryRun) {
+        for (const id of doomed) this.items.delete(id);
+        this.events = keptEvents;
+        this.versions = keptItems.length;
+      }
+      return report;
+    });
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** `--backend null`: accepts every write and keeps nothing. */
+export class NullStore extends MemoryStore {
+  override readonly backend = "null";
+  override write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+    return fn(new BufferedTx(new Map()));
+  }
+}

@@ -1,0 +1,73 @@
+/** Chooses and opens the configured backend (SPEC section 2). Never falls back to another one. */
+import { resolve } from "node:path";
+import { BacklogError, ExitCode, storageUnavailable } from "../errors.js";
+import { JsonlStore } from "./jsonl-store.js";
+import { DEFAULT_LOCK_TIMEOUT_MS } from "./lock.js";
+import { MemoryStore, NullStore } from "./memory-store.js";
+import type { Store, Warn } from "./types.js";
+
+export const BACKENDS = ["jsonl", "postgres", "memory", "null", "auto"] as const;
+export type BackendName = (typeof BACKENDS)[number];
+export const DEFAULT_DATA_DIR = "ops/backlog";
+
+export interface StoreConfig {
+  backend: string | undefined;
+  dir: string | undefined;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  warn: Warn;
+  now: () => Date;
+}
+
+export const postgresDsn = (env: NodeJS.ProcessEnv): string | undefined =>
+  env.BACKLOG_POSTGRES_DSN || env.POSTGRES_DSN || undefined;
+
+export function resolveBackend(requested: string | undefined, env: NodeJS.ProcessEnv): Exclude<BackendName, "auto"> {
+  const name = requested ?? env.BACKLOG_BACKEND ?? "jsonl";
+  if (!(BACKENDS as readonly string[]).includes(name)) {
+    throw new BacklogError(
+      "invalid_usage",
+      ExitCode.invalid,
+      `unknown backend "${name}"`,
+      `Use --backend (or $BACKLOG_BACKEND) with one of ${BACKENDS.join(", ")}.`,
+    );
+  }
+  if (name === "auto") return postgresDsn(env) ? "postgres" : "jsonl";
+  return name as Exclude<BackendName, "auto">;
+}
+
+function lockTimeout(env: NodeJS.ProcessEnv): number {
+  const raw = env.BACKLOG_LOCK_TIMEOUT_MS;
+  if (raw === undefined || raw === "") return DEFAULT_LOCK_TIMEOUT_MS;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 0) {
+    throw new BacklogError(
+      "invalid_usage",
+      ExitCode.invalid,
+      `BACKLOG_LOCK_TIMEOUT_MS must be a whole number of milliseconds, got "${raw}"`,
+      "Set it to e.g. 10000, or unset it for the default.",
+    );
+  }
+  return ms;
+}
+
+export const dataDir = (config: Pick<StoreConfig, "dir" | "cwd" | "env">): string =>
+  resolve(config.cwd, config.dir ?? config.env.BACKLOG_DIR ?? DEFAULT_DATA_DIR);
+
+export async function openStore(config: StoreConfig): Promise<Store> {
+  const backend = resolveBackend(config.backend, config.env);
+  switch (backend) {
+    case "jsonl":
+      return new JsonlStore({ dir: dataDir(config), warn: config.warn, now: config.now, lockTimeoutMs: lockTimeout(config.env) });
+    case "memory":
+      return new MemoryStore();
+    case "null":
+      return new NullStore();
+    case "postgres":
+      throw storageUnavailable(
+        "the postgres backend is not part of this build yet",
+        "Use the JSONL backend (unset $BACKLOG_BACKEND and the DSN variables) until PostgreSQL support lands; see README \"Not yet built\".",
+        "backend_unavailable",
+      );
+  }
+}

@@ -1,0 +1,48 @@
+/** The one storage interface every backend implements (and the one contract suite tests). */
+import type { Dashboard } from "../domain/dashboard.js";
+import type { BacklogEvent, BacklogItem } from "../domain/item.js";
+import type { ItemFilter, Page, QueryResult } from "../domain/query.js";
+
+/** What a write transaction may read and write. Writes are buffered and land together, or not at all. */
+export interface WriteTx {
+  getItem(id: string): Promise<BacklogItem | null>;
+  /** The current items holding any of these dedupe keys, by key. */
+  findByDedupeKeys(keys: readonly string[]): Promise<Map<string, BacklogItem>>;
+  putItem(item: BacklogItem): void;
+  addEvent(event: BacklogEvent): void;
+}
+
+export interface CleanupOptions {
+  /** Done/canceled items whose updated_at is earlier than this ISO timestamp are removed. */
+  cutoff: string;
+  dryRun: boolean;
+}
+
+export interface CleanupReport {
+  deleted: number;
+  events_deleted: number;
+  lines_before: number;
+  lines_after: number;
+  bytes_before: number;
+  bytes_after: number;
+  quarantined: number;
+}
+
+export interface Store {
+  readonly backend: string;
+  listItems(filter: ItemFilter, page: Page): Promise<QueryResult>;
+  getItem(id: string): Promise<BacklogItem | null>;
+  /** The item's events, oldest first. */
+  listEvents(itemId: string): Promise<BacklogEvent[]>;
+  dashboard(env: string, today: string, categories: readonly string[]): Promise<Dashboard>;
+  /**
+   * Runs `fn` with exclusive write access: no other writer, in this process or another, runs
+   * between its reads and its writes. If `fn` throws, nothing is written.
+   */
+  write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T>;
+  cleanup(options: CleanupOptions): Promise<CleanupReport>;
+  close(): Promise<void>;
+}
+
+/** Receives warnings (unreadable lines, repairs) for stderr; stores never print. */
+export type Warn = (message: string) => void;
