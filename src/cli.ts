@@ -4,6 +4,8 @@
  */
 import { Command, CommanderError } from "commander";
 import { registerCleanup } from "./commands/cleanup.js";
+import { registerGate } from "./commands/gate.js";
+import { registerGenerate } from "./commands/generate.js";
 import type { Handler, Runner } from "./commands/kit.js";
 import { registerRead } from "./commands/read.js";
 import { registerWrite } from "./commands/write.js";
@@ -94,7 +96,9 @@ export async function main(io: Io): Promise<number> {
 
   registerRead(program, run);
   registerWrite(program, run);
+  registerGenerate(program, run);
   registerCleanup(program, run);
+  registerGate(program, run);
   for (const command of program.commands) command.exitOverride();
 
   try {

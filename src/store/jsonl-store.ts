@@ -19,7 +19,7 @@ import { storageUnavailable } from "../errors.js";
 import { BufferedTx } from "./buffered-tx.js";
 import { appendLines, fsyncDir, quarantine, type QuarantineRecord, scanLines } from "./jsonl-file.js";
 import { acquireDirLock, DEFAULT_LOCK_TIMEOUT_MS } from "./lock.js";
-import type { CleanupOptions, CleanupReport, Store, Warn, WriteTx } from "./types.js";
+import type { CleanupOptions, CleanupReport, Store, Warn, WriteOptions, WriteTx } from "./types.js";
 
 export const ITEMS_FILE = "items.jsonl";
 export const EVENTS_FILE = "events.jsonl";
@@ -84,7 +84,8 @@ export class JsonlStore implements Store {
     return aggregateDashboard(this.readItems().values(), env, today, categories);
   }
 
-  async write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+  async write<T>(fn: (tx: WriteTx) => Promise<T>, options: WriteOptions = {}): Promise<T> {
+    if (options.dryRun) return fn(new BufferedTx(this.readItems()));
     if (!existsSync(this.options.dir)) {
       // A first command that fails (unknown id, bad input) must not even create the directory.
       await fn(new BufferedTx(new Map()));

@@ -3,7 +3,7 @@ import { aggregateDashboard, type Dashboard } from "../domain/dashboard.js";
 import { type BacklogEvent, type BacklogItem, isClosed } from "../domain/item.js";
 import { type ItemFilter, type Page, type QueryResult, queryItems } from "../domain/query.js";
 import { BufferedTx } from "./buffered-tx.js";
-import type { CleanupOptions, CleanupReport, Store, WriteTx } from "./types.js";
+import type { CleanupOptions, CleanupReport, Store, WriteOptions, WriteTx } from "./types.js";
 
 function sumLineBytes(items: Iterable<BacklogItem>): number {
   let bytes = 0;
@@ -35,11 +35,12 @@ export class MemoryStore implements Store {
     return aggregateDashboard(this.items.values(), env, today, categories);
   }
 
-  write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+  write<T>(fn: (tx: WriteTx) => Promise<T>, options: WriteOptions = {}): Promise<T> {
     // Serialised like the file lock serialises processes.
     const run = this.queue.then(async () => {
       const tx = new BufferedTx(this.items);
       const result = await fn(tx);
+      if (options.dryRun) return result;
       for (const item of tx.items) this.items.set(item.id, item);
       this.events.push(...tx.events);
       this.versions += tx.items.length;

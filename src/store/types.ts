@@ -12,6 +12,10 @@ export interface WriteTx {
   addEvent(event: BacklogEvent): void;
 }
 
+export interface WriteOptions {
+  dryRun?: boolean;
+}
+
 export interface CleanupOptions {
   /** Done/canceled items whose updated_at is earlier than this ISO timestamp are removed. */
   cutoff: string;
@@ -37,9 +41,11 @@ export interface Store {
   dashboard(env: string, today: string, categories: readonly string[]): Promise<Dashboard>;
   /**
    * Runs `fn` with exclusive write access: no other writer, in this process or another, runs
-   * between its reads and its writes. If `fn` throws, nothing is written.
+   * between its reads and its writes. If `fn` throws, nothing is written. With `dryRun`, `fn`
+   * sees the same data and its writes are discarded. Like a database transaction that may be
+   * retried, `fn` may run more than once: it must return its result, not change outside state.
    */
-  write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T>;
+  write<T>(fn: (tx: WriteTx) => Promise<T>, options?: WriteOptions): Promise<T>;
   cleanup(options: CleanupOptions): Promise<CleanupReport>;
   close(): Promise<void>;
 }

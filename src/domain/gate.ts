@@ -1,0 +1,101 @@
+/** Gates (SPEC section 6): thresholds over the backlog that fail a CI step or page someone. Pure. */
+import { calendarDaysBetween } from "./calendar.js";
+import { type BacklogItem, isClosed, PRIORITIES, type Priority } from "./item.js";
+import { compareItems, isOverdue } from "./query.js";
+import type { GatePolicy } from "../policy/types.js";
+
+export interface GateItem {
+  id: string;
+  priority: Priority;
+  status: string;
+  due_date: string;
+  created_at: string;
+  owner: string;
+  service: string;
+  title: string;
+}
+
+export interface GateViolation {
+  gate: "max_overdue" | "max_overdue_by_priority" | "max_open" | "max_age_days";
+  priority: Priority | null;
+  threshold: number;
+  actual: number;
+  message: string;
+  items: GateItem[];
+}
+
+export interface GateReport {
+  pass: boolean;
+  env: string;
+  service: string | null;
+  today: string;
+  thresholds: GatePolicy;
+  overdue_count: number;
+  open_count: number;
+  violations: GateViolation[];
+}
+
+const gateItem = (i: BacklogItem): GateItem => ({
+  id: i.id,
+  priority: i.priority,
+  status: i.status,
+  due_date: i.due_date,
+  created_at: i.created_at,
+  owner: i.owner,
+  service: i.service,
+  title: i.title,
+});
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+export function evaluateGates(
+  items: readonly BacklogItem[],
+  thresholds: GatePolicy,
+  scope: { env: string; service: string | null; today: string },
+): GateReport {
+  const open = items.filter((i) => !isClosed(i)).sort(compareItems);
+  const overdue = open.filter((i) => isOverdue(i, scope.today));
+  const violations: GateViolation[] = [];
+
+  if (thresholds.max_overdue !== null && overdue.length > thresholds.max_overdue) {
+    violations.push({
+      gate: "max_overdue",
+      priority: null,
+      threshold: thresholds.max_overdue,
+      actual: overdue.length,
+      message: `${plural(overdue.length, "overdue item")} (max ${thresholds.max_overdue})`,
+      items: overdue.map(gateItem),
+    });
+  }
+  for (const p of PRIORITIES) {
+    const max = thresholds.max_overdue_by_priority[p];
+    const hits = overdue.filter((i) => i.priority === p);
+    if (max !== undefined && hits.length > max) {
+      violations.push({ gate: "max_overdue_by_priority", priority: p, threshold: max, actual: hits.length, message: `${plural(hits.length, `overdue ${p} item`)} (max ${max})`, items: hits.map(gateItem) });
+    }
+  }
+  for (const p of PRIORITIES) {
+    const max = thresholds.max_open[p];
+    const hits = open.filter((i) => i.priority === p);
+    if (max !== undefined && hits.length > max) {
+      violations.push({ gate: "max_open", priority: p, threshold: max, actual: hits.length, message: `${plural(hits.length, `open ${p} item`)} (max ${max})`, items: hits.map(gateItem) });
+    }
+  }
+  if (thresholds.max_age_days !== null) {
+    const max = thresholds.max_age_days;
+    const old = open.filter((i) => calendarDaysBetween(i.created_at.slice(0, 10), scope.today) > max);
+    if (old.length > 0) {
+      violations.push({ gate: "max_age_days", priority: null, threshold: max, actual: old.length, message: `${plural(old.length, "open item")} older than ${max} days`, items: old.map(gateItem) });
+    }
+  }
+  return {
+    pass: violations.length === 0,
+    env: scope.env,
+    service: scope.service,
+    today: scope.today,
+    thresholds,
+    overdue_count: overdue.length,
+    open_count: open.length,
+    violations,
+  };
+}
