@@ -24,11 +24,13 @@ const invalidPolicy = (path: string, problems: string[]) =>
     `Fix the values named above in ${path} (see config/backlog_policy.yml in the repository for the shipped defaults).`,
   );
 
-/** Parses policy text; `path` only names the file in messages. Pure apart from nothing: no I/O. */
+/** Parses policy text; `path` only names the file in messages. No I/O. */
 export function parsePolicy(text: string, path: string): Policy {
   let raw: unknown;
+  // js-yaml refuses a document with no content; an empty policy means "all defaults".
+  const hasContent = text.split("\n").some((line) => line.trim() !== "" && !line.trim().startsWith("#"));
   try {
-    raw = load(text, { schema: CORE_SCHEMA, filename: path });
+    raw = hasContent ? load(text, { schema: CORE_SCHEMA, filename: path }) : {};
   } catch (error) {
     if (error instanceof YAMLException) {
       const where = error.mark ? `line ${error.mark.line + 1}, column ${error.mark.column + 1}` : "unknown position";

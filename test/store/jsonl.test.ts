@@ -1,0 +1,115 @@
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { BacklogError } from "../../src/errors.js";
+import { JsonlStore } from "../../src/store/jsonl-store.js";
+import { acquireDirLock } from "../../src/store/lock.js";
+import { makeItem } from "../helpers/items.js";
+import { tempDir } from "../helpers/temp.js";
+
+const all = { limit: null, offset: 0 };
+
+function open(dir: string, warnings: string[] = [], lockTimeoutMs?: number) {
+  return new JsonlStore({ dir, warn: (m) => warnings.push(m), now: () => new Date("2026-02-16T06:20:00Z"), lockTimeoutMs });
+}
+
+const lines = (path: string) => readFileSync(path, "utf8").split("\n").filter((l) => l !== "");
+
+describe("JSONL store", () => {
+  it("ignores a torn last line on read, and the next writer quarantines it before appending", async () => {
+    const dir = tempDir();
+    const store = open(dir);
+    const kept = makeItem();
+    await store.write(async (tx) => tx.putItem(kept));
+    const torn = JSON.stringify(makeItem()).slice(0, 40);
+    appendFileSync(join(dir, "items.jsonl"), torn);
+
+    const warnings: string[] = [];
+    expect((await open(dir, warnings).listItems({}, all)).items.map((i) => i.id)).toEqual([kept.id]);
+    expect(warnings).toEqual([]);
+
+    const next = makeItem();
+    await store.write(async (tx) => tx.putItem(next));
+    const text = readFileSync(join(dir, "items.jsonl"), "utf8");
+    expect(text.endsWith("\n")).toBe(true);
+    expect(lines(join(dir, "items.jsonl")).map((l) => JSON.parse(l).id)).toEqual([kept.id, next.id]);
+    const quarantined = lines(join(dir, "items.jsonl.quarantine")).map((l) => JSON.parse(l));
+    expect(quarantined).toEqual([expect.objectContaining({ reason: "torn_write", raw: torn, file: "items.jsonl" })]);
+  });
+
+  it("reports an unreadable line with file and line number, and cleanup moves it to quarantine", async () => {
+    const dir = tempDir();
+    const a = makeItem();
+    const b = makeItem();
+    writeFileSync(join(dir, "items.jsonl"), `${JSON.stringify(a)}\n{not json\n${JSON.stringify(b)}\n`);
+    const warnings: string[] = [];
+    const store = open(dir, warnings);
+    expect((await store.listItems({}, all)).total).toBe(2);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`${join(dir, "items.jsonl")}:2`);
+
+    const report = await store.cleanup({ cutoff: "2000-01-01T00:00:00.000Z", dryRun: false });
+    expect(report.quarantined).toBe(1);
+    expect(lines(join(dir, "items.jsonl")).map((l) => JSON.parse(l).id)).toEqual([a.id, b.id]);
+    expect(JSON.parse(lines(join(dir, "items.jsonl.quarantine"))[0])).toMatchObject({ reason: "unparseable", line: 2, raw: "{not json" });
+  });
+
+  it("reads files written by the reference Python store", async () => {
+    const dir = tempDir();
+    const python = [
+      '{"id": "bl_0123456789ab", "created_at": "2026-02-16T06:20:00", "updated_at": "2026-02-16T06:25:00.123456", "service": "gateway", "category": "refactor", "title": "From Python", "dedupe_key": "platform_backlog:2026-W08:prod:gateway:refactor"}',
+      '{"id": "bl_0123456789ab", "created_at": "2026-02-16T06:20:00", "updated_at": "2026-02-17T08:00:00", "service": "gateway", "category": "refactor", "title": "From Python", "status": "in_progress", "dedupe_key": "platform_backlog:2026-W08:prod:gateway:refactor"}',
+    ];
+    writeFileSync(join(dir, "items.jsonl"), `${python.join("\n")}\n`);
+    writeFileSync(join(dir, "events.jsonl"), '{"id": "ev_0123456789ab", "item_id": "bl_0123456789ab", "ts": "2026-02-16T06:20:00", "type": "created", "message": "created", "actor": "scheduler", "meta": {}}\n');
+    const store = open(dir);
+    const item = await store.getItem("bl_0123456789ab");
+    expect(item).toMatchObject({ status: "in_progress", env: "prod", priority: "P2", owner: "oncall", source: "manual", updated_at: "2026-02-17T08:00:00.000Z" });
+    expect((await store.listEvents("bl_0123456789ab"))[0].ts).toBe("2026-02-16T06:20:00.000Z");
+  });
+
+  it("removes tmp files left by a killed compaction", async () => {
+    const dir = tempDir();
+    const store = open(dir);
+    await store.write(async (tx) => tx.putItem(makeItem()));
+    writeFileSync(join(dir, "items.jsonl.tmp-99999"), "half a compaction");
+    await store.cleanup({ cutoff: "2000-01-01T00:00:00.000Z", dryRun: false });
+    expect(existsSync(join(dir, "items.jsonl.tmp-99999"))).toBe(false);
+    expect((await store.listItems({}, all)).total).toBe(1);
+  });
+
+  it("times out waiting for a lock held elsewhere with a storage error (exit 6)", async () => {
+    const dir = tempDir();
+    const held = await acquireDirLock(dir, 1000);
+    try {
+      const error = await open(dir, [], 100)
+        .write(async (tx) => tx.putItem(makeItem()))
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BacklogError);
+      expect(error).toMatchObject({ code: "lock_timeout", exitCode: 6 });
+    } finally {
+      held.release();
+    }
+    await open(dir, [], 100).write(async (tx) => tx.putItem(makeItem()));
+  });
+
+  it("creates no directory when the first write fails", async () => {
+    const dir = join(tempDir(), "fresh", "store");
+    await expect(open(dir).write(async () => Promise.reject(new Error("refused")))).rejects.toThrow("refused");
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it("a dry-run cleanup changes no byte", async () => {
+    const dir = tempDir();
+    const store = open(dir);
+    const item = makeItem({ status: "done", updated_at: "2020-01-01T00:00:00.000Z" });
+    await store.write(async (tx) => tx.putItem(item));
+    await store.write(async (tx) => tx.putItem({ ...item, title: "again" }));
+    appendFileSync(join(dir, "items.jsonl"), "{torn");
+    const before = readFileSync(join(dir, "items.jsonl"));
+    const report = await store.cleanup({ cutoff: "2026-01-01T00:00:00.000Z", dryRun: true });
+    expect(report).toMatchObject({ deleted: 1, lines_before: 3, lines_after: 0, quarantined: 1 });
+    expect(readFileSync(join(dir, "items.jsonl")).equals(before)).toBe(true);
+    expect(existsSync(join(dir, "items.jsonl.quarantine"))).toBe(false);
+  });
+});
