@@ -8,6 +8,7 @@ import { registerGate } from "./commands/gate.js";
 import { registerGenerate } from "./commands/generate.js";
 import type { Handler, Runner } from "./commands/kit.js";
 import { registerRead } from "./commands/read.js";
+import { registerTool } from "./commands/tool.js";
 import { registerWrite } from "./commands/write.js";
 import { type Context, createContext, type GlobalOptions } from "./context.js";
 import { BacklogError, ExitCode } from "./errors.js";
@@ -51,13 +52,15 @@ function reportError(io: Io, json: boolean, error: unknown): number {
 }
 
 export async function main(io: Io): Promise<number> {
-  const wantsJson = io.argv.includes("--json");
+  // The tool protocol always answers in JSON, errors included.
+  let wantsJson = io.argv.includes("--json") || io.argv.find((arg) => !arg.startsWith("-")) === "tool";
   let exitCode: number = ExitCode.ok;
   let context: Context | undefined;
   const program = new Command("backlog");
 
-  const run: Runner = (handler: Handler) => async (...params: unknown[]) => {
+  const run: Runner = (handler: Handler, options = {}) => async (...params: unknown[]) => {
     const command = params[params.length - 1] as Command;
+    wantsJson = wantsJson || options.jsonErrors === true;
     const args = command.processedArgs as string[];
     const opts = command.optsWithGlobals<GlobalOptions & Record<string, unknown>>();
     context = await createContext(opts, {
@@ -99,6 +102,7 @@ export async function main(io: Io): Promise<number> {
   registerGenerate(program, run);
   registerCleanup(program, run);
   registerGate(program, run);
+  registerTool(program, run);
   for (const command of program.commands) command.exitOverride();
 
   try {

@@ -1,6 +1,6 @@
 /** generate-weekly and generate-daily. */
 import * as z from "zod";
-import { generate, type GenerateOutcome } from "../service/generate.js";
+import { type GenerateOutcome, runGenerate } from "../service/generate.js";
 import type { Style } from "../output/style.js";
 import { cell, renderTable } from "../output/table.js";
 import { examples, type Register, parseOptions } from "./kit.js";
@@ -62,7 +62,7 @@ export const registerGenerate: Register = (program, run) => {
       .action(
         run(async (ctx, _args, raw) => {
           const opts = parseOptions(options, raw, v.command);
-          const outcome = await generate(ctx.service, v.which, {
+          const outcome = await runGenerate(ctx.service, v.which, {
             location: { file: opts.digest, dir: opts.digestDir, cwd: ctx.cwd, variables: ctx.env },
             env: opts.env,
             dryRun: opts.dryRun === true,

@@ -20,7 +20,7 @@ export interface CommandResult {
 export type Handler = (ctx: Context, args: string[], opts: Record<string, unknown>) => Promise<CommandResult>;
 
 /** cli.ts supplies this: it turns a handler into a commander action with context and exits. */
-export type Runner = (handler: Handler) => (...args: unknown[]) => Promise<void>;
+export type Runner = (handler: Handler, options?: { jsonErrors?: boolean }) => (...args: unknown[]) => Promise<void>;
 
 export type Register = (program: Command, run: Runner) => void;
 

@@ -53,21 +53,18 @@ export const registerRead: Register = (program, run) => {
     .action(
       run(async (ctx, _args, raw) => {
         const opts = parseOptions(listOptions, { ...raw, status: commaList(raw.status as string | undefined) }, "list");
-        const today = ctx.service.today();
-        const page = { limit: opts.all ? null : opts.limit, offset: opts.offset };
-        const { items, total } = await ctx.service.list(
-          {
-            env: opts.env,
-            service: opts.service,
-            statuses: opts.status,
-            owner: opts.owner,
-            category: opts.category,
-            priority: opts.priority,
-            dueBefore: opts.dueBefore,
-            overdueAsOf: opts.overdue ? today : undefined,
-          },
-          page,
-        );
+        const { items, total } = await ctx.service.list({
+          env: opts.env,
+          service: opts.service,
+          statuses: opts.status,
+          owner: opts.owner,
+          category: opts.category,
+          priority: opts.priority,
+          dueBefore: opts.dueBefore,
+          overdue: opts.overdue,
+          limit: opts.all ? null : opts.limit,
+          offset: opts.offset,
+        });
         if (opts.jsonl) {
           const text = items.map((i) => `${JSON.stringify(i)}\n`).join("");
           return { data: items, raw: text, human: () => text };

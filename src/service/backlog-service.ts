@@ -7,6 +7,9 @@ import type { Dashboard } from "../domain/dashboard.js";
 import { newEventId, newItemId, type RandomHex } from "../domain/ids.js";
 import { type BacklogEvent, type BacklogItem, emptyEvidence, type EventType, type Status } from "../domain/item.js";
 import type { ItemFilter, Page } from "../domain/query.js";
+
+/** `list` as the CLI and the tool protocol ask for it: filters, `overdue` as of today, a page. */
+export type ListQuery = Omit<ItemFilter, "overdueAsOf"> & Page & { overdue?: boolean };
 import { authorize, ENTITLEMENTS, type Entitlement } from "../domain/rbac.js";
 import { applyUpsert } from "../domain/upsert.js";
 import { allowedTargets, canTransition } from "../domain/workflow.js";
@@ -47,9 +50,10 @@ export class BacklogService {
     authorize(this.deps.policy, this.deps.actor, needed, action);
   }
 
-  async list(filter: ItemFilter, page: Page) {
+  async list(query: ListQuery) {
     this.authorize(ENTITLEMENTS.read, "list");
-    return this.deps.store.listItems(filter, page);
+    const { overdue, limit, offset, ...filter } = query;
+    return this.deps.store.listItems({ ...filter, overdueAsOf: overdue ? this.today() : undefined }, { limit, offset });
   }
 
   async get(id: string): Promise<{ item: BacklogItem; events: BacklogEvent[] }> {

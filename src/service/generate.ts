@@ -38,7 +38,7 @@ const GENERATORS = {
   daily: { kind: RISK_DIGEST, source: "risk" as Source, flag: "daily_from_risk_digest", command: "generate-daily" },
 } as const;
 
-export async function generate(service: BacklogService, which: keyof typeof GENERATORS, options: GenerateOptions): Promise<GenerateOutcome> {
+export async function runGenerate(service: BacklogService, which: keyof typeof GENERATORS, options: GenerateOptions): Promise<GenerateOutcome> {
   const { kind, source, flag, command } = GENERATORS[which];
   service.authorize(ENTITLEMENTS.admin, command);
   const policy = service.policy;
