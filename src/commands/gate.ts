@@ -35,7 +35,8 @@ function renderGate(r: GateReport, style: Style): string {
     lines.push(
       renderTable(
         ["ID", "PRI", "STATUS", "DUE", "OWNER", "SERVICE", "TITLE"].map((h) => c.bold(h)),
-        v.items.map((i) => [i.id, style.priority(i.priority), style.status(i.status), i.due_date || "-", cell(i.owner, 16), cell(i.service, 24), cell(i.title, style.width === null ? Infinity : Math.max(20, style.width - 80))]),
+        v.items.map((i) => [i.id, style.priority(i.priority), style.status(i.status), i.due_date || "-", cell(i.owner, 16), cell(i.service, 24), cell(i.title)]),
+        style.width,
       ),
     );
   }

@@ -4,10 +4,7 @@ import { safeMultiline } from "./sanitize.js";
 import type { Style } from "./style.js";
 import { cell, renderTable } from "./table.js";
 
-const titleWidth = (style: Style) => (style.width === null ? Infinity : Math.max(24, style.width - 84));
-
 export function renderItemRows(items: readonly BacklogItem[], style: Style): string {
-  const max = titleWidth(style);
   return renderTable(
     ["ID", "PRI", "STATUS", "DUE", "OWNER", "ENV", "SERVICE", "CATEGORY", "TITLE"].map((h) => style.chalk.bold(h)),
     items.map((i) => [
@@ -19,8 +16,9 @@ export function renderItemRows(items: readonly BacklogItem[], style: Style): str
       cell(i.env, 10),
       cell(i.service, 24),
       cell(i.category, 18),
-      cell(i.title, max),
+      cell(i.title),
     ]),
+    style.width,
   );
 }
 
@@ -65,7 +63,8 @@ export function renderItemDetail(item: BacklogItem, events: readonly BacklogEven
     lines.push(
       renderTable(
         ["WHEN", "TYPE", "ACTOR", "MESSAGE"].map((h) => c.bold(h)),
-        events.map((e) => [e.ts, e.type, cell(e.actor, 20), cell(e.message, style.width === null ? Infinity : Math.max(20, style.width - 60))]),
+        events.map((e) => [e.ts, e.type, cell(e.actor, 20), cell(e.message)]),
+        style.width,
       ),
     );
   }
