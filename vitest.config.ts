@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    globalSetup: ["test/setup/postgres.ts"],
     // End-to-end tests spawn the built CLI; concurrency and crash tests spawn many.
     testTimeout: 120_000,
     hookTimeout: 120_000,

@@ -1,18 +1,21 @@
-// Bundles the CLI into one file (dist/backlog.js): one module to load at start-up, no resolution
-// of hundreds of files. The native lock addon stays in node_modules.
+// Bundles the CLI (dist/backlog.js): one module to load at start-up, no resolution of hundreds of
+// files. The native lock addon stays in node_modules.
 import { readFileSync } from "node:fs";
 import { build } from "esbuild";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 
 await build({
-  entryPoints: ["src/cli.ts"],
-  outfile: "dist/backlog.js",
+  entryPoints: { backlog: "src/cli.ts" },
+  outdir: "dist",
+  // Code behind dynamic import() (the PostgreSQL driver) goes to chunks loaded only when used.
+  splitting: true,
+  chunkNames: "chunks/[name]-[hash]",
   bundle: true,
   platform: "node",
   format: "esm",
   target: "node20",
-  external: ["fs-native-extensions"],
+  external: ["fs-native-extensions", "pg-native"],
   define: { __BACKLOG_VERSION__: JSON.stringify(pkg.version) },
   // Bundled CommonJS dependencies call require(): give the ES module one.
   banner: { js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);' },

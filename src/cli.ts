@@ -9,6 +9,7 @@ import { registerGenerate } from "./commands/generate.js";
 import type { Handler, Runner } from "./commands/kit.js";
 import { registerRead } from "./commands/read.js";
 import { registerTool } from "./commands/tool.js";
+import { registerTransfer } from "./commands/transfer.js";
 import { registerWrite } from "./commands/write.js";
 import { type Context, createContext, type GlobalOptions } from "./context.js";
 import { BacklogError, ExitCode } from "./errors.js";
@@ -82,6 +83,7 @@ export async function main(io: Io): Promise<number> {
     .option("--dir <path>", "data directory of the JSONL store (default $BACKLOG_DIR, else ops/backlog)")
     .option("--policy <file>", "policy file (default $BACKLOG_POLICY, else config/backlog_policy.yml)")
     .option("--backend <name>", "jsonl, postgres, memory, null or auto (default $BACKLOG_BACKEND, else jsonl)")
+    .option("--dsn-file <file>", "file holding the PostgreSQL DSN (else $BACKLOG_POSTGRES_DSN, else $POSTGRES_DSN)")
     .option("--actor <name>", "who acts, for RBAC and events (default $BACKLOG_ACTOR, else the OS user)")
     .option("--json", "print the result as JSON (errors as JSON on stderr)")
     .option("--no-color", "no colour (also off when stdout is not a TTY or NO_COLOR is set)")
@@ -103,6 +105,7 @@ export async function main(io: Io): Promise<number> {
   registerCleanup(program, run);
   registerGate(program, run);
   registerTool(program, run);
+  registerTransfer(program, run);
   for (const command of program.commands) command.exitOverride();
 
   try {

@@ -14,6 +14,7 @@ export interface GlobalOptions {
   dir?: string;
   policy?: string;
   backend?: string;
+  dsnFile?: string;
   actor?: string;
   json?: boolean;
   color?: boolean;
@@ -56,7 +57,7 @@ export async function createContext(opts: GlobalOptions, io: { cwd: string; env:
   const mode = resolveOutputMode(opts, io.stdout, env);
   const now = resolveClock(env);
   const { policy } = loadPolicy(opts.policy ?? (env.BACKLOG_POLICY || undefined), cwd);
-  const store = await openStore({ backend: opts.backend, dir: opts.dir, cwd, env, warn, now });
+  const store = await openStore({ backend: opts.backend, dir: opts.dir, dsnFile: opts.dsnFile, cwd, env, warn, now });
   const service = new BacklogService({
     store,
     policy,

@@ -50,6 +50,10 @@ export function compareItems(a: BacklogItem, b: BacklogItem): number {
   return compareText(a.created_at, b.created_at) || compareText(a.id, b.id);
 }
 
+/** Export order: oldest first, ties by id. */
+export const compareByCreation = (a: BacklogItem, b: BacklogItem): number =>
+  compareText(a.created_at, b.created_at) || compareText(a.id, b.id);
+
 export interface QueryResult {
   items: BacklogItem[];
   /** How many items matched before paging. */

@@ -1,50 +1,101 @@
-/** A write transaction over an in-memory view of the items, for the stores that hold one. */
+/**
+ * A write transaction: reads go to the store (through an ItemSource) with this transaction's own
+ * pending writes laid over them; writes are buffered until the store commits them together.
+ */
 import type { BacklogEvent, BacklogItem } from "../domain/item.js";
 import type { WriteTx } from "./types.js";
 
+/** What a transaction reads from the committed store. */
+export interface ItemSource {
+  getItems(ids: readonly string[]): Promise<Map<string, BacklogItem>>;
+  findByDedupeKeys(keys: readonly string[]): Promise<Map<string, BacklogItem>>;
+  getEvents(ids: readonly string[]): Promise<Map<string, BacklogEvent>>;
+}
+
 export class BufferedTx implements WriteTx {
+  /** Every version put, in order (an item put twice appears twice). */
   readonly items: BacklogItem[] = [];
   readonly events: BacklogEvent[] = [];
   private readonly pending = new Map<string, BacklogItem>();
-  private byKey: Map<string, BacklogItem> | null = null;
 
-  constructor(private readonly current: ReadonlyMap<string, BacklogItem>) {}
+  constructor(private readonly source: ItemSource) {}
 
   async getItem(id: string): Promise<BacklogItem | null> {
-    return this.pending.get(id) ?? this.current.get(id) ?? null;
+    return (await this.getItems([id])).get(id) ?? null;
+  }
+
+  async getItems(ids: readonly string[]): Promise<Map<string, BacklogItem>> {
+    const found = await this.source.getItems(ids.filter((id) => !this.pending.has(id)));
+    for (const id of ids) {
+      const mine = this.pending.get(id);
+      if (mine) found.set(id, mine);
+    }
+    return found;
   }
 
   async findByDedupeKeys(keys: readonly string[]): Promise<Map<string, BacklogItem>> {
-    const index = this.dedupeIndex();
-    const found = new Map<string, BacklogItem>();
-    for (const key of keys) {
-      const item = index.get(key);
-      if (item) found.set(key, item);
-    }
+    const found = await this.source.findByDedupeKeys(keys);
+    const wanted = new Set(keys);
+    for (const item of this.pending.values()) if (wanted.has(item.dedupe_key)) found.set(item.dedupe_key, item);
+    return found;
+  }
+
+  async getEvents(ids: readonly string[]): Promise<Map<string, BacklogEvent>> {
+    const found = await this.source.getEvents(ids);
+    const wanted = new Set(ids);
+    for (const event of this.events) if (wanted.has(event.id)) found.set(event.id, event);
     return found;
   }
 
   putItem(item: BacklogItem): void {
     this.pending.set(item.id, item);
     this.items.push(item);
-    this.byKey?.set(item.dedupe_key, item);
   }
 
   addEvent(event: BacklogEvent): void {
     this.events.push(event);
   }
 
+  /** The last version of each item put, in order of first put. */
+  latestItems(): BacklogItem[] {
+    return [...this.pending.values()];
+  }
+
   get isEmpty(): boolean {
     return this.items.length === 0 && this.events.length === 0;
   }
+}
 
-  /** Built once per transaction: a batch of N upserts costs one pass over the store, not N. */
-  private dedupeIndex(): Map<string, BacklogItem> {
-    if (!this.byKey) {
-      this.byKey = new Map();
-      for (const item of this.current.values()) this.byKey.set(item.dedupe_key, item);
-      for (const item of this.pending.values()) this.byKey.set(item.dedupe_key, item);
-    }
-    return this.byKey;
-  }
+/** An ItemSource over items held in memory; the dedupe index is built once, on first use. */
+export function mapSource(items: ReadonlyMap<string, BacklogItem>, events: () => Iterable<BacklogEvent>): ItemSource {
+  let byKey: Map<string, BacklogItem> | null = null;
+  return {
+    async getItems(ids) {
+      const found = new Map<string, BacklogItem>();
+      for (const id of ids) {
+        const item = items.get(id);
+        if (item) found.set(id, item);
+      }
+      return found;
+    },
+    async findByDedupeKeys(keys) {
+      if (!byKey) {
+        byKey = new Map();
+        for (const item of items.values()) byKey.set(item.dedupe_key, item);
+      }
+      const found = new Map<string, BacklogItem>();
+      for (const key of keys) {
+        const item = byKey.get(key);
+        if (item) found.set(key, item);
+      }
+      return found;
+    },
+    async getEvents(ids) {
+      const wanted = new Set(ids);
+      const found = new Map<string, BacklogEvent>();
+      if (wanted.size === 0) return found;
+      for (const event of events()) if (wanted.has(event.id)) found.set(event.id, event);
+      return found;
+    },
+  };
 }

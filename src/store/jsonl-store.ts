@@ -14,12 +14,12 @@ import {
   normalizeStoredEvent,
   normalizeStoredItem,
 } from "../domain/item.js";
-import { type ItemFilter, type Page, type QueryResult, queryItems } from "../domain/query.js";
+import { compareByCreation, type ItemFilter, type Page, type QueryResult, queryItems } from "../domain/query.js";
 import { storageUnavailable } from "../errors.js";
-import { BufferedTx } from "./buffered-tx.js";
+import { BufferedTx, mapSource } from "./buffered-tx.js";
 import { appendLines, fsyncDir, quarantine, type QuarantineRecord, scanLines } from "./jsonl-file.js";
 import { acquireDirLock, DEFAULT_LOCK_TIMEOUT_MS } from "./lock.js";
-import type { CleanupOptions, CleanupReport, Store, Warn, WriteOptions, WriteTx } from "./types.js";
+import type { CleanupOptions, CleanupReport, MigrationReport, Store, StoreDump, Warn, WriteOptions, WriteTx } from "./types.js";
 
 export const ITEMS_FILE = "items.jsonl";
 export const EVENTS_FILE = "events.jsonl";
@@ -85,14 +85,14 @@ export class JsonlStore implements Store {
   }
 
   async write<T>(fn: (tx: WriteTx) => Promise<T>, options: WriteOptions = {}): Promise<T> {
-    if (options.dryRun) return fn(new BufferedTx(this.readItems()));
+    if (options.dryRun) return fn(this.transaction());
     if (!existsSync(this.options.dir)) {
       // A first command that fails (unknown id, bad input) must not even create the directory.
-      await fn(new BufferedTx(new Map()));
+      await fn(new BufferedTx(mapSource(new Map(), () => [])));
     }
     const lock = await acquireDirLock(this.options.dir, this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
     try {
-      const tx = new BufferedTx(this.readItems());
+      const tx = this.transaction();
       const result = await fn(tx);
       if (!tx.isEmpty) this.append(tx);
       return result;
@@ -120,7 +120,36 @@ export class JsonlStore implements Store {
     }
   }
 
+  async migrate(): Promise<MigrationReport> {
+    return { applied: [], version: null, sql: "" };
+  }
+
+  async dump(): Promise<StoreDump> {
+    return { items: [...this.readItems().values()].sort(compareByCreation), events: this.readEvents() };
+  }
+
   async close(): Promise<void> {}
+
+  private transaction(): BufferedTx {
+    // Events are read only if the transaction asks for them (imports do).
+    return new BufferedTx(mapSource(this.readItems(), () => this.readEvents()));
+  }
+
+  /** Every event in file order, once per id. */
+  private readEvents(): BacklogEvent[] {
+    const events: BacklogEvent[] = [];
+    const seen = new Set<string>();
+    this.scan(this.eventsPath, (line) => {
+      const event = normalizeStoredEvent(tryParse(line));
+      if (!event) return false;
+      if (!seen.has(event.id)) {
+        seen.add(event.id);
+        events.push(event);
+      }
+      return true;
+    });
+    return events;
+  }
 
   /** Latest version of every item, keyed by id, in order of first appearance. */
   readItems(): Map<string, BacklogItem> {

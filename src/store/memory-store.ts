@@ -1,9 +1,9 @@
 /** In-process store for tests and `--backend memory`: same semantics, nothing persisted. */
 import { aggregateDashboard, type Dashboard } from "../domain/dashboard.js";
 import { type BacklogEvent, type BacklogItem, isClosed } from "../domain/item.js";
-import { type ItemFilter, type Page, type QueryResult, queryItems } from "../domain/query.js";
-import { BufferedTx } from "./buffered-tx.js";
-import type { CleanupOptions, CleanupReport, Store, WriteOptions, WriteTx } from "./types.js";
+import { compareByCreation, type ItemFilter, type Page, type QueryResult, queryItems } from "../domain/query.js";
+import { BufferedTx, mapSource } from "./buffered-tx.js";
+import type { CleanupOptions, CleanupReport, MigrationReport, Store, StoreDump, WriteOptions, WriteTx } from "./types.js";
 
 function sumLineBytes(items: Iterable<BacklogItem>): number {
   let bytes = 0;
@@ -38,7 +38,7 @@ export class MemoryStore implements Store {
   write<T>(fn: (tx: WriteTx) => Promise<T>, options: WriteOptions = {}): Promise<T> {
     // Serialised like the file lock serialises processes.
     const run = this.queue.then(async () => {
-      const tx = new BufferedTx(this.items);
+      const tx = new BufferedTx(mapSource(this.items, () => this.events));
       const result = await fn(tx);
       if (options.dryRun) return result;
       for (const item of tx.items) this.items.set(item.id, item);
@@ -75,6 +75,14 @@ export class MemoryStore implements Store {
     });
   }
 
+  async migrate(): Promise<MigrationReport> {
+    return { applied: [], version: null, sql: "" };
+  }
+
+  async dump(): Promise<StoreDump> {
+    return { items: [...this.items.values()].sort(compareByCreation), events: [...this.events] };
+  }
+
   async close(): Promise<void> {}
 }
 
@@ -82,6 +90,6 @@ export class MemoryStore implements Store {
 export class NullStore extends MemoryStore {
   override readonly backend = "null";
   override write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
-    return fn(new BufferedTx(new Map()));
+    return fn(new BufferedTx(mapSource(new Map(), () => [])));
   }
 }

@@ -1,7 +1,8 @@
 /** Chooses and opens the configured backend (SPEC section 2). Never falls back to another one. */
 import { resolve } from "node:path";
-import { BacklogError, ExitCode, storageUnavailable } from "../errors.js";
+import { BacklogError, ExitCode } from "../errors.js";
 import { JsonlStore } from "./jsonl-store.js";
+import { resolveDsn } from "./pg/connection.js";
 import { DEFAULT_LOCK_TIMEOUT_MS } from "./lock.js";
 import { MemoryStore, NullStore } from "./memory-store.js";
 import type { Store, Warn } from "./types.js";
@@ -13,16 +14,14 @@ export const DEFAULT_DATA_DIR = "ops/backlog";
 export interface StoreConfig {
   backend: string | undefined;
   dir: string | undefined;
+  dsnFile: string | undefined;
   cwd: string;
   env: NodeJS.ProcessEnv;
   warn: Warn;
   now: () => Date;
 }
 
-export const postgresDsn = (env: NodeJS.ProcessEnv): string | undefined =>
-  env.BACKLOG_POSTGRES_DSN || env.POSTGRES_DSN || undefined;
-
-export function resolveBackend(requested: string | undefined, env: NodeJS.ProcessEnv): Exclude<BackendName, "auto"> {
+export function resolveBackend(requested: string | undefined, env: NodeJS.ProcessEnv, dsnConfigured: boolean): Exclude<BackendName, "auto"> {
   const name = requested ?? env.BACKLOG_BACKEND ?? "jsonl";
   if (!(BACKENDS as readonly string[]).includes(name)) {
     throw new BacklogError(
@@ -32,7 +31,7 @@ export function resolveBackend(requested: string | undefined, env: NodeJS.Proces
       `Use --backend (or $BACKLOG_BACKEND) with one of ${BACKENDS.join(", ")}.`,
     );
   }
-  if (name === "auto") return postgresDsn(env) ? "postgres" : "jsonl";
+  if (name === "auto") return dsnConfigured ? "postgres" : "jsonl";
   return name as Exclude<BackendName, "auto">;
 }
 
@@ -55,7 +54,8 @@ export const dataDir = (config: Pick<StoreConfig, "dir" | "cwd" | "env">): strin
   resolve(config.cwd, config.dir ?? config.env.BACKLOG_DIR ?? DEFAULT_DATA_DIR);
 
 export async function openStore(config: StoreConfig): Promise<Store> {
-  const backend = resolveBackend(config.backend, config.env);
+  const dsn = resolveDsn({ dsnFile: config.dsnFile, env: config.env, cwd: config.cwd });
+  const backend = resolveBackend(config.backend, config.env, dsn !== undefined);
   switch (backend) {
     case "jsonl":
       return new JsonlStore({ dir: dataDir(config), warn: config.warn, now: config.now, lockTimeoutMs: lockTimeout(config.env) });
@@ -63,11 +63,18 @@ export async function openStore(config: StoreConfig): Promise<Store> {
       return new MemoryStore();
     case "null":
       return new NullStore();
-    case "postgres":
-      throw storageUnavailable(
-        "the postgres backend is not part of this build yet",
-        "Use the JSONL backend (unset $BACKLOG_BACKEND and the DSN variables) until PostgreSQL support lands; see README \"Not yet built\".",
-        "backend_unavailable",
-      );
+    case "postgres": {
+      if (dsn === undefined) {
+        throw new BacklogError(
+          "invalid_usage",
+          ExitCode.invalid,
+          "the postgres backend needs a DSN",
+          "Set $BACKLOG_POSTGRES_DSN (or $POSTGRES_DSN) to postgres://user@host:port/db, or pass --dsn-file FILE.",
+        );
+      }
+      // Loaded only here: the driver costs start-up time that JSONL commands should not pay.
+      const { PgStore } = await import("./pg/pg-store.js");
+      return new PgStore({ dsn, lockTimeoutMs: lockTimeout(config.env) });
+    }
   }
 }

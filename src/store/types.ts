@@ -6,6 +6,9 @@ import type { ItemFilter, Page, QueryResult } from "../domain/query.js";
 /** What a write transaction may read and write. Writes are buffered and land together, or not at all. */
 export interface WriteTx {
   getItem(id: string): Promise<BacklogItem | null>;
+  getItems(ids: readonly string[]): Promise<Map<string, BacklogItem>>;
+  /** Stored events by id (for idempotent imports). */
+  getEvents(ids: readonly string[]): Promise<Map<string, BacklogEvent>>;
   /** The current items holding any of these dedupe keys, by key. */
   findByDedupeKeys(keys: readonly string[]): Promise<Map<string, BacklogItem>>;
   putItem(item: BacklogItem): void;
@@ -32,6 +35,21 @@ export interface CleanupReport {
   quarantined: number;
 }
 
+export interface MigrationReport {
+  /** Versions applied by this run (or, in a dry run, that would be). */
+  applied: number[];
+  /** The schema version after the run; null for backends without a schema. */
+  version: number | null;
+  /** The SQL of the applied (or pending) migrations. */
+  sql: string;
+}
+
+/** The whole store, for export: latest items by created_at then id, events in store order. */
+export interface StoreDump {
+  items: BacklogItem[];
+  events: BacklogEvent[];
+}
+
 export interface Store {
   readonly backend: string;
   listItems(filter: ItemFilter, page: Page): Promise<QueryResult>;
@@ -47,6 +65,9 @@ export interface Store {
    */
   write<T>(fn: (tx: WriteTx) => Promise<T>, options?: WriteOptions): Promise<T>;
   cleanup(options: CleanupOptions): Promise<CleanupReport>;
+  /** Creates or upgrades the schema; backends without one report nothing to do. */
+  migrate(dryRun: boolean): Promise<MigrationReport>;
+  dump(): Promise<StoreDump>;
   close(): Promise<void>;
 }
 

@@ -131,8 +131,9 @@ export function storeContract(name: string, factory: StoreFactory): void {
       const item = makeItem();
       const first = makeEvent(item.id, { ts: "2026-02-01T00:00:00.000Z" });
       const second = makeEvent(item.id, { ts: "2026-02-02T00:00:00.000Z", type: "comment" });
-      await putAll(store, [item], [first]);
-      await putAll(store, [], [second, makeEvent("bl_ffffffffffff")]);
+      const other = makeItem();
+      await putAll(store, [item, other], [first]);
+      await putAll(store, [], [second, makeEvent(other.id)]);
       expect((await store.listEvents(item.id)).map((e) => e.id)).toEqual([first.id, second.id]);
     });
 
@@ -168,7 +169,9 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect((await store.listItems({}, all)).total).toBe(4);
 
       const report = await store.cleanup({ cutoff: "2026-01-01T00:00:00.000Z", dryRun: false });
-      expect(report).toMatchObject({ deleted: 2, events_deleted: 2, lines_before: 5, lines_after: 2, quarantined: 0 });
+      expect(report).toMatchObject({ deleted: 2, events_deleted: 2, lines_after: 2, quarantined: 0 });
+      // A log also counts superseded versions (5 lines); a table only rows (4).
+      expect(report.lines_before).toBeGreaterThanOrEqual(4);
       expect(report.bytes_after).toBeLessThan(report.bytes_before);
       const after = await reopen();
       expect((await after.listItems({}, all)).items.map((i) => i.id).sort()).toEqual([recentDone.id, oldOpen.id].sort());

@@ -99,6 +99,17 @@ describe("JSONL store", () => {
     expect(existsSync(dir)).toBe(false);
   });
 
+  it("cleanup counts superseded versions as lines before, and keeps one line per item", async () => {
+    const dir = tempDir();
+    const store = open(dir);
+    const item = makeItem();
+    for (const title of ["a", "b", "c"]) await store.write(async (tx) => tx.putItem({ ...item, title }));
+    await store.write(async (tx) => tx.putItem(makeItem()));
+    const report = await store.cleanup({ cutoff: "2000-01-01T00:00:00.000Z", dryRun: false });
+    expect(report).toMatchObject({ lines_before: 4, lines_after: 2, deleted: 0 });
+    expect(lines(join(dir, "items.jsonl")).map((l) => JSON.parse(l).title)).toEqual(["c", expect.any(String)]);
+  });
+
   it("a dry-run cleanup changes no byte", async () => {
     const dir = tempDir();
     const store = open(dir);

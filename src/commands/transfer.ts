@@ -1,0 +1,73 @@
+/** migrate, export, import. */
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { resolve } from "node:path";
+import { invalidInput } from "../errors.js";
+import { runExport, runImport, runMigrate } from "../service/transfer.js";
+import { examples, type Register } from "./kit.js";
+
+/** Written whole or not at all: a tmp file beside it, fsync'd, then renamed. */
+function writeFileAtomically(path: string, text: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fd = openSync(tmp, "w");
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+export const registerTransfer: Register = (program, run) => {
+  program
+    .command("migrate")
+    .description("create or upgrade the PostgreSQL schema, idempotently (admin)")
+    .option("--dry-run", "print the SQL that would run, change nothing")
+    .addHelpText("after", examples(["backlog migrate --backend postgres --actor scheduler", "backlog migrate --backend postgres --actor scheduler --dry-run"]))
+    .action(
+      run(async (ctx, _args, opts) => {
+        const r = await runMigrate(ctx.service, opts.dryRun === true);
+        return {
+          data: r,
+          human: () => {
+            if (r.version === null && r.applied.length === 0 && r.sql === "") return `The ${r.backend} backend has no schema to migrate.\n`;
+            if (r.applied.length === 0) return `Schema is up to date (version ${r.version}).\n`;
+            return opts.dryRun ? r.sql : `Applied migration${r.applied.length === 1 ? "" : "s"} ${r.applied.join(", ")}; schema version ${r.version}.\n`;
+          },
+        };
+      }),
+    );
+
+  program
+    .command("export")
+    .description("write the whole store (items, then events) as JSONL, to stdout or --output")
+    .option("--output <file>", "write to this file (atomically) instead of stdout")
+    .addHelpText("after", examples(["backlog export > backlog.jsonl", "backlog export --output backup.jsonl --json"]))
+    .action(
+      run(async (ctx, _args, opts) => {
+        const r = await runExport(ctx.service);
+        const counts = { items: r.items, events: r.events };
+        if (opts.output === undefined) return { data: counts, raw: r.text, human: () => r.text };
+        writeFileAtomically(resolve(ctx.cwd, String(opts.output)), r.text);
+        return { data: counts, human: () => `Exported ${r.items} items and ${r.events} events to ${String(opts.output)}.\n` };
+      }),
+    );
+
+  program
+    .command("import")
+    .description("load an export into the configured backend in one transaction; re-importing changes nothing (admin)")
+    .argument("<file>", "a file written by `backlog export`, or - for stdin")
+    .addHelpText("after", examples(["backlog export --dir ops/backlog > move.jsonl && backlog import move.jsonl --backend postgres --actor scheduler"]))
+    .action(
+      run(async (ctx, [file]) => {
+        let text: string;
+        try {
+          text = readFileSync(file === "-" ? 0 : resolve(ctx.cwd, file), "utf8");
+        } catch (error) {
+          throw invalidInput(`cannot read ${file}: ${(error as Error).message}`, "Pass a file written by `backlog export`, or - for stdin.");
+        }
+        const r = await runImport(ctx.service, text, file === "-" ? "stdin" : file);
+        return { data: r, human: () => `Imported ${r.items} items and ${r.events} events.\n` };
+      }),
+    );
+};

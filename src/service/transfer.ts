@@ -1,0 +1,49 @@
+/** migrate, export and import: moving a backlog between backends. */
+import { ENTITLEMENTS } from "../domain/rbac.js";
+import { exportLines, parseExport, planImport } from "../domain/transfer.js";
+import { conflict, invalidInput } from "../errors.js";
+import type { BacklogService } from "./backlog-service.js";
+
+const MAX_LISTED = 20;
+
+const listed = (lines: string[]) =>
+  lines.slice(0, MAX_LISTED).join("\n  ") + (lines.length > MAX_LISTED ? `\n  …and ${lines.length - MAX_LISTED} more` : "");
+
+export async function runMigrate(service: BacklogService, dryRun: boolean) {
+  service.authorize(ENTITLEMENTS.admin, "migrate");
+  const store = service.deps.store;
+  const report = await store.migrate(dryRun);
+  return { backend: store.backend, applied: report.applied, version: report.version, sql: report.sql };
+}
+
+export async function runExport(service: BacklogService): Promise<{ text: string; items: number; events: number }> {
+  service.authorize(ENTITLEMENTS.read, "export");
+  const { items, events } = await service.deps.store.dump();
+  return { text: exportLines(items, events), items: items.length, events: events.length };
+}
+
+/** Loads an export in one transaction: new items and events are written, identical ones skipped. */
+export async function runImport(service: BacklogService, text: string, origin: string): Promise<{ items: number; events: number }> {
+  service.authorize(ENTITLEMENTS.admin, "import");
+  const incoming = parseExport(text);
+  if (incoming.errors.length > 0) {
+    throw invalidInput(`${origin} is not a backlog export:\n  ${listed(incoming.errors)}`, "Import a file written by `backlog export`.", "invalid_import");
+  }
+  return service.deps.store.write(async (tx) => {
+    const plan = planImport(incoming, {
+      byId: await tx.getItems(incoming.items.map((i) => i.id)),
+      byKey: await tx.findByDedupeKeys(incoming.items.map((i) => i.dedupe_key)),
+      events: await tx.getEvents(incoming.events.map((e) => e.id)),
+    });
+    if (plan.conflicts.length > 0) {
+      throw conflict(
+        "import_conflict",
+        `${origin} conflicts with the store; nothing was imported:\n  ${listed(plan.conflicts)}`,
+        "Import into an empty store, or resolve the items named above (export both sides and compare).",
+      );
+    }
+    for (const item of plan.items) tx.putItem(item);
+    for (const event of plan.events) tx.addEvent(event);
+    return { items: plan.items.length, events: plan.events.length };
+  });
+}

@@ -1,0 +1,334 @@
+/**
+ * The PostgreSQL backend: the JSONL store's semantics on a server. Every write transaction first
+ * takes one transaction-scoped advisory lock, the same serialisation the JSONL directory lock
+ * gives, so read-check-write sequences (workflow checks, dedupe keys, generation batches) never
+ * race. Reads and aggregations run in SQL.
+ */
+import pg from "pg";
+import type { Dashboard } from "../../domain/dashboard.js";
+import { DASHBOARD_OVERDUE_SHOWN, DASHBOARD_TOP_SERVICES } from "../../domain/dashboard.js";
+import { type BacklogEvent, type BacklogItem, canonicalItem, PRIORITIES, STATUSES } from "../../domain/item.js";
+import type { ItemFilter, Page, QueryResult } from "../../domain/query.js";
+import { BacklogError, conflict, storageUnavailable } from "../../errors.js";
+import { BufferedTx, type ItemSource } from "../buffered-tx.js";
+import type { CleanupOptions, CleanupReport, MigrationReport, Store, StoreDump, WriteOptions, WriteTx } from "../types.js";
+import { connectionFailed, describeDsn } from "./connection.js";
+import { LATEST_VERSION, MIGRATE_LOCK_KEY, MIGRATIONS, VERSION_TABLE_SQL, WRITE_LOCK_KEY } from "./schema.js";
+
+const ITEM_COLUMNS = [
+  "id", "created_at", "updated_at", "env", "service", "category", "title", "description", "priority",
+  "status", "owner", "due_date", "source", "dedupe_key", "evidence_refs", "tags", "meta",
+] as const;
+const EVENT_COLUMNS = ["id", "item_id", "ts", "type", "message", "actor", "meta"] as const;
+const ITEMS = ITEM_COLUMNS.join(", ");
+const EVENTS = EVENT_COLUMNS.join(", ");
+const ORDER = "ORDER BY priority, (due_date = ''), due_date, created_at, id";
+const OPEN = "status NOT IN ('done', 'canceled')";
+const STATEMENT_TIMEOUT_MS = 60_000;
+
+export interface PgStoreOptions {
+  dsn: string;
+  lockTimeoutMs: number;
+}
+
+type Queryable = Pick<pg.PoolClient, "query">;
+
+const toItem = (row: BacklogItem): BacklogItem => canonicalItem(row);
+const toEvent = (row: BacklogEvent): BacklogEvent => ({ id: row.id, item_id: row.item_id, ts: row.ts, type: row.type, message: row.message, actor: row.actor, meta: row.meta });
+
+/** WHERE clause and parameters for a filter, mirroring matchesFilter of the pure core. */
+function where(f: ItemFilter, params: unknown[]): string {
+  const parts: string[] = [];
+  const param = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  if (f.env !== undefined) parts.push(`env = ${param(f.env)}`);
+  if (f.service !== undefined) parts.push(`service = ${param(f.service)}`);
+  if (f.statuses !== undefined && f.statuses.length > 0) parts.push(`status = ANY(${param(f.statuses)})`);
+  if (f.owner !== undefined) parts.push(`owner = ${param(f.owner)}`);
+  if (f.category !== undefined) parts.push(`category = ${param(f.category)}`);
+  if (f.priority !== undefined) parts.push(`priority = ${param(f.priority)}`);
+  if (f.dueBefore !== undefined) parts.push(`due_date <> '' AND due_date < ${param(f.dueBefore)}`);
+  if (f.overdueAsOf !== undefined) parts.push(`${OPEN} AND due_date <> '' AND due_date < ${param(f.overdueAsOf)}`);
+  return parts.length === 0 ? "" : `WHERE ${parts.join(" AND ")}`;
+}
+
+function sqlSource(client: Queryable): ItemSource {
+  return {
+    async getItems(ids) {
+      const found = new Map<string, BacklogItem>();
+      if (ids.length === 0) return found;
+      const { rows } = await client.query<BacklogItem>(`SELECT ${ITEMS} FROM backlog_items WHERE id = ANY($1)`, [ids]);
+      for (const row of rows) found.set(row.id, toItem(row));
+      return found;
+    },
+    async findByDedupeKeys(keys) {
+      const found = new Map<string, BacklogItem>();
+      if (keys.length === 0) return found;
+      const { rows } = await client.query<BacklogItem>(`SELECT ${ITEMS} FROM backlog_items WHERE dedupe_key = ANY($1)`, [keys]);
+      for (const row of rows) found.set(row.dedupe_key, toItem(row));
+      return found;
+    },
+    async getEvents(ids) {
+      const found = new Map<string, BacklogEvent>();
+      if (ids.length === 0) return found;
+      const { rows } = await client.query<BacklogEvent>(`SELECT ${EVENTS} FROM backlog_events WHERE id = ANY($1)`, [ids]);
+      for (const row of rows) found.set(row.id, toEvent(row));
+      return found;
+    },
+  };
+}
+
+/** Writes a transaction's buffered items and events: one statement each, whatever the count. */
+async function flush(client: Queryable, tx: BufferedTx): Promise<void> {
+  const items = tx.latestItems();
+  if (items.length > 0) {
+    const updates = ITEM_COLUMNS.filter((c) => c !== "id").map((c) => `${c} = EXCLUDED.${c}`).join(", ");
+    await client.query(
+      `INSERT INTO backlog_items (${ITEMS})
+       SELECT ${ITEMS} FROM jsonb_populate_recordset(NULL::backlog_items, $1::jsonb)
+       ON CONFLICT (id) DO UPDATE SET ${updates}`,
+      [JSON.stringify(items)],
+    );
+  }
+  if (tx.events.length > 0) {
+    await client.query(
+      `INSERT INTO backlog_events (${EVENTS})
+       SELECT ${EVENTS} FROM jsonb_populate_recordset(NULL::backlog_events, $1::jsonb) WITH ORDINALITY AS e
+       ORDER BY e.ordinality`,
+      [JSON.stringify(tx.events)],
+    );
+  }
+}
+
+export class PgStore implements Store {
+  readonly backend = "postgres";
+  private readonly pool: pg.Pool;
+  private schemaChecked = false;
+
+  constructor(private readonly options: PgStoreOptions) {
+    // A CLI needs one connection; transactions in one process queue for it.
+    this.pool = new pg.Pool({ connectionString: options.dsn, max: 1, connectionTimeoutMillis: 5_000, statement_timeout: STATEMENT_TIMEOUT_MS });
+    // An idle client that loses its server must not crash the process; the next query reports it.
+    this.pool.on("error", () => undefined);
+  }
+
+  async listItems(filter: ItemFilter, page: Page): Promise<QueryResult> {
+    return this.withClient(async (c) => {
+      const params: unknown[] = [];
+      const clause = where(filter, params);
+      const total = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM backlog_items ${clause}`, params);
+      const { rows } = await c.query<BacklogItem>(
+        `SELECT ${ITEMS} FROM backlog_items ${clause} ${ORDER} LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+        [...params, page.limit, page.offset],
+      );
+      return { items: rows.map(toItem), total: total.rows[0].n };
+    });
+  }
+
+  async getItem(id: string): Promise<BacklogItem | null> {
+    return this.withClient(async (c) => (await sqlSource(c).getItems([id])).get(id) ?? null);
+  }
+
+  async listEvents(itemId: string): Promise<BacklogEvent[]> {
+    return this.withClient(async (c) => {
+      const { rows } = await c.query<BacklogEvent>(`SELECT ${EVENTS} FROM backlog_events WHERE item_id = $1 ORDER BY ts, seq`, [itemId]);
+      return rows.map(toEvent);
+    });
+  }
+
+  /** Counts are aggregated by the server: no item row is transferred except the overdue few shown. */
+  async dashboard(env: string, today: string, categories: readonly string[]): Promise<Dashboard> {
+    return this.withClient(async (c) => {
+      const counts = await c.query<{ k: string; v: string; n: number }>(
+        `SELECT 'status' AS k, status AS v, count(*)::int AS n FROM backlog_items WHERE env = $1 GROUP BY status
+         UNION ALL SELECT 'priority', priority, count(*)::int FROM backlog_items WHERE env = $1 GROUP BY priority
+         UNION ALL SELECT 'category', category, count(*)::int FROM backlog_items WHERE env = $1 GROUP BY category
+         UNION ALL SELECT 'overdue', '', count(*)::int FROM backlog_items WHERE env = $1 AND ${OPEN} AND due_date <> '' AND due_date < $2`,
+        [env, today],
+      );
+      const top = await c.query<{ service: string; count: number }>(
+        `SELECT service, count(*)::int AS count FROM backlog_items WHERE env = $1 GROUP BY service ORDER BY count DESC, service LIMIT ${DASHBOARD_TOP_SERVICES}`,
+        [env],
+      );
+      const overdue = await c.query<BacklogItem>(
+        `SELECT ${ITEMS} FROM backlog_items WHERE env = $1 AND ${OPEN} AND due_date <> '' AND due_date < $2 ${ORDER} LIMIT ${DASHBOARD_OVERDUE_SHOWN}`,
+        [env, today],
+      );
+      const zero = (keys: readonly string[]) => Object.fromEntries(keys.map((k) => [k, 0])) as Record<string, number>;
+      const buckets: Record<string, Record<string, number>> = { status: zero(STATUSES), priority: zero(PRIORITIES), category: zero(categories) };
+      let overdueCount = 0;
+      for (const row of counts.rows) {
+        if (row.k === "overdue") overdueCount = row.n;
+        else buckets[row.k][row.v] = row.n;
+      }
+      return {
+        env,
+        total: Object.values(buckets.status).reduce((a, b) => a + b, 0),
+        status_counts: buckets.status,
+        priority_counts: buckets.priority,
+        category_counts: buckets.category,
+        overdue: overdue.rows.map(toItem),
+        overdue_count: overdueCount,
+        top_services: top.rows.map((r) => ({ service: r.service, count: r.count })),
+      };
+    });
+  }
+
+  async write<T>(fn: (tx: WriteTx) => Promise<T>, options: WriteOptions = {}): Promise<T> {
+    return this.transaction(async (c) => {
+      if (!options.dryRun) await this.lockWrites(c);
+      const tx = new BufferedTx(sqlSource(c));
+      const result = await fn(tx);
+      if (!options.dryRun) await flush(c, tx);
+      return { result, commit: !options.dryRun };
+    });
+  }
+
+  async cleanup({ cutoff, dryRun }: CleanupOptions): Promise<CleanupReport> {
+    return this.transaction(async (c) => {
+      await this.lockWrites(c);
+      // "Bytes" are those of the items as JSON lines, comparable to the JSONL store's.
+      const size = `SELECT count(*)::int AS lines, coalesce(sum(octet_length(row_to_json(i)::text) + 1), 0)::float8 AS bytes FROM (SELECT ${ITEMS} FROM backlog_items) i`;
+      const before = (await c.query<{ lines: number; bytes: number }>(size)).rows[0];
+      const doomed = `SELECT id FROM backlog_items WHERE status IN ('done', 'canceled') AND updated_at < $1`;
+      const events = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM backlog_events WHERE item_id IN (${doomed})`, [cutoff]);
+      const deleted = await c.query(`DELETE FROM backlog_items WHERE id IN (${doomed})`, [cutoff]);
+      const after = (await c.query<{ lines: number; bytes: number }>(size)).rows[0];
+      const report: CleanupReport = {
+        deleted: deleted.rowCount ?? 0,
+        events_deleted: events.rows[0].n,
+        lines_before: before.lines,
+        lines_after: after.lines,
+        bytes_before: before.bytes,
+        bytes_after: after.bytes,
+        quarantined: 0,
+      };
+      return { result: report, commit: !dryRun };
+    });
+  }
+
+  async migrate(dryRun: boolean): Promise<MigrationReport> {
+    const client = await this.connect();
+    try {
+      await client.query("BEGIN");
+      await client.query("SELECT pg_advisory_xact_lock($1)", [MIGRATE_LOCK_KEY]);
+      await client.query(VERSION_TABLE_SQL);
+      const { rows } = await client.query<{ version: number }>("SELECT version FROM backlog_schema_version");
+      const done = new Set(rows.map((r) => r.version));
+      const pending = MIGRATIONS.filter((m) => !done.has(m.version));
+      for (const m of pending) {
+        await client.query(m.sql);
+        await client.query("INSERT INTO backlog_schema_version (version, name) VALUES ($1, $2)", [m.version, m.name]);
+      }
+      await client.query(dryRun ? "ROLLBACK" : "COMMIT");
+      const current = Math.max(0, ...done);
+      return {
+        applied: pending.map((m) => m.version),
+        version: dryRun ? (current === 0 ? null : current) : LATEST_VERSION,
+        sql: pending.map((m) => `-- ${m.version}: ${m.name}\n${m.sql}\n`).join("\n"),
+      };
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw this.translate(error);
+    } finally {
+      client.release();
+    }
+  }
+
+  async dump(): Promise<StoreDump> {
+    return this.withClient(async (c) => {
+      const items = await c.query<BacklogItem>(`SELECT ${ITEMS} FROM backlog_items ORDER BY created_at, id`);
+      const events = await c.query<BacklogEvent>(`SELECT ${EVENTS} FROM backlog_events ORDER BY seq`);
+      return { items: items.rows.map(toItem), events: events.rows.map(toEvent) };
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  private async lockWrites(c: Queryable): Promise<void> {
+    await c.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(this.options.lockTimeoutMs))}`);
+    await c.query("SELECT pg_advisory_xact_lock($1)", [WRITE_LOCK_KEY]);
+  }
+
+  private async transaction<T>(fn: (c: pg.PoolClient) => Promise<{ result: T; commit: boolean }>): Promise<T> {
+    return this.withClient(async (c) => {
+      await c.query("BEGIN");
+      try {
+        const { result, commit } = await fn(c);
+        await c.query(commit ? "COMMIT" : "ROLLBACK");
+        return result;
+      } catch (error) {
+        await c.query("ROLLBACK").catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  private async withClient<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.connect();
+    try {
+      if (!this.schemaChecked) {
+        await this.checkSchema(client);
+        this.schemaChecked = true;
+      }
+      return await fn(client);
+    } catch (error) {
+      throw this.translate(error);
+    } finally {
+      client.release();
+    }
+  }
+
+  private async connect(): Promise<pg.PoolClient> {
+    try {
+      return await this.pool.connect();
+    } catch (error) {
+      throw connectionFailed(this.options.dsn, error);
+    }
+  }
+
+  private async checkSchema(client: pg.PoolClient): Promise<void> {
+    const where = describeDsn(this.options.dsn);
+    let version = 0;
+    try {
+      version = (await client.query<{ v: number | null }>("SELECT max(version) AS v FROM backlog_schema_version")).rows[0].v ?? 0;
+    } catch (error) {
+      if ((error as { code?: string }).code !== "42P01") throw error;
+    }
+    if (version < LATEST_VERSION) {
+      throw storageUnavailable(
+        version === 0 ? `the database ${where} has no backlog schema` : `the backlog schema of ${where} is at version ${version}; this backlog needs ${LATEST_VERSION}`,
+        "Run `backlog migrate --actor scheduler` (with the same DSN) to create or upgrade it.",
+        "schema_missing",
+      );
+    }
+    if (version > LATEST_VERSION) {
+      throw storageUnavailable(`the backlog schema of ${where} is at version ${version}, newer than this backlog knows (${LATEST_VERSION})`, "Upgrade backlog on this machine.", "schema_too_new");
+    }
+  }
+
+  /** Driver errors to the program's errors; anything unexpected is left as it is (exit 1). */
+  private translate(error: unknown): unknown {
+    if (error instanceof BacklogError) return error;
+    const code = (error as { code?: string }).code;
+    switch (code) {
+      case "55P03":
+        return storageUnavailable(
+          `timed out after ${this.options.lockTimeoutMs} ms waiting for the write lock of ${describeDsn(this.options.dsn)}: another backlog command is writing`,
+          "Retry when it has finished; raise BACKLOG_LOCK_TIMEOUT_MS to wait longer.",
+          "lock_timeout",
+        );
+      case "57014":
+        return storageUnavailable(`a statement ran longer than ${STATEMENT_TIMEOUT_MS} ms on ${describeDsn(this.options.dsn)}`, "Check the server's load and locks (pg_stat_activity).", "statement_timeout");
+      case "23505":
+        return conflict("duplicate_dedupe_key", `a unique key is already taken: ${(error as Error).message}`, "Use `backlog upsert` for an existing dedupe key.");
+    }
+    if (code !== undefined && /^(08|28|3D|57P)/.test(code)) return connectionFailed(this.options.dsn, error);
+    if (error instanceof Error && /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|terminated/.test(error.message)) return connectionFailed(this.options.dsn, error);
+    return error;
+  }
+}
