@@ -3,6 +3,7 @@
  * of an import: what is new, what is already there, what conflicts. Pure.
  */
 import { type BacklogEvent, type BacklogItem, canonicalItem, normalizeStoredEvent, normalizeStoredItem } from "./item.js";
+import { stableJson } from "./upsert.js";
 
 export function exportLines(items: readonly BacklogItem[], events: readonly BacklogEvent[]): string {
   const out: string[] = [];
@@ -63,7 +64,7 @@ export interface ImportPlan {
   conflicts: string[];
 }
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const same = (a: unknown, b: unknown) => stableJson(a) === stableJson(b);
 
 export function planImport(
   incoming: ParsedExport,

@@ -9,7 +9,16 @@ export interface UpsertPatch {
   meta?: Record<string, unknown>;
 }
 
-const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+/** JSON with object keys sorted: equal values compare equal whatever order a store kept keys in. */
+export function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+const sameJson = (a: unknown, b: unknown) => stableJson(a) === stableJson(b);
 
 export function unionTags(existing: readonly string[], added: readonly string[]): string[] {
   return [...new Set([...existing, ...added])];

@@ -5,7 +5,8 @@
  * - Else, when Debian's server binaries are present: initdb (as the `postgres` user when running
  *   as root, since initdb refuses root) and pg_ctl on a free port and a private socket directory;
  *   stopped and removed afterwards. A cluster that fails to start fails the run.
- * - Else the Postgres suites are skipped, with the reason printed.
+ * - Else the Postgres suites are skipped, with the reason printed (an error instead when
+ *   BACKLOG_REQUIRE_POSTGRES is set, as CI does).
  */
 import { spawnSync } from "node:child_process";
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -57,6 +58,7 @@ export default async function setup(project: TestProject) {
   }
   const bindir = findBindir();
   if (!bindir) {
+    if (process.env.BACKLOG_REQUIRE_POSTGRES) throw new Error("BACKLOG_REQUIRE_POSTGRES is set, but there are no PostgreSQL server binaries (install Debian's postgresql)");
     const reason = "no PostgreSQL server binaries (initdb, pg_ctl) on this machine: install Debian's `postgresql` package, or set BACKLOG_TEST_POSTGRES_DSN";
     console.warn(`\n[backlog tests] PostgreSQL suites SKIPPED: ${reason}\n`);
     project.provide("postgres", { dsn: null, skipped: reason });

@@ -71,3 +71,11 @@ describe("output mode", () => {
     expect(resolveOutputMode(flags, stdout, env).color).toBe(color);
   });
 });
+
+describe("upsert change detection", () => {
+  it("does not see a change where only the key order of stored objects differs", () => {
+    const existing = makeItem({ meta: { b: 1, a: { y: 2, x: 1 } } });
+    const { changed } = applyUpsert(existing, { meta: { a: { x: 1, y: 2 }, b: 1 } }, "2026-03-01T00:00:00.000Z");
+    expect(changed).toEqual([]);
+  });
+});

@@ -87,7 +87,7 @@ async function flush(client: Queryable, tx: BufferedTx): Promise<void> {
     const updates = ITEM_COLUMNS.filter((c) => c !== "id").map((c) => `${c} = EXCLUDED.${c}`).join(", ");
     await client.query(
       `INSERT INTO backlog_items (${ITEMS})
-       SELECT ${ITEMS} FROM jsonb_populate_recordset(NULL::backlog_items, $1::jsonb)
+       SELECT ${ITEMS} FROM json_populate_recordset(NULL::backlog_items, $1::json)
        ON CONFLICT (id) DO UPDATE SET ${updates}`,
       [JSON.stringify(items)],
     );
@@ -95,7 +95,7 @@ async function flush(client: Queryable, tx: BufferedTx): Promise<void> {
   if (tx.events.length > 0) {
     await client.query(
       `INSERT INTO backlog_events (${EVENTS})
-       SELECT ${EVENTS} FROM jsonb_populate_recordset(NULL::backlog_events, $1::jsonb) WITH ORDINALITY AS e
+       SELECT ${EVENTS} FROM json_populate_recordset(NULL::backlog_events, $1::json) WITH ORDINALITY AS e
        ORDER BY e.ordinality`,
       [JSON.stringify(tx.events)],
     );

@@ -3,8 +3,9 @@
  * transaction and records each version in backlog_schema_version.
  *
  * Text columns use the "C" collation so that ORDER BY and comparisons are byte-wise, like the
- * JSONL store's string comparisons. Timestamps are stored as the ISO text the model uses, so an
- * export round-trips byte for byte; due_date is '' when unset, as in the model.
+ * JSONL store's string comparisons. Timestamps are stored as the ISO text the model uses and the
+ * free-form fields as json (not jsonb, which reorders keys), so an export round-trips byte for
+ * byte; due_date is '' when unset, as in the model.
  */
 export interface Migration {
   version: number;
@@ -31,9 +32,9 @@ export const MIGRATIONS: readonly Migration[] = [
   due_date      text COLLATE "C" NOT NULL DEFAULT '',
   source        text NOT NULL,
   dedupe_key    text COLLATE "C" NOT NULL UNIQUE,
-  evidence_refs jsonb NOT NULL,
-  tags          jsonb NOT NULL,
-  meta          jsonb NOT NULL
+  evidence_refs json NOT NULL,
+  tags          json NOT NULL,
+  meta          json NOT NULL
 );
 CREATE INDEX backlog_items_env_status ON backlog_items (env, status);
 CREATE INDEX backlog_items_service ON backlog_items (service);
@@ -48,7 +49,7 @@ CREATE TABLE backlog_events (
   type    text NOT NULL,
   message text NOT NULL,
   actor   text NOT NULL,
-  meta    jsonb NOT NULL
+  meta    json NOT NULL
 );
 CREATE INDEX backlog_events_item_id ON backlog_events (item_id, seq);
 CREATE INDEX backlog_events_ts ON backlog_events (ts);`,
