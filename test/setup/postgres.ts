@@ -2,7 +2,7 @@
  * Vitest global setup: a throwaway PostgreSQL cluster for the Postgres suites.
  *
  * - BACKLOG_TEST_POSTGRES_DSN set: that server is used (it must allow CREATE DATABASE).
- * - Else, when Debian's server binaries are present: initdb (as the `postgres` user when running
+ * - Else, when server binaries are present (Debian's, or in BACKLOG_TEST_POSTGRES_BINDIR): initdb (as the `postgres` user when running
  *   as root, since initdb refuses root) and pg_ctl on a free port and a private socket directory;
  *   stopped and removed afterwards. A cluster that fails to start fails the run.
  * - Else the Postgres suites are skipped, with the reason printed (an error instead when
@@ -22,6 +22,8 @@ declare module "vitest" {
 }
 
 function findBindir(): string | null {
+  const forced = process.env.BACKLOG_TEST_POSTGRES_BINDIR;
+  if (forced !== undefined) return existsSync(join(forced, "initdb")) && existsSync(join(forced, "pg_ctl")) ? forced : null;
   const fromConfig = spawnSync("pg_config", ["--bindir"], { encoding: "utf8" });
   const candidates = fromConfig.status === 0 ? [fromConfig.stdout.trim()] : [];
   const root = "/usr/lib/postgresql";
