@@ -337,7 +337,7 @@ describe("configuration errors", () => {
 
   it("an unusable or unknown backend is an error, never a silent switch", () => {
     const w = workspace();
-    fails(w.run(["list", "--backend", "postgres"]), 6, "postgres");
+    fails(w.run(["list", "--backend", "postgres"]), 2, "the postgres backend needs a DSN");
     fails(w.run(["list"], { env: { BACKLOG_BACKEND: "auto", BACKLOG_POSTGRES_DSN: "postgres://u@127.0.0.1:1/db" } }), 6);
     fails(w.run(["list", "--backend", "sqlite"]), 2, "unknown backend");
     ok(w.run(["create", "--service", "a", "--category", "refactor", "--backend", "memory"]));
