@@ -3,17 +3,34 @@
  * The process is never ended with process.exit(): stdout is always flushed to slow readers.
  */
 import { Command, CommanderError } from "commander";
-import { registerCleanup } from "./commands/cleanup.js";
-import { registerGate } from "./commands/gate.js";
-import { registerGenerate } from "./commands/generate.js";
-import type { Handler, Runner } from "./commands/kit.js";
-import { registerRead } from "./commands/read.js";
-import { registerTool } from "./commands/tool.js";
-import { registerTransfer } from "./commands/transfer.js";
-import { registerWrite } from "./commands/write.js";
-import { type Context, createContext, type GlobalOptions } from "./context.js";
+import type { Handler, Register, Runner } from "./commands/kit.js";
+import type { Context, GlobalOptions } from "./context.js";
 import { BacklogError, ExitCode } from "./errors.js";
-import { createStyle } from "./output/style.js";
+
+/**
+ * Command groups, loaded on demand: a command pays only for the code it runs, and `--version`
+ * for none of it. All groups load for help, errors and typo suggestions.
+ */
+const GROUPS: Array<{ commands: string[]; load: () => Promise<Register> }> = [
+  { commands: ["list", "get", "dashboard"], load: async () => (await import("./commands/read.js")).registerRead },
+  { commands: ["create", "upsert", "set-status", "close", "comment"], load: async () => (await import("./commands/write.js")).registerWrite },
+  { commands: ["generate-weekly", "generate-daily"], load: async () => (await import("./commands/generate.js")).registerGenerate },
+  { commands: ["cleanup"], load: async () => (await import("./commands/cleanup.js")).registerCleanup },
+  { commands: ["gate"], load: async () => (await import("./commands/gate.js")).registerGate },
+  { commands: ["tool"], load: async () => (await import("./commands/tool.js")).registerTool },
+  { commands: ["migrate", "export", "import"], load: async () => (await import("./commands/transfer.js")).registerTransfer },
+];
+const VALUE_OPTIONS = new Set(["--dir", "--policy", "--backend", "--actor", "--dsn-file"]);
+
+/** The command named on the line: the first word that is neither an option nor its value. */
+function commandWord(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i];
+    if (VALUE_OPTIONS.has(arg)) i += 1;
+    else if (!arg.startsWith("-")) return arg;
+  }
+  return undefined;
+}
 
 declare const __BACKLOG_VERSION__: string;
 const VERSION = typeof __BACKLOG_VERSION__ === "string" ? __BACKLOG_VERSION__ : "0.0.0-dev";
@@ -64,6 +81,7 @@ export async function main(io: Io): Promise<number> {
     wantsJson = wantsJson || options.jsonErrors === true;
     const args = command.processedArgs as string[];
     const opts = command.optsWithGlobals<GlobalOptions & Record<string, unknown>>();
+    const { createContext } = await import("./context.js");
     context = await createContext(opts, {
       cwd: io.cwd,
       env: io.env,
@@ -73,7 +91,7 @@ export async function main(io: Io): Promise<number> {
     const result = await handler(context, args, command.opts());
     if (result.raw !== undefined) io.stdout.write(result.raw);
     else if (context.mode.json) io.stdout.write(`${JSON.stringify(result.data, null, 2)}\n`);
-    else io.stdout.write(result.human(createStyle(context.mode)));
+    else io.stdout.write(result.human((await import("./output/style.js")).createStyle(context.mode)));
     exitCode = result.exitCode ?? ExitCode.ok;
   };
 
@@ -99,16 +117,13 @@ export async function main(io: Io): Promise<number> {
       outputError: () => undefined,
     });
 
-  registerRead(program, run);
-  registerWrite(program, run);
-  registerGenerate(program, run);
-  registerCleanup(program, run);
-  registerGate(program, run);
-  registerTool(program, run);
-  registerTransfer(program, run);
-  for (const command of program.commands) command.exitOverride();
-
   try {
+    const word = commandWord(io.argv);
+    const versionOnly = word === undefined && (io.argv.includes("--version") || io.argv.includes("-V"));
+    const named = GROUPS.filter((g) => word !== undefined && g.commands.includes(word));
+    const needed = versionOnly ? [] : named.length > 0 ? named : GROUPS;
+    for (const register of await Promise.all(needed.map((g) => g.load()))) register(program, run);
+    for (const command of program.commands) command.exitOverride();
     if (io.argv.length === 0) {
       program.outputHelp();
       return ExitCode.ok;

@@ -5,10 +5,19 @@
  * a live holder however slow. Waiting polls with a small backoff up to a timeout.
  */
 import { closeSync, mkdirSync, openSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { tryLock, unlock } from "fs-native-extensions";
 import { storageUnavailable } from "../errors.js";
+
+type LockApi = typeof import("fs-native-extensions");
+let lockApi: LockApi | null = null;
+
+/** The native addon is loaded by the first write only: reads never pay for it. */
+function nativeLocks(): LockApi {
+  lockApi ??= createRequire(import.meta.url)("fs-native-extensions") as LockApi;
+  return lockApi;
+}
 
 export const LOCK_FILE = ".backlog.lock";
 export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
@@ -29,6 +38,7 @@ export async function acquireDirLock(dir: string, timeoutMs: number): Promise<He
       "Check that the data directory (--dir or $BACKLOG_DIR) exists and is writable by this user.",
     );
   }
+  const { tryLock, unlock } = nativeLocks();
   const deadline = Date.now() + timeoutMs;
   let delay = 1;
   try {
