@@ -73,6 +73,7 @@ export async function main(io: Io): Promise<number> {
   // The tool protocol always answers in JSON, errors included.
   let wantsJson = io.argv.includes("--json") || io.argv.find((arg) => !arg.startsWith("-")) === "tool";
   let exitCode: number = ExitCode.ok;
+  let failed = false;
   let context: Context | undefined;
   const program = new Command("backlog");
 
@@ -135,9 +136,10 @@ export async function main(io: Io): Promise<number> {
       const message = error.message.replace(/^error: /, "");
       return reportError(io, wantsJson, new BacklogError("invalid_usage", ExitCode.invalid, message, "Run `backlog --help` (or `backlog <command> --help`) for usage."));
     }
+    failed = true;
     exitCode = reportError(io, wantsJson, error);
   } finally {
-    await context?.store.close();
+    await context?.store.close(failed ? "failed" : "ok");
   }
   return exitCode;
 }

@@ -1,17 +1,19 @@
 /** The dashboard aggregation of SPEC section 4, as a pure function of the items. */
 import { type BacklogItem, PRIORITIES, STATUSES } from "./item.js";
-import { compareItems, isOverdue } from "./query.js";
+import { compareItems, isOverdue, type ItemFields } from "./query.js";
 
 export const DASHBOARD_OVERDUE_SHOWN = 20;
 export const DASHBOARD_TOP_SERVICES = 10;
 
-export interface Dashboard {
+export type Dashboard = DashboardOf<BacklogItem>;
+
+export interface DashboardOf<T> {
   env: string;
   total: number;
   status_counts: Record<string, number>;
   priority_counts: Record<string, number>;
   category_counts: Record<string, number>;
-  overdue: BacklogItem[];
+  overdue: T[];
   overdue_count: number;
   top_services: Array<{ service: string; count: number }>;
 }
@@ -22,17 +24,17 @@ const zeroCounts = (keys: readonly string[]) => Object.fromEntries(keys.map((k) 
  * `categories` lists the policy's categories so that every one has a count, zero included:
  * scripts reading `category_counts.security` should never meet `undefined`.
  */
-export function aggregateDashboard(
-  items: Iterable<BacklogItem>,
+export function aggregateDashboard<T extends ItemFields>(
+  items: Iterable<T>,
   env: string,
   today: string,
   categories: readonly string[],
-): Dashboard {
+): DashboardOf<T> {
   const status_counts = zeroCounts(STATUSES);
   const priority_counts = zeroCounts(PRIORITIES);
   const category_counts = zeroCounts(categories);
   const services = new Map<string, number>();
-  const overdue: BacklogItem[] = [];
+  const overdue: T[] = [];
   let total = 0;
   for (const item of items) {
     if (item.env !== env) continue;

@@ -78,6 +78,7 @@ export function canonicalItem(item: BacklogItem): BacklogItem {
 }
 
 const NAIVE_TIMESTAMP = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
+const CANONICAL_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /**
  * The reference Python store writes `datetime.isoformat()` without a zone: those are UTC.
@@ -85,6 +86,8 @@ const NAIVE_TIMESTAMP = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
  */
 export function normalizeTimestamp(value: unknown, fallback: string): string {
   if (typeof value !== "string" || value === "") return fallback;
+  // What this program writes is already canonical: the common case costs one regex test.
+  if (value.length === 24 && CANONICAL_TIMESTAMP.test(value)) return value;
   const text = NAIVE_TIMESTAMP.test(value) ? `${value.replace(" ", "T")}Z` : value;
   const ms = Date.parse(text);
   return Number.isNaN(ms) ? value : new Date(ms).toISOString();

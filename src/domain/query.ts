@@ -19,12 +19,15 @@ export interface Page {
   offset: number;
 }
 
+/** What filtering, ordering and aggregation look at: full items and index entries both have it. */
+export type ItemFields = Pick<BacklogItem, "id" | "env" | "service" | "category" | "priority" | "status" | "owner" | "due_date" | "created_at">;
+
 const PRIORITY_RANK: Record<string, number> = Object.fromEntries(PRIORITIES.map((p, i) => [p, i]));
 
-export const isOverdue = (item: BacklogItem, today: string): boolean =>
+export const isOverdue = (item: Pick<ItemFields, "status" | "due_date">, today: string): boolean =>
   !isClosed(item) && item.due_date !== "" && item.due_date < today;
 
-export function matchesFilter(item: BacklogItem, f: ItemFilter): boolean {
+export function matchesFilter(item: ItemFields, f: ItemFilter): boolean {
   if (f.env !== undefined && item.env !== f.env) return false;
   if (f.service !== undefined && item.service !== f.service) return false;
   if (f.statuses !== undefined && f.statuses.length > 0 && !f.statuses.includes(item.status)) return false;
@@ -39,7 +42,7 @@ export function matchesFilter(item: BacklogItem, f: ItemFilter): boolean {
 const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Priority, then due date (empty last), then created_at, then id. */
-export function compareItems(a: BacklogItem, b: BacklogItem): number {
+export function compareItems(a: ItemFields, b: ItemFields): number {
   const byPriority = (PRIORITY_RANK[a.priority] ?? 99) - (PRIORITY_RANK[b.priority] ?? 99);
   if (byPriority !== 0) return byPriority;
   if (a.due_date !== b.due_date) {
@@ -51,17 +54,17 @@ export function compareItems(a: BacklogItem, b: BacklogItem): number {
 }
 
 /** Export order: oldest first, ties by id. */
-export const compareByCreation = (a: BacklogItem, b: BacklogItem): number =>
+export const compareByCreation = (a: ItemFields, b: ItemFields): number =>
   compareText(a.created_at, b.created_at) || compareText(a.id, b.id);
 
-export interface QueryResult {
-  items: BacklogItem[];
+export interface QueryResult<T = BacklogItem> {
+  items: T[];
   /** How many items matched before paging. */
   total: number;
 }
 
-export function queryItems(items: Iterable<BacklogItem>, filter: ItemFilter, page: Page): QueryResult {
-  const matched: BacklogItem[] = [];
+export function queryItems<T extends ItemFields>(items: Iterable<T>, filter: ItemFilter, page: Page): QueryResult<T> {
+  const matched: T[] = [];
   for (const item of items) if (matchesFilter(item, filter)) matched.push(item);
   matched.sort(compareItems);
   const end = page.limit === null ? undefined : page.offset + page.limit;

@@ -28,11 +28,14 @@ export function openForRead(path: string): number | null {
   }
 }
 
+/** Receives a complete line, its 1-based number, and where its bytes are in the file. */
+export type LineVisitor = (line: string, lineNo: number, offset: number, bytes: number) => void;
+
 /**
- * Calls `onLine` for every complete line, with its 1-based number, reading in fixed-size chunks so
- * memory does not grow with the file. A final fragment without a newline is returned, not visited.
+ * Calls `onLine` for every complete line, reading in fixed-size chunks so memory does not grow
+ * with the file. A final fragment without a newline is returned, not visited.
  */
-export function scanLines(path: string, onLine: (line: string, lineNo: number) => void): ScanResult {
+export function scanLines(path: string, onLine: LineVisitor): ScanResult {
   const fd = openForRead(path);
   if (fd === null) return { lines: 0, bytes: 0, tornTail: null };
   try {
@@ -42,23 +45,26 @@ export function scanLines(path: string, onLine: (line: string, lineNo: number) =
   }
 }
 
-export function scanFd(fd: number, onLine: (line: string, lineNo: number) => void): ScanResult {
+/** Scans from byte `from` (a line start), numbering lines after `linesBefore`. */
+export function scanFd(fd: number, onLine: LineVisitor, from = 0, linesBefore = 0): ScanResult {
   const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
   let carry: Buffer | null = null;
-  let lineNo = 0;
-  let position = 0;
+  let lineNo = linesBefore;
+  let position = from;
   for (;;) {
     const read = readSync(fd, chunk, 0, CHUNK_BYTES, position);
     if (read === 0) break;
+    const chunkStart = position;
     position += read;
     let start = 0;
     for (let nl = chunk.indexOf(NEWLINE, 0); nl !== -1 && nl < read; nl = chunk.indexOf(NEWLINE, start)) {
       lineNo += 1;
       if (carry) {
-        onLine(Buffer.concat([carry, chunk.subarray(start, nl)]).toString("utf8"), lineNo);
+        const line = Buffer.concat([carry, chunk.subarray(start, nl)]);
+        onLine(line.toString("utf8"), lineNo, chunkStart - carry.length, line.length);
         carry = null;
       } else {
-        onLine(chunk.toString("utf8", start, nl), lineNo);
+        onLine(chunk.toString("utf8", start, nl), lineNo, chunkStart + start, nl - start);
       }
       start = nl + 1;
     }
@@ -69,6 +75,18 @@ export function scanFd(fd: number, onLine: (line: string, lineNo: number) => voi
   }
   const tornTail = carry && carry.length > 0 ? { offset: position - carry.length, text: carry.toString("utf8") } : null;
   return { lines: lineNo, bytes: position, tornTail };
+}
+
+/** Reads `bytes` bytes at `offset`: one stored line, found through an index. */
+export function readAt(fd: number, offset: number, bytes: number): string {
+  const buffer = Buffer.allocUnsafe(bytes);
+  let done = 0;
+  while (done < bytes) {
+    const read = readSync(fd, buffer, done, bytes - done, offset + done);
+    if (read === 0) break;
+    done += read;
+  }
+  return buffer.toString("utf8", 0, done);
 }
 
 export const quarantinePathOf = (path: string) => `${path}.quarantine`;

@@ -4,7 +4,7 @@
  * read-check-append; `cleanup` compacts under the same lock by tmp file, fsync and rename.
  */
 import { existsSync, readdirSync, renameSync, unlinkSync, closeSync, openSync, fsyncSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { aggregateDashboard, type Dashboard } from "../domain/dashboard.js";
 import {
   type BacklogEvent,
@@ -15,9 +15,11 @@ import {
   normalizeStoredItem,
 } from "../domain/item.js";
 import { compareByCreation, type ItemFilter, type Page, type QueryResult, queryItems } from "../domain/query.js";
-import { storageUnavailable } from "../errors.js";
-import { BufferedTx, mapSource } from "./buffered-tx.js";
-import { appendLines, fsyncDir, quarantine, type QuarantineRecord, scanLines } from "./jsonl-file.js";
+import { BacklogError, storageUnavailable } from "../errors.js";
+import { BufferedTx, type ItemSource, mapSource } from "./buffered-tx.js";
+import { appendLines, fsyncDir, openForRead, quarantine, type QuarantineRecord, readAt, scanLines } from "./jsonl-file.js";
+import { type LogIndex, loadSavedIndex, refreshIndex, saveIndex } from "./jsonl-index.js";
+import { eventsIndex, type ItemEntry, itemsIndex } from "./jsonl-indexes.js";
 import { acquireDirLock, DEFAULT_LOCK_TIMEOUT_MS } from "./lock.js";
 import type { CleanupOptions, CleanupReport, MigrationReport, Store, StoreDump, Warn, WriteOptions, WriteTx } from "./types.js";
 
@@ -32,6 +34,8 @@ export interface JsonlStoreOptions {
   lockTimeoutMs?: number;
   /** The clock, for quarantine records. */
   now: () => Date;
+  /** Load and save indexes beside the logs (default true); in-memory indexing is always on. */
+  savedIndexes?: boolean;
 }
 
 function tryParse(line: string): unknown {
@@ -44,64 +48,128 @@ function tryParse(line: string): unknown {
 
 const isBlank = (line: string) => line.trim() === "";
 
+/** The saved index of a log: a hidden cache file beside it. */
+export const indexPathOf = (logPath: string) => join(dirname(logPath), `.${basename(logPath)}.index`);
+
+/** The full item an index entry points to, read from the same open file the index describes. */
+function hydrate(fd: number, entry: ItemEntry, path: string): BacklogItem {
+  const item = normalizeStoredItem(tryParse(readAt(fd, entry.off, entry.len)));
+  if (!item || item.id !== entry.id) {
+    throw storageUnavailable(`${path} changed while it was read (item ${entry.id})`, "Run the command again.");
+  }
+  return item;
+}
+
+/** What a write transaction reads, through the index: one hydrated item per id asked for. */
+function indexSource(fd: number, entries: Map<string, ItemEntry>, path: string, events: () => Iterable<BacklogEvent>): ItemSource {
+  let byKey: Map<string, ItemEntry> | null = null;
+  const pick = (found: Iterable<[string, ItemEntry | undefined]>) => {
+    const out = new Map<string, BacklogItem>();
+    for (const [key, entry] of found) if (entry) out.set(key, hydrate(fd, entry, path));
+    return out;
+  };
+  return {
+    async getItems(ids) {
+      return pick(ids.map((id) => [id, entries.get(id)]));
+    },
+    async findByDedupeKeys(keys) {
+      if (!byKey) {
+        byKey = new Map();
+        for (const entry of entries.values()) byKey.set(entry.dedupe_key, entry);
+      }
+      const index = byKey;
+      return pick(keys.map((key) => [key, index.get(key)]));
+    },
+    getEvents: mapSource(new Map(), events).getEvents,
+  };
+}
+
+/** Below this many unsaved bytes an index is not worth rewriting: parsing them is quicker. */
+const SAVE_AFTER_BYTES = 4 << 20;
+
 export class JsonlStore implements Store {
   readonly backend = "jsonl";
   readonly itemsPath: string;
   readonly eventsPath: string;
+  private itemsIdx: LogIndex<Map<string, ItemEntry>> | null = null;
+  private eventsIdx: LogIndex<Map<string, number[]>> | null = null;
+  private savedLoaded: { items: boolean; events: boolean };
+  /** Set by anything that writes or plans writes: such commands never touch the saved indexes. */
+  private mutated = false;
 
   constructor(private readonly options: JsonlStoreOptions) {
     this.itemsPath = join(options.dir, ITEMS_FILE);
     this.eventsPath = join(options.dir, EVENTS_FILE);
+    // With saved indexes off, they count as already looked at: never read.
+    const skip = options.savedIndexes === false;
+    this.savedLoaded = { items: skip, events: skip };
   }
 
   async listItems(filter: ItemFilter, page: Page): Promise<QueryResult> {
-    return queryItems(this.readItems().values(), filter, page);
+    return this.withItems((fd, entries) => {
+      const { items, total } = queryItems(entries.values(), filter, page);
+      return { items: items.map((e) => hydrate(fd, e, this.itemsPath)), total };
+    });
   }
 
   async getItem(id: string): Promise<BacklogItem | null> {
-    return this.readItems().get(id) ?? null;
+    return this.withItems((fd, entries) => {
+      const entry = entries.get(id);
+      return entry ? hydrate(fd, entry, this.itemsPath) : null;
+    });
   }
 
   async listEvents(itemId: string): Promise<BacklogEvent[]> {
-    const events: BacklogEvent[] = [];
-    const seen = new Set<string>();
-    this.scan(this.eventsPath, (line) => {
-      // Cheap pre-filter: most lines belong to other items and need no parse.
-      if (!line.includes(itemId)) return true;
-      const event = normalizeStoredEvent(tryParse(line));
-      if (!event) return false;
-      if (event.item_id === itemId && !seen.has(event.id)) {
-        seen.add(event.id);
-        events.push(event);
+    const fd = this.open(this.eventsPath);
+    if (fd === null) return [];
+    try {
+      const index = this.refresh("events", fd);
+      const positions = index.state.get(itemId) ?? [];
+      const events: BacklogEvent[] = [];
+      const seen = new Set<string>();
+      for (let i = 0; i < positions.length; i += 2) {
+        const event = normalizeStoredEvent(tryParse(readAt(fd, positions[i], positions[i + 1])));
+        if (event && event.item_id === itemId && !seen.has(event.id)) {
+          seen.add(event.id);
+          events.push(event);
+        }
       }
-      return true;
-    });
-    // Appended in time order; the stable sort only matters for files merged by hand.
-    return events.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
+      // Appended in time order; the stable sort only matters for files merged by hand.
+      return events.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
+    } finally {
+      closeSync(fd);
+    }
   }
 
   async dashboard(env: string, today: string, categories: readonly string[]): Promise<Dashboard> {
-    return aggregateDashboard(this.readItems().values(), env, today, categories);
+    return this.withItems((fd, entries) => {
+      const d = aggregateDashboard(entries.values(), env, today, categories);
+      return { ...d, overdue: d.overdue.map((e) => hydrate(fd, e, this.itemsPath)) };
+    });
   }
 
   async write<T>(fn: (tx: WriteTx) => Promise<T>, options: WriteOptions = {}): Promise<T> {
-    if (options.dryRun) return fn(this.transaction());
+    this.mutated = true;
+    if (options.dryRun) return this.withItems((fd, entries) => fn(this.transaction(fd, entries)));
     if (!existsSync(this.options.dir)) {
       // A first command that fails (unknown id, bad input) must not even create the directory.
       await fn(new BufferedTx(mapSource(new Map(), () => [])));
     }
     const lock = await acquireDirLock(this.options.dir, this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
     try {
-      const tx = this.transaction();
-      const result = await fn(tx);
-      if (!tx.isEmpty) this.append(tx);
-      return result;
+      return await this.withItems(async (fd, entries) => {
+        const tx = this.transaction(fd, entries);
+        const result = await fn(tx);
+        if (!tx.isEmpty) this.append(tx);
+        return result;
+      });
     } finally {
       lock.release();
     }
   }
 
   async cleanup({ cutoff, dryRun }: CleanupOptions): Promise<CleanupReport> {
+    this.mutated = true;
     if (dryRun) return this.compact(cutoff, false);
     const lock = await acquireDirLock(this.options.dir, this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
     try {
@@ -125,14 +193,67 @@ export class JsonlStore implements Store {
   }
 
   async dump(): Promise<StoreDump> {
-    return { items: [...this.readItems().values()].sort(compareByCreation), events: this.readEvents() };
+    const items = await this.withItems((fd, entries) => [...entries.values()].sort(compareByCreation).map((e) => hydrate(fd, e, this.itemsPath)));
+    return { items, events: this.readEvents() };
   }
 
-  async close(): Promise<void> {}
+  /** A successful read-only command leaves its indexes for the next one; nothing else writes them. */
+  async close(outcome: "ok" | "failed" = "ok"): Promise<void> {
+    if (outcome !== "ok" || this.mutated || this.options.savedIndexes === false) return;
+    if (this.itemsIdx && this.itemsIdx.unsaved > SAVE_AFTER_BYTES) saveIndex(itemsIndex, indexPathOf(this.itemsPath), this.itemsIdx);
+    if (this.eventsIdx && this.eventsIdx.unsaved > SAVE_AFTER_BYTES) saveIndex(eventsIndex, indexPathOf(this.eventsPath), this.eventsIdx);
+  }
 
-  private transaction(): BufferedTx {
-    // Events are read only if the transaction asks for them (imports do).
-    return new BufferedTx(mapSource(this.readItems(), () => this.readEvents()));
+  private open(path: string): number | null {
+    try {
+      return openForRead(path);
+    } catch (error) {
+      throw storageUnavailable(`cannot read ${path}: ${(error as Error).message}`, "Check the data directory (--dir or $BACKLOG_DIR) and its permissions.");
+    }
+  }
+
+  /** The index of a log open as `fd`, from memory or the saved file, brought up to date. */
+  private refresh<K extends "items" | "events">(kind: K, fd: number): K extends "items" ? LogIndex<Map<string, ItemEntry>> : LogIndex<Map<string, number[]>> {
+    const path = kind === "items" ? this.itemsPath : this.eventsPath;
+    try {
+      if (kind === "items") {
+        if (!this.itemsIdx && !this.savedLoaded.items) this.itemsIdx = loadSavedIndex(itemsIndex, indexPathOf(path));
+        this.savedLoaded.items = true;
+        this.itemsIdx = refreshIndex(itemsIndex, fd, this.itemsIdx);
+        this.reportBad(path, this.itemsIdx.bad);
+        return this.itemsIdx as never;
+      }
+      if (!this.eventsIdx && !this.savedLoaded.events) this.eventsIdx = loadSavedIndex(eventsIndex, indexPathOf(path));
+      this.savedLoaded.events = true;
+      this.eventsIdx = refreshIndex(eventsIndex, fd, this.eventsIdx);
+      this.reportBad(path, this.eventsIdx.bad);
+      return this.eventsIdx as never;
+    } catch (error) {
+      if (error instanceof BacklogError) throw error;
+      throw storageUnavailable(`cannot read ${path}: ${(error as Error).message}`, "Check the data directory (--dir or $BACKLOG_DIR) and its permissions.");
+    }
+  }
+
+  /** Runs `fn` with the items log open and indexed; the same file stays open for hydration. */
+  private async withItems<T>(fn: (fd: number, entries: Map<string, ItemEntry>) => T | Promise<T>): Promise<T> {
+    const fd = this.open(this.itemsPath);
+    if (fd === null) return fn(-1, new Map());
+    try {
+      return await fn(fd, this.refresh("items", fd).state);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private transaction(fd: number, entries: Map<string, ItemEntry>): BufferedTx {
+    return new BufferedTx(indexSource(fd, entries, this.itemsPath, () => this.readEvents()));
+  }
+
+  private reportBad(path: string, bad: readonly number[]): void {
+    for (const lineNo of bad.slice(0, MAX_WARNINGS)) {
+      this.options.warn(`${path}:${lineNo}: unreadable line skipped; \`backlog cleanup\` moves it to ${path}.quarantine`);
+    }
+    if (bad.length > MAX_WARNINGS) this.options.warn(`${path}: ${bad.length - MAX_WARNINGS} more unreadable lines skipped`);
   }
 
   /** Every event in file order, once per id. */
@@ -151,18 +272,6 @@ export class JsonlStore implements Store {
     return events;
   }
 
-  /** Latest version of every item, keyed by id, in order of first appearance. */
-  readItems(): Map<string, BacklogItem> {
-    const items = new Map<string, BacklogItem>();
-    this.scan(this.itemsPath, (line) => {
-      const item = normalizeStoredItem(tryParse(line));
-      if (!item) return false;
-      items.set(item.id, item);
-      return true;
-    });
-    return items;
-  }
-
   /** Visits complete lines; `visit` returns false for an unreadable line, which is reported. */
   private scan(path: string, visit: (line: string) => boolean): void {
     const bad: number[] = [];
@@ -176,10 +285,7 @@ export class JsonlStore implements Store {
         "Check the data directory (--dir or $BACKLOG_DIR) and its permissions.",
       );
     }
-    for (const lineNo of bad.slice(0, MAX_WARNINGS)) {
-      this.options.warn(`${path}:${lineNo}: unreadable line skipped; \`backlog cleanup\` moves it to ${path}.quarantine`);
-    }
-    if (bad.length > MAX_WARNINGS) this.options.warn(`${path}: ${bad.length - MAX_WARNINGS} more unreadable lines skipped`);
+    this.reportBad(path, bad);
   }
 
   private append(tx: BufferedTx): void {
@@ -195,10 +301,14 @@ export class JsonlStore implements Store {
     }
   }
 
-  /** Tmp files exist only while a compaction holds the lock: any found under the lock are dead. */
+  /**
+   * Tmp files of the logs exist only while a compaction holds the lock: any found under the lock
+   * are dead. Those of saved indexes belong to readers killed mid-save.
+   */
   private removeStaleTmpFiles(): void {
     for (const name of readdirSync(this.options.dir)) {
-      if (name.startsWith(`${ITEMS_FILE}${TMP_MARK}`) || name.startsWith(`${EVENTS_FILE}${TMP_MARK}`)) {
+      const log = name.replace(/^\./, "");
+      if (name.includes(TMP_MARK) && (log.startsWith(ITEMS_FILE) || log.startsWith(EVENTS_FILE))) {
         unlinkSync(join(this.options.dir, name));
       }
     }

@@ -58,7 +58,13 @@ export async function openStore(config: StoreConfig): Promise<Store> {
   const backend = resolveBackend(config.backend, config.env, dsn !== undefined);
   switch (backend) {
     case "jsonl":
-      return new JsonlStore({ dir: dataDir(config), warn: config.warn, now: config.now, lockTimeoutMs: lockTimeout(config.env) });
+      return new JsonlStore({
+        dir: dataDir(config),
+        warn: config.warn,
+        now: config.now,
+        lockTimeoutMs: lockTimeout(config.env),
+        savedIndexes: config.env.BACKLOG_INDEX_CACHE !== "off",
+      });
     case "memory":
       return new MemoryStore();
     case "null":

@@ -68,7 +68,8 @@ export interface Store {
   /** Creates or upgrades the schema; backends without one report nothing to do. */
   migrate(dryRun: boolean): Promise<MigrationReport>;
   dump(): Promise<StoreDump>;
-  close(): Promise<void>;
+  /** Releases resources; `outcome` tells whether the command succeeded (caches are kept only then). */
+  close(outcome?: "ok" | "failed"): Promise<void>;
 }
 
 /** Receives warnings (unreadable lines, repairs) for stderr; stores never print. */

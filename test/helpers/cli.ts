@@ -14,11 +14,15 @@ export interface CliResult {
   stderr: string;
 }
 
-/** The environment of a clean shell: nothing of the outer BACKLOG_* configuration leaks in. */
+/**
+ * The environment of a clean shell: nothing of the outer BACKLOG_* configuration leaks in, except
+ * BACKLOG_INDEX_CACHE, which a test file may set to run its tests again without saved indexes.
+ */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (!k.startsWith("BACKLOG_") && !k.endsWith("POSTGRES_DSN") && k !== "NO_COLOR" && k !== "FORCE_COLOR") env[k] = v;
+    const keep = k === "BACKLOG_INDEX_CACHE" || (!k.startsWith("BACKLOG_") && !k.endsWith("POSTGRES_DSN") && k !== "NO_COLOR" && k !== "FORCE_COLOR");
+    if (keep) env[k] = v;
   }
   env.NO_COLOR = "1";
   for (const [k, v] of Object.entries(extra)) {
