@@ -86,8 +86,8 @@ const CANONICAL_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
  */
 export function normalizeTimestamp(value: unknown, fallback: string): string {
   if (typeof value !== "string" || value === "") return fallback;
-  // What this program writes is already canonical: the common case costs one regex test.
-  if (value.length === 24 && CANONICAL_TIMESTAMP.test(value)) return value;
+  // What this program writes is already canonical: the common case costs a few character tests.
+  if (value.length === 24 && value.charCodeAt(23) === 90 /* Z */ && value.charCodeAt(10) === 84 /* T */ && CANONICAL_TIMESTAMP.test(value)) return value;
   const text = NAIVE_TIMESTAMP.test(value) ? `${value.replace(" ", "T")}Z` : value;
   const ms = Date.parse(text);
   return Number.isNaN(ms) ? value : new Date(ms).toISOString();
@@ -110,12 +110,14 @@ function normalizeEvidence(value: unknown): EvidenceRefs {
   return refs;
 }
 
+/** The scalar fields of an item, the ones indexes keep; see normalizeStoredItem. */
+export type ItemScalars = Pick<BacklogItem, "id" | "created_at" | "updated_at" | "env" | "service" | "category" | "priority" | "status" | "owner" | "due_date" | "dedupe_key">;
+
 /**
- * Reads one stored item the way the reference store defines it: missing fields take its defaults
- * (env prod, priority P2, status open, owner oncall, source manual, empty collections).
- * Returns null when the value is not an item at all (no string id).
+ * The scalar fields of a stored item, with the reference store's defaults. Indexes read only
+ * these (it is the hot path of a cold read); normalizeStoredItem builds on it, so the two agree.
  */
-export function normalizeStoredItem(raw: unknown): BacklogItem | null {
+export function storedItemScalars(raw: unknown): ItemScalars | null {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return null;
   const r = raw as Record<string, unknown>;
   if (typeof r.id !== "string" || r.id === "") return null;
@@ -127,18 +129,33 @@ export function normalizeStoredItem(raw: unknown): BacklogItem | null {
     env: asString(r.env, "prod") || "prod",
     service: asString(r.service, ""),
     category: asString(r.category, ""),
-    title: asString(r.title, ""),
-    description: asString(r.description, ""),
     priority: oneOf(PRIORITIES, r.priority, "P2"),
     status: oneOf(STATUSES, r.status, "open"),
     owner: asString(r.owner, "oncall") || "oncall",
     due_date: typeof r.due_date === "string" ? r.due_date.slice(0, 10) : "",
+    // The default is built only when needed: this runs for every line of a log.
+    dedupe_key: typeof r.dedupe_key === "string" && r.dedupe_key !== "" ? r.dedupe_key : `manual:${r.id}`,
+  };
+}
+
+/**
+ * Reads one stored item the way the reference store defines it: missing fields take its defaults
+ * (env prod, priority P2, status open, owner oncall, source manual, empty collections).
+ * Returns null when the value is not an item at all (no string id).
+ */
+export function normalizeStoredItem(raw: unknown): BacklogItem | null {
+  const scalars = storedItemScalars(raw);
+  if (!scalars) return null;
+  const r = raw as Record<string, unknown>;
+  return canonicalItem({
+    ...scalars,
+    title: asString(r.title, ""),
+    description: asString(r.description, ""),
     source: oneOf(SOURCES, r.source, "manual"),
-    dedupe_key: asString(r.dedupe_key, `manual:${r.id}`) || `manual:${r.id}`,
     evidence_refs: normalizeEvidence(r.evidence_refs),
     tags: asStringArray(r.tags),
     meta: asRecord(r.meta),
-  };
+  });
 }
 
 export function normalizeStoredEvent(raw: unknown): BacklogEvent | null {

@@ -45,14 +45,19 @@ export function scanLines(path: string, onLine: LineVisitor): ScanResult {
   }
 }
 
-/** Scans from byte `from` (a line start), numbering lines after `linesBefore`. */
-export function scanFd(fd: number, onLine: LineVisitor, from = 0, linesBefore = 0): ScanResult {
+/**
+ * Scans from byte `from` (a line start) up to byte `to` (end of file by default), numbering
+ * lines after `linesBefore`.
+ */
+export function scanFd(fd: number, onLine: LineVisitor, from = 0, linesBefore = 0, to = Number.POSITIVE_INFINITY): ScanResult {
   const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
   let carry: Buffer | null = null;
   let lineNo = linesBefore;
   let position = from;
   for (;;) {
-    const read = readSync(fd, chunk, 0, CHUNK_BYTES, position);
+    const want = Math.min(CHUNK_BYTES, to - position);
+    if (want <= 0) break;
+    const read = readSync(fd, chunk, 0, want, position);
     if (read === 0) break;
     const chunkStart = position;
     position += read;
@@ -75,6 +80,17 @@ export function scanFd(fd: number, onLine: LineVisitor, from = 0, linesBefore = 
   }
   const tornTail = carry && carry.length > 0 ? { offset: position - carry.length, text: carry.toString("utf8") } : null;
   return { lines: lineNo, bytes: position, tornTail };
+}
+
+/** The offset just past the first newline at or after `from`, or null when there is none. */
+export function nextLineStart(fd: number, from: number): number | null {
+  const block = Buffer.allocUnsafe(64 * 1024);
+  for (let position = from; ; position += block.length) {
+    const read = readSync(fd, block, 0, block.length, position);
+    if (read === 0) return null;
+    const nl = block.subarray(0, read).indexOf(NEWLINE);
+    if (nl !== -1) return position + nl + 1;
+  }
 }
 
 /** Reads `bytes` bytes at `offset`: one stored line, found through an index. */

@@ -10,7 +10,8 @@
  */
 import { createHash } from "node:crypto";
 import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
-import { scanFd } from "./jsonl-file.js";
+import { Worker } from "node:worker_threads";
+import { nextLineStart, scanFd } from "./jsonl-file.js";
 
 const FORMAT = 1;
 const WINDOW = 4096;
@@ -23,6 +24,84 @@ export interface IndexKind<S> {
   add(state: S, line: string, offset: number, bytes: number): boolean;
   toJson(state: S): unknown;
   fromJson(json: unknown): S | null;
+  /** Folds `later` (the index of the lines after those of `into`) into `into`. */
+  merge(into: S, later: S): void;
+}
+
+/** Where the indexing worker is, and from what size a log is indexed by two threads. */
+export interface Parallelism {
+  workerUrl: URL | null;
+  minBytes: number;
+}
+
+export const NO_PARALLELISM: Parallelism = { workerUrl: null, minBytes: Number.POSITIVE_INFINITY };
+
+export interface RangeIndex<S> {
+  state: S;
+  bad: number[];
+  /** Line number of the last line seen. */
+  lines: number;
+  /** End of the last complete line indexed. */
+  covered: number;
+}
+
+/** Indexes the complete lines of [from, to) into `state`; line numbers continue `linesBefore`. */
+export function indexRange<S>(kind: IndexKind<S>, fd: number, state: S, from: number, to: number, linesBefore: number): RangeIndex<S> {
+  const bad: number[] = [];
+  let covered = from;
+  const scan = scanFd(
+    fd,
+    (line, lineNo, offset, bytes) => {
+      covered = offset + bytes + 1;
+      if (line.trim() !== "" && !kind.add(state, line, offset, bytes)) bad.push(lineNo);
+    },
+    from,
+    linesBefore,
+    to,
+  );
+  return { state, bad, lines: scan.lines, covered };
+}
+
+/** Runs indexRange on a worker thread for the second half of a large range. */
+function indexInWorker<S>(kind: IndexKind<S>, workerUrl: URL, fd: number, from: number, to: number): Promise<RangeIndex<S>> {
+  return new Promise((resolve, reject) => {
+    // The descriptor is shared by the threads of a process: the worker reads this very file.
+    const worker = new Worker(workerUrl, { workerData: { kind: kind.name, fd, from, to } });
+    worker.once("message", (r: { state: unknown; bad: number[]; lines: number; covered: number }) => {
+      const state = kind.fromJson(r.state);
+      if (state === null) reject(new Error("the indexing worker returned an unreadable index"));
+      else resolve({ state, bad: r.bad, lines: r.lines, covered: r.covered });
+    });
+    worker.once("error", reject);
+    worker.once("exit", (code) => reject(new Error(`the indexing worker exited with ${code}`)));
+  });
+}
+
+/**
+ * Indexes [from, to): a large range in two halves at once, the first here, the second on a worker
+ * (split at a line start, so no line is cut); its lines are later in the log, so they win.
+ */
+async function indexLines<S>(kind: IndexKind<S>, fd: number, state: S, from: number, to: number, linesBefore: number, parallel: Parallelism): Promise<RangeIndex<S>> {
+  const mid = parallel.workerUrl && to - from >= parallel.minBytes ? nextLineStart(fd, from + Math.floor((to - from) / 2)) : null;
+  if (mid === null || mid >= to || !parallel.workerUrl) return indexRange(kind, fd, state, from, to, linesBefore);
+  const second = indexInWorker(kind, parallel.workerUrl, fd, mid, to);
+  // Settled even if this thread throws, so that no rejection goes unhandled.
+  second.catch(() => undefined);
+  const first = indexRange(kind, fd, state, from, mid, linesBefore);
+  let rest: RangeIndex<S>;
+  try {
+    rest = await second;
+  } catch {
+    // No worker to be had: this thread does the second half too.
+    rest = indexRange(kind, fd, kind.empty(), mid, to, 0);
+  }
+  kind.merge(state, rest.state);
+  return {
+    state,
+    bad: [...first.bad, ...rest.bad.map((n) => n + first.lines)],
+    lines: first.lines + rest.lines,
+    covered: rest.covered,
+  };
 }
 
 interface Identity {
@@ -76,32 +155,21 @@ function stillValid<S>(prior: LogIndex<S>, now: Identity, fd: number): boolean {
  * The index of the log open as `fd`: `prior` (from memory or a saved file) extended by the lines
  * appended since, or rebuilt from the whole log when `prior` no longer describes it.
  */
-export function refreshIndex<S>(kind: IndexKind<S>, fd: number, prior: LogIndex<S> | null): LogIndex<S> {
+export async function refreshIndex<S>(kind: IndexKind<S>, fd: number, prior: LogIndex<S> | null, parallel: Parallelism = NO_PARALLELISM): Promise<LogIndex<S>> {
   const identity = identityOf(fd);
   const base = prior && stillValid(prior, identity, fd) ? prior : null;
   if (base && base.covered === identity.size) return { ...base, identity };
-  const state = base ? base.state : kind.empty();
-  const bad = base ? [...base.bad] : [];
   const from = base ? base.covered : 0;
-  let covered = from;
-  const scan = scanFd(
-    fd,
-    (line, lineNo, offset, bytes) => {
-      covered = offset + bytes + 1;
-      if (line.trim() !== "" && !kind.add(state, line, offset, bytes)) bad.push(lineNo);
-    },
-    from,
-    base ? base.lines : 0,
-  );
+  const r = await indexLines(kind, fd, base ? base.state : kind.empty(), from, identity.size, base ? base.lines : 0, parallel);
   return {
-    state,
-    bad,
-    lines: scan.lines,
-    covered,
+    state: r.state,
+    bad: base ? [...base.bad, ...r.bad] : r.bad,
+    lines: r.lines,
+    covered: r.covered,
     identity,
-    head: headHash(fd, covered),
-    tail: tailHash(fd, covered),
-    unsaved: base ? base.unsaved + (covered - from) : Number.POSITIVE_INFINITY,
+    head: headHash(fd, r.covered),
+    tail: tailHash(fd, r.covered),
+    unsaved: base ? base.unsaved + (r.covered - from) : Number.POSITIVE_INFINITY,
   };
 }
 

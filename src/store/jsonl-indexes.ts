@@ -1,5 +1,5 @@
 /** The two indexes of a JSONL store: the latest version of each item, and each item's events. */
-import { normalizeStoredEvent, normalizeStoredItem } from "../domain/item.js";
+import { normalizeStoredEvent, storedItemScalars } from "../domain/item.js";
 import type { ItemFields } from "../domain/query.js";
 import type { IndexKind } from "./jsonl-index.js";
 
@@ -27,35 +27,52 @@ export const itemsIndex: IndexKind<Map<string, ItemEntry>> = {
   add(state, line, off, len) {
     // The same reading as a full read (defaults of the reference store included): the entry
     // cannot disagree with the item it points to.
-    const item = normalizeStoredItem(parse(line));
-    if (!item) return false;
-    state.set(item.id, {
-      id: item.id,
-      env: item.env,
-      service: item.service,
-      category: item.category,
-      priority: item.priority,
-      status: item.status,
-      owner: item.owner,
-      due_date: item.due_date,
-      created_at: item.created_at,
-      updated_at: item.updated_at,
-      dedupe_key: item.dedupe_key,
-      off,
-      len,
-    });
+    const f = storedItemScalars(parse(line));
+    if (!f) return false;
+    const entry = state.get(f.id);
+    if (entry) {
+      // A newer version: updated in place, no new entry (most lines of a long log are these).
+      entry.env = f.env;
+      entry.service = f.service;
+      entry.category = f.category;
+      entry.priority = f.priority;
+      entry.status = f.status;
+      entry.owner = f.owner;
+      entry.due_date = f.due_date;
+      entry.created_at = f.created_at;
+      entry.updated_at = f.updated_at;
+      entry.dedupe_key = f.dedupe_key;
+      entry.off = off;
+      entry.len = len;
+    } else {
+      const { id, env, service, category, priority, status, owner, due_date, created_at, updated_at, dedupe_key } = f;
+      state.set(id, { id, env, service, category, priority, status, owner, due_date, created_at, updated_at, dedupe_key, off, len });
+    }
     return true;
   },
-  // Rows of values, not objects: a third of the size, and quicker to parse back.
-  toJson: (state) => [...state.values()].map((e) => ENTRY_FIELDS.map((f) => e[f])),
+  // One flat array of values, ENTRY_FIELDS.length per entry: a third of the size of objects, and
+  // the quickest shape to write and to parse back.
+  toJson(state) {
+    const flat: unknown[] = [];
+    for (const e of state.values()) {
+      flat.push(e.id, e.env, e.service, e.category, e.priority, e.status, e.owner, e.due_date, e.created_at, e.updated_at, e.dedupe_key, e.off, e.len);
+    }
+    return flat;
+  },
+  merge(into, later) {
+    for (const [id, entry] of later) into.set(id, entry);
+  },
   fromJson(json) {
-    if (!Array.isArray(json)) return null;
+    const width = ENTRY_FIELDS.length;
+    if (!Array.isArray(json) || json.length % width !== 0) return null;
+    const v = json as Array<string & number>;
     const state = new Map<string, ItemEntry>();
-    for (const row of json as unknown[]) {
-      if (!Array.isArray(row) || row.length !== ENTRY_FIELDS.length) return null;
-      const [id, env, service, category, priority, status, owner, due_date, created_at, updated_at, dedupe_key, off, len] = row;
+    for (let i = 0; i < v.length; i += width) {
       // A literal, in ENTRY_FIELDS order: one hidden class for all entries, built fast.
-      state.set(id, { id, env, service, category, priority, status, owner, due_date, created_at, updated_at, dedupe_key, off, len });
+      state.set(v[i], {
+        id: v[i], env: v[i + 1], service: v[i + 2], category: v[i + 3], priority: v[i + 4], status: v[i + 5], owner: v[i + 6],
+        due_date: v[i + 7], created_at: v[i + 8], updated_at: v[i + 9], dedupe_key: v[i + 10], off: v[i + 11], len: v[i + 12],
+      } as ItemEntry);
     }
     return state;
   },
@@ -74,6 +91,13 @@ export const eventsIndex: IndexKind<Map<string, number[]>> = {
     return true;
   },
   toJson: (state) => Object.fromEntries(state),
+  merge(into, later) {
+    for (const [itemId, positions] of later) {
+      const mine = into.get(itemId);
+      if (mine) mine.push(...positions);
+      else into.set(itemId, positions);
+    }
+  },
   fromJson(json) {
     if (json === null || typeof json !== "object" || Array.isArray(json)) return null;
     return new Map(Object.entries(json as Record<string, number[]>));

@@ -17,8 +17,8 @@ import {
 import { compareByCreation, type ItemFilter, type Page, type QueryResult, queryItems } from "../domain/query.js";
 import { BacklogError, storageUnavailable } from "../errors.js";
 import { BufferedTx, type ItemSource, mapSource } from "./buffered-tx.js";
-import { appendLines, fsyncDir, openForRead, quarantine, type QuarantineRecord, readAt, scanLines } from "./jsonl-file.js";
-import { type LogIndex, loadSavedIndex, refreshIndex, saveIndex } from "./jsonl-index.js";
+import { appendLines, fsyncDir, openForRead, quarantine, type QuarantineRecord, readAt, scanFd, scanLines } from "./jsonl-file.js";
+import { type LogIndex, loadSavedIndex, NO_PARALLELISM, type Parallelism, refreshIndex, saveIndex } from "./jsonl-index.js";
 import { eventsIndex, type ItemEntry, itemsIndex } from "./jsonl-indexes.js";
 import { acquireDirLock, DEFAULT_LOCK_TIMEOUT_MS } from "./lock.js";
 import type { CleanupOptions, CleanupReport, MigrationReport, Store, StoreDump, Warn, WriteOptions, WriteTx } from "./types.js";
@@ -36,6 +36,8 @@ export interface JsonlStoreOptions {
   now: () => Date;
   /** Load and save indexes beside the logs (default true); in-memory indexing is always on. */
   savedIndexes?: boolean;
+  /** Two-thread indexing of large logs (off by default: needs the built worker). */
+  parallelism?: Parallelism;
 }
 
 function tryParse(line: string): unknown {
@@ -123,7 +125,7 @@ export class JsonlStore implements Store {
     const fd = this.open(this.eventsPath);
     if (fd === null) return [];
     try {
-      const index = this.refresh("events", fd);
+      const index = await this.refresh("events", fd);
       const positions = index.state.get(itemId) ?? [];
       const events: BacklogEvent[] = [];
       const seen = new Set<string>();
@@ -213,21 +215,24 @@ export class JsonlStore implements Store {
   }
 
   /** The index of a log open as `fd`, from memory or the saved file, brought up to date. */
-  private refresh<K extends "items" | "events">(kind: K, fd: number): K extends "items" ? LogIndex<Map<string, ItemEntry>> : LogIndex<Map<string, number[]>> {
+  private async refresh<K extends "items" | "events">(kind: K, fd: number): Promise<K extends "items" ? LogIndex<Map<string, ItemEntry>> : LogIndex<Map<string, number[]>>> {
     const path = kind === "items" ? this.itemsPath : this.eventsPath;
+    const parallel = this.options.parallelism ?? NO_PARALLELISM;
     try {
       if (kind === "items") {
         if (!this.itemsIdx && !this.savedLoaded.items) this.itemsIdx = loadSavedIndex(itemsIndex, indexPathOf(path));
         this.savedLoaded.items = true;
-        this.itemsIdx = refreshIndex(itemsIndex, fd, this.itemsIdx);
-        this.reportBad(path, this.itemsIdx.bad);
-        return this.itemsIdx as never;
+        const index = await refreshIndex(itemsIndex, fd, this.itemsIdx, parallel);
+        this.itemsIdx = index;
+        this.reportBad(path, index.bad);
+        return index as never;
       }
       if (!this.eventsIdx && !this.savedLoaded.events) this.eventsIdx = loadSavedIndex(eventsIndex, indexPathOf(path));
       this.savedLoaded.events = true;
-      this.eventsIdx = refreshIndex(eventsIndex, fd, this.eventsIdx);
-      this.reportBad(path, this.eventsIdx.bad);
-      return this.eventsIdx as never;
+      const index = await refreshIndex(eventsIndex, fd, this.eventsIdx, parallel);
+      this.eventsIdx = index;
+      this.reportBad(path, index.bad);
+      return index as never;
     } catch (error) {
       if (error instanceof BacklogError) throw error;
       throw storageUnavailable(`cannot read ${path}: ${(error as Error).message}`, "Check the data directory (--dir or $BACKLOG_DIR) and its permissions.");
@@ -239,7 +244,7 @@ export class JsonlStore implements Store {
     const fd = this.open(this.itemsPath);
     if (fd === null) return fn(-1, new Map());
     try {
-      return await fn(fd, this.refresh("items", fd).state);
+      return await fn(fd, (await this.refresh("items", fd)).state);
     } finally {
       closeSync(fd);
     }
@@ -319,17 +324,31 @@ export class JsonlStore implements Store {
    * gone (the next cleanup deletes them), never orphaned events.
    */
   private compact(cutoff: string, write: boolean): CleanupReport {
-    const latest = new Map<string, { line: string; expired: boolean }>();
+    const fd = openForRead(this.itemsPath);
+    try {
+      return this.compactFrom(fd, cutoff, write);
+    } finally {
+      if (fd !== null) closeSync(fd);
+    }
+  }
+
+  /**
+   * Memory holds where each live item's latest line is, not the line: it grows with the number of
+   * items, not with the bytes of the log. The lines are copied by offset from the same open file.
+   */
+  private compactFrom(fd: number | null, cutoff: string, write: boolean): CleanupReport {
+    const latest = new Map<string, { off: number; len: number; expired: boolean }>();
     const itemsBad: QuarantineRecord[] = [];
-    const itemScan = scanLines(this.itemsPath, (line, lineNo) => {
+    const visit = (line: string, lineNo: number, off: number, len: number) => {
       if (isBlank(line)) return;
       const item = normalizeStoredItem(tryParse(line));
       if (!item) {
-        itemsBad.push({ reason: "unparseable", line: lineNo, offset: null, raw: line });
+        itemsBad.push({ reason: "unparseable", line: lineNo, offset: off, raw: line });
         return;
       }
-      latest.set(item.id, { line, expired: CLOSED_STATUSES.has(item.status) && item.updated_at < cutoff });
-    });
+      latest.set(item.id, { off, len, expired: CLOSED_STATUSES.has(item.status) && item.updated_at < cutoff });
+    };
+    const itemScan = fd === null ? { lines: 0, bytes: 0, tornTail: null } : scanFd(fd, visit);
     if (itemScan.tornTail) itemsBad.push({ reason: "torn_write", line: null, offset: itemScan.tornTail.offset, raw: itemScan.tornTail.text });
     const expired = new Set<string>();
     for (const [id, entry] of latest) if (entry.expired) expired.add(id);
@@ -342,17 +361,16 @@ export class JsonlStore implements Store {
     });
 
     let bytesAfter = 0;
-    let linesAfter = 0;
-    const keptLines: string[] = [];
-    for (const [, entry] of latest) {
+    const kept: Array<{ off: number; len: number }> = [];
+    for (const entry of latest.values()) {
       if (entry.expired) continue;
-      keptLines.push(entry.line);
-      bytesAfter += Buffer.byteLength(entry.line) + 1;
-      linesAfter += 1;
+      kept.push(entry);
+      bytesAfter += entry.len + 1;
     }
-    if (write) {
+    const linesAfter = kept.length;
+    if (write && fd !== null) {
       quarantine(this.itemsPath, itemsBad, now);
-      this.replaceFile(this.itemsPath, keptLines);
+      this.replaceFile(this.itemsPath, fd, kept);
     }
     return {
       deleted: expired.size,
@@ -414,12 +432,23 @@ export class JsonlStore implements Store {
     return { dropped, quarantined: bad.length };
   }
 
-  private replaceFile(path: string, lines: readonly string[]): void {
-    if (!existsSync(path)) return;
+  /** Writes the lines at `kept` of `source` to a tmp file, fsyncs it, and renames it over `path`. */
+  private replaceFile(path: string, source: number, kept: ReadonlyArray<{ off: number; len: number }>): void {
     const tmp = `${path}${TMP_MARK}${process.pid}`;
     const fd = openSync(tmp, "w");
     try {
-      for (let i = 0; i < lines.length; i += 4096) writeSync(fd, `${lines.slice(i, i + 4096).join("\n")}\n`);
+      let batch: string[] = [];
+      let size = 0;
+      for (const { off, len } of kept) {
+        batch.push(readAt(source, off, len));
+        size += len + 1;
+        if (size >= 4 << 20) {
+          writeSync(fd, `${batch.join("\n")}\n`);
+          batch = [];
+          size = 0;
+        }
+      }
+      if (batch.length > 0) writeSync(fd, `${batch.join("\n")}\n`);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

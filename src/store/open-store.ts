@@ -1,5 +1,7 @@
 /** Chooses and opens the configured backend (SPEC section 2). Never falls back to another one. */
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
+import { NO_PARALLELISM, type Parallelism } from "./jsonl-index.js";
 import { BacklogError, ExitCode } from "../errors.js";
 import { JsonlStore } from "./jsonl-store.js";
 import { resolveDsn } from "./pg/connection.js";
@@ -50,6 +52,20 @@ function lockTimeout(env: NodeJS.ProcessEnv): number {
   return ms;
 }
 
+declare const __BACKLOG_BUILD__: boolean | undefined;
+const DEFAULT_PARALLEL_BYTES = 8 << 20;
+
+/**
+ * Logs from 8 MiB up are indexed by two threads. The worker exists only in the build (dist/), so
+ * code run from source indexes on one. BACKLOG_INDEX_PARALLEL_BYTES moves the threshold (tests).
+ */
+function indexParallelism(env: NodeJS.ProcessEnv): Parallelism {
+  if (typeof __BACKLOG_BUILD__ === "undefined") return NO_PARALLELISM;
+  const url = [new URL("./index-worker.js", import.meta.url), new URL("../index-worker.js", import.meta.url)].find((u) => existsSync(u));
+  const minBytes = Number(env.BACKLOG_INDEX_PARALLEL_BYTES || DEFAULT_PARALLEL_BYTES);
+  return url && Number.isFinite(minBytes) ? { workerUrl: url, minBytes: Math.max(1, minBytes) } : NO_PARALLELISM;
+}
+
 export const dataDir = (config: Pick<StoreConfig, "dir" | "cwd" | "env">): string =>
   resolve(config.cwd, config.dir ?? config.env.BACKLOG_DIR ?? DEFAULT_DATA_DIR);
 
@@ -64,6 +80,7 @@ export async function openStore(config: StoreConfig): Promise<Store> {
         now: config.now,
         lockTimeoutMs: lockTimeout(config.env),
         savedIndexes: config.env.BACKLOG_INDEX_CACHE !== "off",
+        parallelism: indexParallelism(config.env),
       });
     case "memory":
       return new MemoryStore();

@@ -356,3 +356,23 @@ describe("configuration errors", () => {
     fails(workspace().run(["list"], { env: { BACKLOG_NOW: "yesterday" } }), 2, "BACKLOG_NOW");
   });
 });
+
+describe("unreadable lines", () => {
+  it("are reported with their line numbers on every read, and skipped", () => {
+    const w = workspace();
+    const kept = w.create();
+    const lines = Array.from({ length: 40 }, (_, i) => JSON.stringify({ ...kept, id: `bl_${(i + 1).toString(16).padStart(12, "0")}`, dedupe_key: `k:${i}` }));
+    lines[9] = "{not json";
+    lines[30] = "[also not an item]";
+    writeFileSync(join(w.store, "items.jsonl"), `${JSON.stringify(kept)}\n${lines.join("\n")}\n`);
+    for (let run = 0; run < 2; run += 1) {
+      const r = w.run(["list", "--all", "--json"]);
+      expect(r.code).toBe(0);
+      expect(json(r)).toHaveLength(39);
+      const warnings = r.stderr.trim().split("\n");
+      expect(warnings).toHaveLength(2);
+      expect(warnings[0]).toContain("items.jsonl:11");
+      expect(warnings[1]).toContain("items.jsonl:32");
+    }
+  });
+});

@@ -16,12 +16,13 @@ export interface CliResult {
 
 /**
  * The environment of a clean shell: nothing of the outer BACKLOG_* configuration leaks in, except
- * BACKLOG_INDEX_CACHE, which a test file may set to run its tests again without saved indexes.
+ * BACKLOG_INDEX_CACHE and BACKLOG_INDEX_PARALLEL_BYTES, which a test file may set to run its
+ * tests again another way (without saved indexes, with two-thread indexing of every log).
  */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    const keep = k === "BACKLOG_INDEX_CACHE" || (!k.startsWith("BACKLOG_") && !k.endsWith("POSTGRES_DSN") && k !== "NO_COLOR" && k !== "FORCE_COLOR");
+    const keep = k === "BACKLOG_INDEX_CACHE" || k === "BACKLOG_INDEX_PARALLEL_BYTES" || (!k.startsWith("BACKLOG_") && !k.endsWith("POSTGRES_DSN") && k !== "NO_COLOR" && k !== "FORCE_COLOR");
     if (keep) env[k] = v;
   }
   env.NO_COLOR = "1";

@@ -30,7 +30,8 @@ async function poisonedStore(n = 5) {
   expect((await counts(dir)).open).toBe(n);
   expect(existsSync(indexFile(dir))).toBe(true);
   const saved = JSON.parse(readFileSync(indexFile(dir), "utf8"));
-  for (const row of saved.state) row[5] = "blocked";
+  // Flat rows of 13 values; the status is the sixth.
+  for (let i = 5; i < saved.state.length; i += 13) saved.state[i] = "blocked";
   writeFileSync(indexFile(dir), JSON.stringify(saved));
   return { dir, items: join(dir, "items.jsonl") };
 }
