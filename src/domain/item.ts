@@ -99,8 +99,10 @@ const asStringArray = (value: unknown): string[] =>
 const asRecord = (value: unknown): Record<string, unknown> =>
   value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 
+/** The allowed constant itself (one shared string), or the fallback. */
 function oneOf<T extends string>(allowed: readonly T[], value: unknown, fallback: T): T {
-  return typeof value === "string" && (allowed as readonly string[]).includes(value) ? (value as T) : fallback;
+  const i = typeof value === "string" ? (allowed as readonly string[]).indexOf(value) : -1;
+  return i === -1 ? fallback : allowed[i];
 }
 
 function normalizeEvidence(value: unknown): EvidenceRefs {

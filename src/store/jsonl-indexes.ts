@@ -21,6 +21,18 @@ function parse(line: string): unknown {
   }
 }
 
+/**
+ * One string instance per distinct value of the low-cardinality fields: entries share them, so a
+ * long log leaves far fewer surviving strings for the garbage collector to move.
+ */
+const interned = new Map<string, string>();
+function intern(value: string): string {
+  const known = interned.get(value);
+  if (known !== undefined) return known;
+  if (interned.size < 100_000) interned.set(value, value);
+  return value;
+}
+
 export const itemsIndex: IndexKind<Map<string, ItemEntry>> = {
   name: "items",
   empty: () => new Map(),
@@ -32,12 +44,12 @@ export const itemsIndex: IndexKind<Map<string, ItemEntry>> = {
     const entry = state.get(f.id);
     if (entry) {
       // A newer version: updated in place, no new entry (most lines of a long log are these).
-      entry.env = f.env;
-      entry.service = f.service;
-      entry.category = f.category;
+      entry.env = intern(f.env);
+      entry.service = intern(f.service);
+      entry.category = intern(f.category);
       entry.priority = f.priority;
       entry.status = f.status;
-      entry.owner = f.owner;
+      entry.owner = intern(f.owner);
       entry.due_date = f.due_date;
       entry.created_at = f.created_at;
       entry.updated_at = f.updated_at;
@@ -45,7 +57,8 @@ export const itemsIndex: IndexKind<Map<string, ItemEntry>> = {
       entry.off = off;
       entry.len = len;
     } else {
-      const { id, env, service, category, priority, status, owner, due_date, created_at, updated_at, dedupe_key } = f;
+      const { id, priority, status, due_date, created_at, updated_at, dedupe_key } = f;
+      const [env, service, category, owner] = [intern(f.env), intern(f.service), intern(f.category), intern(f.owner)];
       state.set(id, { id, env, service, category, priority, status, owner, due_date, created_at, updated_at, dedupe_key, off, len });
     }
     return true;
