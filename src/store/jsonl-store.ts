@@ -3,21 +3,21 @@
  * last-write-wins. Reads take no lock; every write holds the directory lock for its whole
  * read-check-append; `cleanup` compacts under the same lock by tmp file, fsync and rename.
  */
-import { existsSync, readdirSync, renameSync, unlinkSync, closeSync, openSync, fsyncSync, writeSync } from "node:fs";
+import { closeSync, existsSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { aggregateDashboard, type Dashboard } from "../domain/dashboard.js";
 import {
   type BacklogEvent,
   type BacklogItem,
   canonicalItem,
-  CLOSED_STATUSES,
   normalizeStoredEvent,
   normalizeStoredItem,
 } from "../domain/item.js";
 import { compareByCreation, type ItemFilter, type Page, type QueryResult, queryItems } from "../domain/query.js";
 import { BacklogError, storageUnavailable } from "../errors.js";
 import { BufferedTx, type ItemSource, mapSource } from "./buffered-tx.js";
-import { appendLines, fsyncDir, openForRead, quarantine, type QuarantineRecord, readAt, scanFd, scanLines } from "./jsonl-file.js";
+import { compactLogs, removeStaleTmpFiles } from "./jsonl-compact.js";
+import { appendLines, openForRead, readAt, scanLines } from "./jsonl-file.js";
 import { type LogIndex, loadSavedIndex, NO_PARALLELISM, type Parallelism, refreshIndex, saveIndex } from "./jsonl-index.js";
 import { eventsIndex, type ItemEntry, itemsIndex } from "./jsonl-indexes.js";
 import { acquireDirLock, DEFAULT_LOCK_TIMEOUT_MS } from "./lock.js";
@@ -25,7 +25,6 @@ import type { CleanupOptions, CleanupReport, MigrationReport, Store, StoreDump, 
 
 export const ITEMS_FILE = "items.jsonl";
 export const EVENTS_FILE = "events.jsonl";
-const TMP_MARK = ".tmp-";
 const MAX_WARNINGS = 5;
 
 export interface JsonlStoreOptions {
@@ -172,11 +171,12 @@ export class JsonlStore implements Store {
 
   async cleanup({ cutoff, dryRun }: CleanupOptions): Promise<CleanupReport> {
     this.mutated = true;
-    if (dryRun) return this.compact(cutoff, false);
+    const target = { dir: this.options.dir, itemsPath: this.itemsPath, eventsPath: this.eventsPath, now: this.options.now().toISOString() };
+    if (dryRun) return compactLogs(target, cutoff, false);
     const lock = await acquireDirLock(this.options.dir, this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
     try {
-      this.removeStaleTmpFiles();
-      return this.compact(cutoff, true);
+      removeStaleTmpFiles(this.options.dir, [ITEMS_FILE, EVENTS_FILE]);
+      return compactLogs(target, cutoff, true);
     } catch (error) {
       if (error instanceof Error && "code" in error && typeof error.code === "string" && error.code.startsWith("E")) {
         throw storageUnavailable(
@@ -304,156 +304,5 @@ export class JsonlStore implements Store {
         "Check free disk space and that the data directory is writable by this user.",
       );
     }
-  }
-
-  /**
-   * Tmp files of the logs exist only while a compaction holds the lock: any found under the lock
-   * are dead. Those of saved indexes belong to readers killed mid-save.
-   */
-  private removeStaleTmpFiles(): void {
-    for (const name of readdirSync(this.options.dir)) {
-      const log = name.replace(/^\./, "");
-      if (name.includes(TMP_MARK) && (log.startsWith(ITEMS_FILE) || log.startsWith(EVENTS_FILE))) {
-        unlinkSync(join(this.options.dir, name));
-      }
-    }
-  }
-
-  /**
-   * Events go first: a crash between the two renames then leaves expired items whose events are
-   * gone (the next cleanup deletes them), never orphaned events.
-   */
-  private compact(cutoff: string, write: boolean): CleanupReport {
-    const fd = openForRead(this.itemsPath);
-    try {
-      return this.compactFrom(fd, cutoff, write);
-    } finally {
-      if (fd !== null) closeSync(fd);
-    }
-  }
-
-  /**
-   * Memory holds where each live item's latest line is, not the line: it grows with the number of
-   * items, not with the bytes of the log. The lines are copied by offset from the same open file.
-   */
-  private compactFrom(fd: number | null, cutoff: string, write: boolean): CleanupReport {
-    const latest = new Map<string, { off: number; len: number; expired: boolean }>();
-    const itemsBad: QuarantineRecord[] = [];
-    const visit = (line: string, lineNo: number, off: number, len: number) => {
-      if (isBlank(line)) return;
-      const item = normalizeStoredItem(tryParse(line));
-      if (!item) {
-        itemsBad.push({ reason: "unparseable", line: lineNo, offset: off, raw: line });
-        return;
-      }
-      latest.set(item.id, { off, len, expired: CLOSED_STATUSES.has(item.status) && item.updated_at < cutoff });
-    };
-    const itemScan = fd === null ? { lines: 0, bytes: 0, tornTail: null } : scanFd(fd, visit);
-    if (itemScan.tornTail) itemsBad.push({ reason: "torn_write", line: null, offset: itemScan.tornTail.offset, raw: itemScan.tornTail.text });
-    const expired = new Set<string>();
-    for (const [id, entry] of latest) if (entry.expired) expired.add(id);
-
-    const now = this.options.now().toISOString();
-    const events = this.rewrite(this.eventsPath, write, now, (line) => {
-      const event = normalizeStoredEvent(tryParse(line));
-      if (!event) return "bad";
-      return expired.has(event.item_id) ? "drop" : event.id;
-    });
-
-    let bytesAfter = 0;
-    const kept: Array<{ off: number; len: number }> = [];
-    for (const entry of latest.values()) {
-      if (entry.expired) continue;
-      kept.push(entry);
-      bytesAfter += entry.len + 1;
-    }
-    const linesAfter = kept.length;
-    if (write && fd !== null) {
-      quarantine(this.itemsPath, itemsBad, now);
-      this.replaceFile(this.itemsPath, fd, kept);
-    }
-    return {
-      deleted: expired.size,
-      events_deleted: events.dropped,
-      lines_before: itemScan.lines + (itemScan.tornTail ? 1 : 0),
-      lines_after: linesAfter,
-      bytes_before: itemScan.bytes,
-      bytes_after: bytesAfter,
-      quarantined: itemsBad.length + events.quarantined,
-    };
-  }
-
-  /**
-   * Streams a log into its compacted form. `classify` returns a key (kept once: last-write-wins
-   * on identical ids), "drop", or "bad" (kept aside in quarantine).
-   */
-  private rewrite(path: string, write: boolean, now: string, classify: (line: string) => string): { dropped: number; quarantined: number } {
-    const tmp = `${path}${TMP_MARK}${process.pid}`;
-    const fd = write && existsSync(path) ? openSync(tmp, "w") : null;
-    const bad: QuarantineRecord[] = [];
-    const seen = new Set<string>();
-    let dropped = 0;
-    let pending: string[] = [];
-    const flush = () => {
-      if (fd !== null && pending.length > 0) writeSync(fd, `${pending.join("\n")}\n`);
-      pending = [];
-    };
-    try {
-      const scan = scanLines(path, (line, lineNo) => {
-        if (isBlank(line)) return;
-        const key = classify(line);
-        if (key === "bad") bad.push({ reason: "unparseable", line: lineNo, offset: null, raw: line });
-        else if (key === "drop") dropped += 1;
-        else if (!seen.has(key)) {
-          seen.add(key);
-          pending.push(line);
-          if (pending.length >= 4096) flush();
-        }
-      });
-      if (scan.tornTail) bad.push({ reason: "torn_write", line: null, offset: scan.tornTail.offset, raw: scan.tornTail.text });
-      flush();
-      if (fd !== null) {
-        fsyncSync(fd);
-        closeSync(fd);
-        quarantine(path, bad, now);
-        renameSync(tmp, path);
-        fsyncDir(this.options.dir);
-      }
-    } catch (error) {
-      if (fd !== null) {
-        try {
-          closeSync(fd);
-        } catch {
-          // already closed after fsync
-        }
-      }
-      throw error;
-    }
-    return { dropped, quarantined: bad.length };
-  }
-
-  /** Writes the lines at `kept` of `source` to a tmp file, fsyncs it, and renames it over `path`. */
-  private replaceFile(path: string, source: number, kept: ReadonlyArray<{ off: number; len: number }>): void {
-    const tmp = `${path}${TMP_MARK}${process.pid}`;
-    const fd = openSync(tmp, "w");
-    try {
-      let batch: string[] = [];
-      let size = 0;
-      for (const { off, len } of kept) {
-        batch.push(readAt(source, off, len));
-        size += len + 1;
-        if (size >= 4 << 20) {
-          writeSync(fd, `${batch.join("\n")}\n`);
-          batch = [];
-          size = 0;
-        }
-      }
-      if (batch.length > 0) writeSync(fd, `${batch.join("\n")}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-    fsyncDir(this.options.dir);
   }
 }
