@@ -1,22 +1,10 @@
 /** migrate, export, import. */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { invalidInput } from "../errors.js";
 import { runExport, runImport, runMigrate } from "../service/transfer.js";
+import { writeFileAtomically } from "../store/jsonl-file.js";
 import { examples, type Register } from "./kit.js";
-
-/** Written whole or not at all: a tmp file beside it, fsync'd, then renamed. */
-function writeFileAtomically(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, "w");
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-}
 
 export const registerTransfer: Register = (program, run) => {
   program

@@ -7,7 +7,7 @@
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { CLOSED_STATUSES, normalizeStoredEvent, normalizeStoredItem } from "../domain/item.js";
-import { fsyncDir, openForRead, quarantine, type QuarantineRecord, readAt, scanFd, scanLines } from "./jsonl-file.js";
+import { fsyncDir, isBlank, openForRead, quarantine, type QuarantineRecord, readAt, scanFd, scanLines, tryParse } from "./jsonl-file.js";
 import type { CleanupReport } from "./types.js";
 
 export const TMP_MARK = ".tmp-";
@@ -20,15 +20,6 @@ export interface CompactionTarget {
   now: string;
 }
 
-function tryParse(line: string): unknown {
-  try {
-    return JSON.parse(line);
-  } catch {
-    return undefined;
-  }
-}
-
-const isBlank = (line: string) => line.trim() === "";
 
 /**
  * Tmp files of the logs exist only while a compaction holds the lock: any found under the lock

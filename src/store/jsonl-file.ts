@@ -2,7 +2,7 @@
  * Line-level I/O on an append-only JSONL log: streamed scanning, durable appends that repair a torn
  * tail first, and the quarantine file where unreadable bytes are kept aside instead of destroyed.
  */
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname } from "node:path";
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
@@ -14,6 +14,35 @@ export interface ScanResult {
   bytes: number;
   /** Bytes after the last newline: a write that died mid-line, never acknowledged. */
   tornTail: { offset: number; text: string } | null;
+}
+
+/** The parsed JSON of a line, or undefined when it is not JSON. */
+export function tryParse(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+}
+
+export const isBlank = (line: string) => line.trim() === "";
+
+/** Writes a whole file or nothing: a tmp file beside it, fsync'd, then renamed over it. */
+export function writeFileAtomically(path: string, text: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    const fd = openSync(tmp, "w");
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw error;
+  }
 }
 
 const isMissing = (error: unknown) => (error as NodeJS.ErrnoException).code === "ENOENT";

@@ -9,9 +9,9 @@
  * saved index is a cache that is never trusted over it, and deleting it is always safe.
  */
 import { createHash } from "node:crypto";
-import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { fstatSync, readFileSync, readSync } from "node:fs";
 import { Worker } from "node:worker_threads";
-import { nextLineStart, scanFd } from "./jsonl-file.js";
+import { nextLineStart, scanFd, writeFileAtomically } from "./jsonl-file.js";
 
 const FORMAT = 1;
 const WINDOW = 4096;
@@ -196,25 +196,12 @@ export function loadSavedIndex<S>(kind: IndexKind<S>, path: string): LogIndex<S>
   }
 }
 
-/** Saves by tmp file and rename, so a reader never sees half an index. Failure is harmless. */
+/** Saves whole or not at all, so a reader never sees half an index. Failure is harmless. */
 export function saveIndex<S>(kind: IndexKind<S>, path: string, index: LogIndex<S>): void {
-  const tmp = `${path}.tmp-${process.pid}`;
+  const { state, unsaved: _unsaved, ...header } = index;
   try {
-    const { state, unsaved: _unsaved, ...header } = index;
-    const text = JSON.stringify({ format: FORMAT, kind: kind.name, ...header, state: kind.toJson(state) });
-    const fd = openSync(tmp, "w");
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
+    writeFileAtomically(path, JSON.stringify({ format: FORMAT, kind: kind.name, ...header, state: kind.toJson(state) }));
   } catch {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // nothing was created
-    }
+    // A read-only data directory, a full disk: the next read rebuilds the index instead.
   }
 }

@@ -1,6 +1,7 @@
 /** The two indexes of a JSONL store: the latest version of each item, and each item's events. */
 import { normalizeStoredEvent, storedItemScalars } from "../domain/item.js";
 import type { ItemFields } from "../domain/query.js";
+import { tryParse } from "./jsonl-file.js";
 import type { IndexKind } from "./jsonl-index.js";
 
 /** Enough of an item to filter, sort, aggregate and find it, and where its latest line is. */
@@ -12,14 +13,6 @@ export interface ItemEntry extends ItemFields {
 }
 
 const ENTRY_FIELDS = ["id", "env", "service", "category", "priority", "status", "owner", "due_date", "created_at", "updated_at", "dedupe_key", "off", "len"] as const;
-
-function parse(line: string): unknown {
-  try {
-    return JSON.parse(line);
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * One string instance per distinct value of the low-cardinality fields: entries share them, so a
@@ -39,7 +32,7 @@ export const itemsIndex: IndexKind<Map<string, ItemEntry>> = {
   add(state, line, off, len) {
     // The same reading as a full read (defaults of the reference store included): the entry
     // cannot disagree with the item it points to.
-    const f = storedItemScalars(parse(line));
+    const f = storedItemScalars(tryParse(line));
     if (!f) return false;
     const entry = state.get(f.id);
     if (entry) {
@@ -96,7 +89,7 @@ export const eventsIndex: IndexKind<Map<string, number[]>> = {
   name: "events",
   empty: () => new Map(),
   add(state, line, off, len) {
-    const event = normalizeStoredEvent(parse(line));
+    const event = normalizeStoredEvent(tryParse(line));
     if (!event) return false;
     const positions = state.get(event.item_id);
     if (positions) positions.push(off, len);

@@ -17,8 +17,8 @@ import { compareByCreation, type ItemFilter, type Page, type QueryResult, queryI
 import { BacklogError, storageUnavailable } from "../errors.js";
 import { BufferedTx, type ItemSource, mapSource } from "./buffered-tx.js";
 import { compactLogs, removeStaleTmpFiles } from "./jsonl-compact.js";
-import { appendLines, openForRead, readAt, scanLines } from "./jsonl-file.js";
-import { type LogIndex, loadSavedIndex, NO_PARALLELISM, type Parallelism, refreshIndex, saveIndex } from "./jsonl-index.js";
+import { appendLines, isBlank, openForRead, readAt, scanLines, tryParse } from "./jsonl-file.js";
+import { type IndexKind, type LogIndex, loadSavedIndex, NO_PARALLELISM, type Parallelism, refreshIndex, saveIndex } from "./jsonl-index.js";
 import { eventsIndex, type ItemEntry, itemsIndex } from "./jsonl-indexes.js";
 import { acquireDirLock, DEFAULT_LOCK_TIMEOUT_MS } from "./lock.js";
 import type { CleanupOptions, CleanupReport, MigrationReport, Store, StoreDump, Warn, WriteOptions, WriteTx } from "./types.js";
@@ -39,15 +39,6 @@ export interface JsonlStoreOptions {
   parallelism?: Parallelism;
 }
 
-function tryParse(line: string): unknown {
-  try {
-    return JSON.parse(line);
-  } catch {
-    return undefined;
-  }
-}
-
-const isBlank = (line: string) => line.trim() === "";
 
 /** The saved index of a log: a hidden cache file beside it. */
 export const indexPathOf = (logPath: string) => join(dirname(logPath), `.${basename(logPath)}.index`);
@@ -85,6 +76,14 @@ function indexSource(fd: number, entries: Map<string, ItemEntry>, path: string, 
   };
 }
 
+/** One log's index: what kind, its log, the index in memory, and whether the saved one was read. */
+interface IndexSlot<S> {
+  kind: IndexKind<S>;
+  path: string;
+  index: LogIndex<S> | null;
+  savedLoaded: boolean;
+}
+
 /** Below this many unsaved bytes an index is not worth rewriting: parsing them is quicker. */
 const SAVE_AFTER_BYTES = 4 << 20;
 
@@ -92,9 +91,8 @@ export class JsonlStore implements Store {
   readonly backend = "jsonl";
   readonly itemsPath: string;
   readonly eventsPath: string;
-  private itemsIdx: LogIndex<Map<string, ItemEntry>> | null = null;
-  private eventsIdx: LogIndex<Map<string, number[]>> | null = null;
-  private savedLoaded: { items: boolean; events: boolean };
+  private readonly itemsSlot: IndexSlot<Map<string, ItemEntry>>;
+  private readonly eventsSlot: IndexSlot<Map<string, number[]>>;
   /** Set by anything that writes or plans writes: such commands never touch the saved indexes. */
   private mutated = false;
 
@@ -102,8 +100,9 @@ export class JsonlStore implements Store {
     this.itemsPath = join(options.dir, ITEMS_FILE);
     this.eventsPath = join(options.dir, EVENTS_FILE);
     // With saved indexes off, they count as already looked at: never read.
-    const skip = options.savedIndexes === false;
-    this.savedLoaded = { items: skip, events: skip };
+    const savedLoaded = options.savedIndexes === false;
+    this.itemsSlot = { kind: itemsIndex, path: this.itemsPath, index: null, savedLoaded };
+    this.eventsSlot = { kind: eventsIndex, path: this.eventsPath, index: null, savedLoaded };
   }
 
   async listItems(filter: ItemFilter, page: Page): Promise<QueryResult> {
@@ -124,7 +123,7 @@ export class JsonlStore implements Store {
     const fd = this.open(this.eventsPath);
     if (fd === null) return [];
     try {
-      const index = await this.refresh("events", fd);
+      const index = await this.refresh(this.eventsSlot, fd);
       const positions = index.state.get(itemId) ?? [];
       const events: BacklogEvent[] = [];
       const seen = new Set<string>();
@@ -202,8 +201,9 @@ export class JsonlStore implements Store {
   /** A successful read-only command leaves its indexes for the next one; nothing else writes them. */
   async close(outcome: "ok" | "failed" = "ok"): Promise<void> {
     if (outcome !== "ok" || this.mutated || this.options.savedIndexes === false) return;
-    if (this.itemsIdx && this.itemsIdx.unsaved > SAVE_AFTER_BYTES) saveIndex(itemsIndex, indexPathOf(this.itemsPath), this.itemsIdx);
-    if (this.eventsIdx && this.eventsIdx.unsaved > SAVE_AFTER_BYTES) saveIndex(eventsIndex, indexPathOf(this.eventsPath), this.eventsIdx);
+    for (const slot of [this.itemsSlot, this.eventsSlot] as Array<IndexSlot<unknown>>) {
+      if (slot.index && slot.index.unsaved > SAVE_AFTER_BYTES) saveIndex(slot.kind, indexPathOf(slot.path), slot.index);
+    }
   }
 
   private open(path: string): number | null {
@@ -215,27 +215,17 @@ export class JsonlStore implements Store {
   }
 
   /** The index of a log open as `fd`, from memory or the saved file, brought up to date. */
-  private async refresh<K extends "items" | "events">(kind: K, fd: number): Promise<K extends "items" ? LogIndex<Map<string, ItemEntry>> : LogIndex<Map<string, number[]>>> {
-    const path = kind === "items" ? this.itemsPath : this.eventsPath;
-    const parallel = this.options.parallelism ?? NO_PARALLELISM;
+  private async refresh<S>(slot: IndexSlot<S>, fd: number): Promise<LogIndex<S>> {
     try {
-      if (kind === "items") {
-        if (!this.itemsIdx && !this.savedLoaded.items) this.itemsIdx = loadSavedIndex(itemsIndex, indexPathOf(path));
-        this.savedLoaded.items = true;
-        const index = await refreshIndex(itemsIndex, fd, this.itemsIdx, parallel);
-        this.itemsIdx = index;
-        this.reportBad(path, index.bad);
-        return index as never;
-      }
-      if (!this.eventsIdx && !this.savedLoaded.events) this.eventsIdx = loadSavedIndex(eventsIndex, indexPathOf(path));
-      this.savedLoaded.events = true;
-      const index = await refreshIndex(eventsIndex, fd, this.eventsIdx, parallel);
-      this.eventsIdx = index;
-      this.reportBad(path, index.bad);
-      return index as never;
+      if (!slot.savedLoaded) slot.index ??= loadSavedIndex(slot.kind, indexPathOf(slot.path));
+      slot.savedLoaded = true;
+      const index = await refreshIndex(slot.kind, fd, slot.index, this.options.parallelism ?? NO_PARALLELISM);
+      slot.index = index;
+      this.reportBad(slot.path, index.bad);
+      return index;
     } catch (error) {
       if (error instanceof BacklogError) throw error;
-      throw storageUnavailable(`cannot read ${path}: ${(error as Error).message}`, "Check the data directory (--dir or $BACKLOG_DIR) and its permissions.");
+      throw storageUnavailable(`cannot read ${slot.path}: ${(error as Error).message}`, "Check the data directory (--dir or $BACKLOG_DIR) and its permissions.");
     }
   }
 
@@ -244,7 +234,7 @@ export class JsonlStore implements Store {
     const fd = this.open(this.itemsPath);
     if (fd === null) return fn(-1, new Map());
     try {
-      return await fn(fd, (await this.refresh("items", fd)).state);
+      return await fn(fd, (await this.refresh(this.itemsSlot, fd)).state);
     } finally {
       closeSync(fd);
     }
