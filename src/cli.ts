@@ -69,7 +69,20 @@ function reportError(io: Io, json: boolean, error: unknown): number {
   return known ? error.exitCode : ExitCode.unexpected;
 }
 
+/**
+ * A reader that goes away (`backlog list | head`) is not an error: the rest of the output is
+ * dropped, and the command still finishes its own work (a write in progress completes).
+ */
+function ignoreClosedReaders(io: Io): void {
+  for (const stream of [io.stdout, io.stderr]) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EPIPE") throw error;
+    });
+  }
+}
+
 export async function main(io: Io): Promise<number> {
+  ignoreClosedReaders(io);
   // The tool protocol always answers in JSON, errors included.
   let wantsJson = io.argv.includes("--json") || io.argv.find((arg) => !arg.startsWith("-")) === "tool";
   let exitCode: number = ExitCode.ok;

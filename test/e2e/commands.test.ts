@@ -376,3 +376,17 @@ describe("unreadable lines", () => {
     }
   });
 });
+
+describe("a reader that stops early", () => {
+  it("ends the output quietly: no stack trace, exit 0", () => {
+    const w = workspace();
+    const lines = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ id: `bl_${i.toString(16).padStart(12, "0")}`, created_at: NOW, service: "s", category: "refactor", title: `t${i}`, description: "d".repeat(300) }));
+    w.run(["create", "--service", "x", "--category", "refactor"]);
+    writeFileSync(join(w.store, "items.jsonl"), `${lines.join("\n")}\n`);
+    for (const args of ["list --all --json", "--help", "list --all"]) {
+      const r = spawnSync("bash", ["-c", `set -o pipefail; "${process.execPath}" "${BIN}" ${args} | head -c 100 > /dev/null`], { cwd: w.dir, env: cleanEnv({ BACKLOG_NOW: NOW }), encoding: "utf8" });
+      expect(r.stderr, args).toBe("");
+      expect(r.status, args).toBe(0);
+    }
+  });
+});
