@@ -1,6 +1,6 @@
 /** generate-weekly and generate-daily. */
 import * as z from "zod";
-import { type GenerateOutcome, runGenerate } from "../service/generate.js";
+import { type GenerateOutcome, type RunReport, runGenerate } from "../service/generate.js";
 import type { Style } from "../output/style.js";
 import { cell, renderTable } from "../output/table.js";
 import { examples, type Register, parseOptions } from "./kit.js";
@@ -15,7 +15,9 @@ const options = z.object({
 function renderOutcome({ report, disabled, changed }: GenerateOutcome, command: string, style: Style): string {
   const c = style.chalk;
   if (disabled) return `${disabled}\n`;
-  const unchanged = report.items.filter((i) => i.action === "updated" && i.id !== null && !changed.has(i.id)).length;
+  // An update that found the item already up to date wrote nothing (in a dry run: would write nothing).
+  const isUnchanged = (i: RunReport["items"][number]) => i.action === "updated" && i.id !== null && !changed.has(i.id);
+  const unchanged = report.items.filter(isUnchanged).length;
   const lines = [
     c.bold(`${command} · ${report.week} · ${cell(report.env)} · ${cell(report.digest ?? "")}`),
     `${report.dry_run ? "Would create" : "Created"} ${report.created} · ${report.dry_run ? "would update" : "updated"} ${report.updated}` +
@@ -26,7 +28,7 @@ function renderOutcome({ report, disabled, changed }: GenerateOutcome, command: 
       renderTable(
         ["ACTION", "ID", "SERVICE", "CATEGORY", "RULE"].map((h) => c.bold(h)),
         report.items.map((i) => [
-          i.action === "created" ? c.green(i.action) : i.id !== null && !changed.has(i.id) && !report.dry_run ? c.dim("unchanged") : c.yellow(i.action),
+          i.action === "created" ? c.green(i.action) : isUnchanged(i) ? c.dim("unchanged") : c.yellow(i.action),
           i.id ?? "(new)",
           cell(i.service),
           cell(i.category),
