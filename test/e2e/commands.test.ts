@@ -390,3 +390,34 @@ describe("a reader that stops early", () => {
     }
   });
 });
+
+// util-linux `script` runs the CLI on a pseudo-terminal, as a person at a terminal runs it.
+const hasScript = spawnSync("script", ["--version"]).status === 0;
+
+describe.skipIf(!hasScript)("on a terminal", () => {
+  const onTty = (dir: string, args: string, env: Record<string, string | undefined> = {}) =>
+    spawnSync("script", ["-qec", `"${process.execPath}" "${BIN}" ${args}`, "/dev/null"], {
+      cwd: dir,
+      env: cleanEnv({ BACKLOG_NOW: NOW, TERM: "xterm-256color", NO_COLOR: undefined, ...env }),
+      encoding: "utf8",
+    }).stdout;
+
+  it("colours by priority and status, and never with NO_COLOR, --no-color or TERM=dumb", () => {
+    const w = workspace();
+    w.create("--priority", "P0");
+    for (const command of ["list", "dashboard"]) {
+      expect(onTty(w.dir, command), command).toMatch(/\x1b\[[0-9;]*m/);
+      expect(onTty(w.dir, command, { NO_COLOR: "1" }), command).not.toContain("\x1b");
+      expect(onTty(w.dir, `${command} --no-color`), command).not.toContain("\x1b");
+      expect(onTty(w.dir, command, { TERM: "dumb" }), command).not.toContain("\x1b");
+    }
+  });
+
+  it("prints plain JSON with --json, even on a terminal", () => {
+    const w = workspace();
+    w.create();
+    const out = onTty(w.dir, "list --json");
+    expect(out).not.toContain("\x1b");
+    expect(JSON.parse(out)).toHaveLength(1);
+  });
+});
