@@ -54,29 +54,20 @@ function where(f: ItemFilter, params: unknown[]): string {
   return parts.length === 0 ? "" : `WHERE ${parts.join(" AND ")}`;
 }
 
+/** Rows whose `column` is one of `values`, keyed by that column: one query for the whole batch. */
+async function rowsBy<R, T>(client: Queryable, select: string, column: string, values: readonly string[], convert: (row: R) => T): Promise<Map<string, T>> {
+  const found = new Map<string, T>();
+  if (values.length === 0) return found;
+  const { rows } = await client.query(`${select} WHERE ${column} = ANY($1)`, [values]);
+  for (const row of rows as Array<R & Record<string, string>>) found.set(row[column], convert(row));
+  return found;
+}
+
 function sqlSource(client: Queryable): ItemSource {
   return {
-    async getItems(ids) {
-      const found = new Map<string, BacklogItem>();
-      if (ids.length === 0) return found;
-      const { rows } = await client.query<BacklogItem>(`SELECT ${ITEMS} FROM backlog_items WHERE id = ANY($1)`, [ids]);
-      for (const row of rows) found.set(row.id, toItem(row));
-      return found;
-    },
-    async findByDedupeKeys(keys) {
-      const found = new Map<string, BacklogItem>();
-      if (keys.length === 0) return found;
-      const { rows } = await client.query<BacklogItem>(`SELECT ${ITEMS} FROM backlog_items WHERE dedupe_key = ANY($1)`, [keys]);
-      for (const row of rows) found.set(row.dedupe_key, toItem(row));
-      return found;
-    },
-    async getEvents(ids) {
-      const found = new Map<string, BacklogEvent>();
-      if (ids.length === 0) return found;
-      const { rows } = await client.query<BacklogEvent>(`SELECT ${EVENTS} FROM backlog_events WHERE id = ANY($1)`, [ids]);
-      for (const row of rows) found.set(row.id, toEvent(row));
-      return found;
-    },
+    getItems: (ids) => rowsBy(client, `SELECT ${ITEMS} FROM backlog_items`, "id", ids, toItem),
+    findByDedupeKeys: (keys) => rowsBy(client, `SELECT ${ITEMS} FROM backlog_items`, "dedupe_key", keys, toItem),
+    getEvents: (ids) => rowsBy(client, `SELECT ${EVENTS} FROM backlog_events`, "id", ids, toEvent),
   };
 }
 
