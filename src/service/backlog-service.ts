@@ -7,9 +7,6 @@ import type { Dashboard } from "../domain/dashboard.js";
 import { newEventId, newItemId, type RandomHex } from "../domain/ids.js";
 import { type BacklogEvent, type BacklogItem, emptyEvidence, type EventType, type Status } from "../domain/item.js";
 import type { ItemFilter, Page } from "../domain/query.js";
-
-/** `list` as the CLI and the tool protocol ask for it: filters, `overdue` as of today, a page. */
-export type ListQuery = Omit<ItemFilter, "overdueAsOf"> & Page & { overdue?: boolean };
 import { authorize, ENTITLEMENTS, type Entitlement } from "../domain/rbac.js";
 import { applyUpsert } from "../domain/upsert.js";
 import { allowedTargets, canTransition } from "../domain/workflow.js";
@@ -18,6 +15,9 @@ import { renderTitle } from "../domain/templates.js";
 import type { Policy } from "../policy/types.js";
 import type { CleanupReport, Store, WriteTx } from "../store/types.js";
 import type { ItemInput } from "./item-input.js";
+
+/** `list` as the CLI and the tool protocol ask for it: filters, `overdue` as of today, a page. */
+export type ListQuery = Omit<ItemFilter, "overdueAsOf"> & Page & { overdue?: boolean };
 
 export interface ServiceDeps {
   store: Store;
@@ -71,15 +71,16 @@ export class BacklogService {
   async create(input: ItemInput): Promise<UpsertResult> {
     this.authorize(ENTITLEMENTS.write, "create");
     return this.deps.store.write(async (tx) => {
-      const item = await this.newItem(tx, input);
-      const existing = (await tx.findByDedupeKeys([item.dedupe_key])).get(item.dedupe_key);
+      const existing = await this.holderOf(tx, input.dedupe_key);
       if (existing) {
         throw conflict(
           "duplicate_dedupe_key",
-          `dedupe key "${item.dedupe_key}" is already taken by ${existing.id}`,
+          `dedupe key "${existing.dedupe_key}" is already taken by ${existing.id}`,
           `Use \`backlog upsert\` to update ${existing.id}, or pass another --dedupe-key.`,
         );
       }
+      const [id] = await this.freshIds(tx, 1);
+      const item = this.buildItem(input, id);
       this.recordCreate(tx, item, {});
       return { action: "created", item };
     });
@@ -88,13 +89,12 @@ export class BacklogService {
   async upsert(input: ItemInput): Promise<UpsertResult> {
     this.authorize(ENTITLEMENTS.write, "upsert");
     return this.deps.store.write(async (tx) => {
-      const fresh = await this.newItem(tx, input);
-      const existing = (await tx.findByDedupeKeys([fresh.dedupe_key])).get(fresh.dedupe_key);
-      if (!existing) {
-        this.recordCreate(tx, fresh, {});
-        return { action: "created", item: fresh };
-      }
-      return { action: "updated", item: this.recordUpdate(tx, existing, input, {}) };
+      const existing = await this.holderOf(tx, input.dedupe_key);
+      if (existing) return { action: "updated", item: this.recordUpdate(tx, existing, input, {}) };
+      const [id] = await this.freshIds(tx, 1);
+      const item = this.buildItem(input, id);
+      this.recordCreate(tx, item, {});
+      return { action: "created", item };
     });
   }
 
@@ -126,12 +126,30 @@ export class BacklogService {
     return this.deps.store.cleanup({ cutoff, dryRun });
   }
 
-  /** Builds a new item from input and policy defaults (not yet written). */
-  async newItem(tx: WriteTx, input: ItemInput, week?: string): Promise<BacklogItem> {
+  /** The item holding a dedupe key; without one (`manual:<new id>`) nothing can hold it yet. */
+  private async holderOf(tx: WriteTx, dedupeKey: string | undefined): Promise<BacklogItem | undefined> {
+    return dedupeKey === undefined ? undefined : (await tx.findByDedupeKeys([dedupeKey])).get(dedupeKey);
+  }
+
+  /**
+   * `count` item ids that no stored item has: drawn at random and checked in one batch, so a run
+   * that creates hundreds of items asks the store once (one query, on PostgreSQL), not per item.
+   */
+  async freshIds(tx: WriteTx, count: number): Promise<string[]> {
+    const ids = new Set<string>();
+    while (ids.size < count) {
+      const drawn: string[] = [];
+      while (ids.size + drawn.length < count) drawn.push(newItemId(this.deps.randomHex));
+      const taken = await tx.getItems(drawn);
+      for (const id of drawn) if (!taken.has(id)) ids.add(id);
+    }
+    return [...ids];
+  }
+
+  /** A new item with id `id`, from input and the policy's defaults (not yet written). */
+  buildItem(input: ItemInput, id: string, week?: string): BacklogItem {
     const policy = this.deps.policy;
     const category = policy.categories[input.category];
-    let id = newItemId(this.deps.randomHex);
-    while (await tx.getItem(id)) id = newItemId(this.deps.randomHex);
     const now = this.deps.now();
     const env = input.env ?? "prod";
     return {

@@ -59,6 +59,7 @@ export async function runGenerate(service: BacklogService, which: keyof typeof G
       const items: RunReport["items"] = [];
       const changed = new Set<string>();
       const existing = await tx.findByDedupeKeys(plan.planned.map((p) => p.dedupe_key));
+      const ids = await service.freshIds(tx, plan.planned.filter((p) => !existing.has(p.dedupe_key)).length);
       for (const planned of plan.planned) {
         const current = existing.get(planned.dedupe_key);
         const ruleMeta = { rule: planned.rule, week: digest.week };
@@ -68,7 +69,7 @@ export async function runGenerate(service: BacklogService, which: keyof typeof G
           if (next !== current) changed.add(next.id);
           id = current.id;
         } else {
-          const item = await service.newItem(tx, { ...planned }, digest.week);
+          const item = service.buildItem(planned, ids.pop() as string, digest.week);
           service.recordCreate(tx, item, ruleMeta);
           id = item.id;
         }
