@@ -197,31 +197,56 @@ function endOfLastLine(fd: number, size: number): number {
 /**
  * Appends complete lines and fsyncs them. The caller holds the store lock. When the file does not
  * end in a newline, a writer died mid-line: that fragment was never acknowledged, so it is moved
- * to the quarantine file and cut off before the append. Returns how many fragments were moved.
+ * to the quarantine file and cut off before the append. Returns the offset where the appended
+ * lines begin (0 when there are none); an append that fails part-way is cut back to it, so it
+ * leaves nothing behind.
  */
 export function appendLines(path: string, lines: readonly string[], nowIso: string): number {
   if (lines.length === 0) return 0;
   const fd = openSync(path, "a+");
-  let repaired = 0;
   try {
     const size = fstatSync(fd).size;
+    let start = size;
     if (size > 0) {
       const last = Buffer.alloc(1);
       readSync(fd, last, 0, 1, size - 1);
       if (last[0] !== NEWLINE) {
-        const cut = endOfLastLine(fd, size);
-        const fragment = Buffer.alloc(size - cut);
-        readSync(fd, fragment, 0, fragment.length, cut);
-        quarantine(path, [{ reason: "torn_write", line: null, offset: cut, raw: fragment.toString("utf8") }], nowIso);
-        ftruncateSync(fd, cut);
-        repaired = 1;
+        start = endOfLastLine(fd, size);
+        const fragment = Buffer.alloc(size - start);
+        readSync(fd, fragment, 0, fragment.length, start);
+        quarantine(path, [{ reason: "torn_write", line: null, offset: start, raw: fragment.toString("utf8") }], nowIso);
+        ftruncateSync(fd, start);
       }
     }
-    writeAll(fd, Buffer.from(`${lines.join("\n")}\n`, "utf8"));
-    fsyncSync(fd);
+    try {
+      writeAll(fd, Buffer.from(`${lines.join("\n")}\n`, "utf8"));
+      fsyncSync(fd);
+    } catch (error) {
+      cutBackFd(fd, start);
+      throw error;
+    }
     if (size === 0) fsyncDir(dirname(path));
+    return start;
   } finally {
     closeSync(fd);
   }
-  return repaired;
+}
+
+function cutBackFd(fd: number, size: number): void {
+  try {
+    ftruncateSync(fd, size);
+    fsyncSync(fd);
+  } catch {
+    // What is left is an unacknowledged tail: readers ignore it, the next writer quarantines it.
+  }
+}
+
+/** Cuts a log back to `size`: undoes an append of the same locked write that could not finish. */
+export function cutBack(path: string, size: number): void {
+  const fd = openSync(path, "r+");
+  try {
+    cutBackFd(fd, size);
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -17,7 +17,7 @@ import { compareByCreation, type ItemFilter, type Page, type QueryResult, queryI
 import { BacklogError, storageUnavailable } from "../errors.js";
 import { BufferedTx, type ItemSource, mapSource } from "./buffered-tx.js";
 import { compactLogs, removeStaleTmpFiles } from "./jsonl-compact.js";
-import { appendLines, isBlank, openForRead, readAt, scanLines, tryParse } from "./jsonl-file.js";
+import { appendLines, cutBack, isBlank, openForRead, readAt, scanLines, tryParse } from "./jsonl-file.js";
 import { type IndexKind, type LogIndex, loadSavedIndex, NO_PARALLELISM, type Parallelism, refreshIndex, saveIndex } from "./jsonl-index.js";
 import { eventsIndex, type ItemEntry, itemsIndex } from "./jsonl-indexes.js";
 import { acquireDirLock, DEFAULT_LOCK_TIMEOUT_MS } from "./lock.js";
@@ -39,6 +39,9 @@ export interface JsonlStoreOptions {
   parallelism?: Parallelism;
 }
 
+
+const readFailed = (path: string, error: unknown) =>
+  storageUnavailable(`cannot read ${path}: ${(error as Error).message}`, "Check the data directory (--dir or $BACKLOG_DIR) and its permissions.");
 
 /** The saved index of a log: a hidden cache file beside it. */
 export const indexPathOf = (logPath: string) => join(dirname(logPath), `.${basename(logPath)}.index`);
@@ -171,21 +174,29 @@ export class JsonlStore implements Store {
   async cleanup({ cutoff, dryRun }: CleanupOptions): Promise<CleanupReport> {
     this.mutated = true;
     const target = { dir: this.options.dir, itemsPath: this.itemsPath, eventsPath: this.eventsPath, now: this.options.now().toISOString() };
-    if (dryRun) return compactLogs(target, cutoff, false);
+    if (dryRun) return this.compaction(() => compactLogs(target, cutoff, false));
     const lock = await acquireDirLock(this.options.dir, this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
     try {
-      removeStaleTmpFiles(this.options.dir, [ITEMS_FILE, EVENTS_FILE]);
-      return compactLogs(target, cutoff, true);
-    } catch (error) {
-      if (error instanceof Error && "code" in error && typeof error.code === "string" && error.code.startsWith("E")) {
-        throw storageUnavailable(
-          `compaction of ${this.options.dir} failed: ${error.message}`,
-          "Nothing was lost: the files are replaced only once their compacted copy is on disk. Fix the cause (space, permissions) and run cleanup again.",
-        );
-      }
-      throw error;
+      return this.compaction(() => {
+        removeStaleTmpFiles(this.options.dir, [ITEMS_FILE, EVENTS_FILE]);
+        return compactLogs(target, cutoff, true);
+      });
     } finally {
       lock.release();
+    }
+  }
+
+  /** File-system errors of a compaction, dry or real, are the storage's (exit 6), not bugs. */
+  private compaction(run: () => CleanupReport): CleanupReport {
+    try {
+      return run();
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (typeof code !== "string" || !code.startsWith("E")) throw error;
+      throw storageUnavailable(
+        `compaction of ${this.options.dir} failed: ${(error as Error).message}`,
+        "Nothing was lost: the files are replaced only once their compacted copy is on disk. Fix the cause (space, permissions) and run cleanup again.",
+      );
     }
   }
 
@@ -210,7 +221,7 @@ export class JsonlStore implements Store {
     try {
       return openForRead(path);
     } catch (error) {
-      throw storageUnavailable(`cannot read ${path}: ${(error as Error).message}`, "Check the data directory (--dir or $BACKLOG_DIR) and its permissions.");
+      throw readFailed(path, error);
     }
   }
 
@@ -225,7 +236,7 @@ export class JsonlStore implements Store {
       return index;
     } catch (error) {
       if (error instanceof BacklogError) throw error;
-      throw storageUnavailable(`cannot read ${slot.path}: ${(error as Error).message}`, "Check the data directory (--dir or $BACKLOG_DIR) and its permissions.");
+      throw readFailed(slot.path, error);
     }
   }
 
@@ -275,19 +286,22 @@ export class JsonlStore implements Store {
         if (!isBlank(line) && !visit(line)) bad.push(lineNo);
       });
     } catch (error) {
-      throw storageUnavailable(
-        `cannot read ${path}: ${(error as Error).message}`,
-        "Check the data directory (--dir or $BACKLOG_DIR) and its permissions.",
-      );
+      throw readFailed(path, error);
     }
     this.reportBad(path, bad);
   }
 
+  /** Items, then events; if the events cannot be written, the items appended are cut off again. */
   private append(tx: BufferedTx): void {
     const now = this.options.now().toISOString();
     try {
-      appendLines(this.itemsPath, tx.items.map((item) => JSON.stringify(canonicalItem(item))), now);
-      appendLines(this.eventsPath, tx.events.map((event) => JSON.stringify(event)), now);
+      const itemsStart = appendLines(this.itemsPath, tx.items.map((item) => JSON.stringify(canonicalItem(item))), now);
+      try {
+        appendLines(this.eventsPath, tx.events.map((event) => JSON.stringify(event)), now);
+      } catch (error) {
+        if (tx.items.length > 0) cutBack(this.itemsPath, itemsStart);
+        throw error;
+      }
     } catch (error) {
       throw storageUnavailable(
         `cannot write to ${this.options.dir}: ${(error as Error).message}`,

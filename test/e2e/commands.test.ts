@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BIN, cleanEnv, cli, type CliResult, json, snapshot } from "../helpers/cli.js";
@@ -419,5 +419,28 @@ describe.skipIf(!hasScript)("on a terminal", () => {
     const out = onTty(w.dir, "list --json");
     expect(out).not.toContain("\x1b");
     expect(JSON.parse(out)).toHaveLength(1);
+  });
+});
+
+describe("a write that cannot finish", () => {
+  it("leaves no byte behind when the events log cannot be written (exit 6)", () => {
+    const w = workspace();
+    w.create();
+    // A directory where events.jsonl should be: the item line is appended, the event cannot be.
+    rmSync(join(w.store, "events.jsonl"));
+    mkdirSync(join(w.store, "events.jsonl"));
+    const items = readFileSync(join(w.store, "items.jsonl"));
+    const r = w.run(["create", "--service", "billing", "--category", "refactor"]);
+    expect(r.code).toBe(6);
+    expect(r.stderr).toContain("cannot write to");
+    expect(readFileSync(join(w.store, "items.jsonl")).equals(items)).toBe(true);
+  });
+
+  it("reports an unreadable store as exit 6 in a dry-run cleanup too", () => {
+    const w = workspace();
+    writeFileSync(join(w.dir, "file"), "not a directory");
+    const r = w.run(["cleanup", "--dir", "file", "--dry-run", "--actor", "scheduler"]);
+    expect(r.code).toBe(6);
+    expect(r.stderr).toContain("compaction of");
   });
 });
