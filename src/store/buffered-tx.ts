@@ -66,29 +66,36 @@ export class BufferedTx implements WriteTx {
   }
 }
 
-/** An ItemSource over items held in memory; the dedupe index is built once, on first use. */
-export function mapSource(items: ReadonlyMap<string, BacklogItem>, events: () => Iterable<BacklogEvent>): ItemSource {
-  let byKey: Map<string, BacklogItem> | null = null;
+/** The values of `map` at `keys`, converted; keys with no value are left out. */
+function pick<T, R>(map: ReadonlyMap<string, T>, keys: readonly string[], convert: (value: T) => R): Map<string, R> {
+  const found = new Map<string, R>();
+  for (const key of keys) {
+    const value = map.get(key);
+    if (value !== undefined) found.set(key, convert(value));
+  }
+  return found;
+}
+
+/**
+ * An ItemSource over items, or over entries that `toItem` turns into items (an index's entries,
+ * read from the log), held in memory by id. The dedupe index is built once, on first use.
+ */
+export function mapSource<T extends { dedupe_key: string }>(
+  byId: ReadonlyMap<string, T>,
+  toItem: (value: T) => BacklogItem,
+  events: () => Iterable<BacklogEvent>,
+): ItemSource {
+  let byKey: Map<string, T> | null = null;
   return {
     async getItems(ids) {
-      const found = new Map<string, BacklogItem>();
-      for (const id of ids) {
-        const item = items.get(id);
-        if (item) found.set(id, item);
-      }
-      return found;
+      return pick(byId, ids, toItem);
     },
     async findByDedupeKeys(keys) {
       if (!byKey) {
         byKey = new Map();
-        for (const item of items.values()) byKey.set(item.dedupe_key, item);
+        for (const value of byId.values()) byKey.set(value.dedupe_key, value);
       }
-      const found = new Map<string, BacklogItem>();
-      for (const key of keys) {
-        const item = byKey.get(key);
-        if (item) found.set(key, item);
-      }
-      return found;
+      return pick(byKey, keys, toItem);
     },
     async getEvents(ids) {
       const wanted = new Set(ids);
@@ -99,3 +106,6 @@ export function mapSource(items: ReadonlyMap<string, BacklogItem>, events: () =>
     },
   };
 }
+
+/** A source with nothing in it. */
+export const emptySource = (): ItemSource => mapSource(new Map<string, BacklogItem>(), (item) => item, () => []);

@@ -100,7 +100,8 @@ export const eventsIndex: IndexKind<Map<string, number[]>> = {
   merge(into, later) {
     for (const [itemId, positions] of later) {
       const mine = into.get(itemId);
-      if (mine) mine.push(...positions);
+      // A loop, not push(...positions): an item with a very long timeline would overflow the stack.
+      if (mine) for (const p of positions) mine.push(p);
       else into.set(itemId, positions);
     }
   },

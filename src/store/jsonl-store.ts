@@ -15,7 +15,7 @@ import {
 } from "../domain/item.js";
 import { compareByCreation, type ItemFilter, type Page, type QueryResult, queryItems } from "../domain/query.js";
 import { BacklogError, storageUnavailable } from "../errors.js";
-import { BufferedTx, type ItemSource, mapSource } from "./buffered-tx.js";
+import { BufferedTx, emptySource, mapSource } from "./buffered-tx.js";
 import { compactLogs, removeStaleTmpFiles } from "./jsonl-compact.js";
 import { appendLines, cutBack, isBlank, openForRead, readAt, scanLines, tryParse } from "./jsonl-file.js";
 import { type IndexKind, type LogIndex, loadSavedIndex, NO_PARALLELISM, type Parallelism, refreshIndex, saveIndex } from "./jsonl-index.js";
@@ -53,30 +53,6 @@ function hydrate(fd: number, entry: ItemEntry, path: string): BacklogItem {
     throw storageUnavailable(`${path} changed while it was read (item ${entry.id})`, "Run the command again.");
   }
   return item;
-}
-
-/** What a write transaction reads, through the index: one hydrated item per id asked for. */
-function indexSource(fd: number, entries: Map<string, ItemEntry>, path: string, events: () => Iterable<BacklogEvent>): ItemSource {
-  let byKey: Map<string, ItemEntry> | null = null;
-  const pick = (found: Iterable<[string, ItemEntry | undefined]>) => {
-    const out = new Map<string, BacklogItem>();
-    for (const [key, entry] of found) if (entry) out.set(key, hydrate(fd, entry, path));
-    return out;
-  };
-  return {
-    async getItems(ids) {
-      return pick(ids.map((id) => [id, entries.get(id)]));
-    },
-    async findByDedupeKeys(keys) {
-      if (!byKey) {
-        byKey = new Map();
-        for (const entry of entries.values()) byKey.set(entry.dedupe_key, entry);
-      }
-      const index = byKey;
-      return pick(keys.map((key) => [key, index.get(key)]));
-    },
-    getEvents: mapSource(new Map(), events).getEvents,
-  };
 }
 
 /** One log's index: what kind, its log, the index in memory, and whether the saved one was read. */
@@ -156,7 +132,7 @@ export class JsonlStore implements Store {
     if (options.dryRun) return this.withItems((fd, entries) => fn(this.transaction(fd, entries)));
     if (!existsSync(this.options.dir)) {
       // A first command that fails (unknown id, bad input) must not even create the directory.
-      await fn(new BufferedTx(mapSource(new Map(), () => [])));
+      await fn(new BufferedTx(emptySource()));
     }
     const lock = await acquireDirLock(this.options.dir, this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
     try {
@@ -252,7 +228,8 @@ export class JsonlStore implements Store {
   }
 
   private transaction(fd: number, entries: Map<string, ItemEntry>): BufferedTx {
-    return new BufferedTx(indexSource(fd, entries, this.itemsPath, () => this.readEvents()));
+    // Items are read from the log only when asked for; events only if asked for at all (imports).
+    return new BufferedTx(mapSource(entries, (entry) => hydrate(fd, entry, this.itemsPath), () => this.readEvents()));
   }
 
   private reportBad(path: string, bad: readonly number[]): void {

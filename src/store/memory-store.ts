@@ -2,7 +2,7 @@
 import { aggregateDashboard, type Dashboard } from "../domain/dashboard.js";
 import { type BacklogEvent, type BacklogItem, isClosed } from "../domain/item.js";
 import { compareByCreation, type ItemFilter, type Page, type QueryResult, queryItems } from "../domain/query.js";
-import { BufferedTx, mapSource } from "./buffered-tx.js";
+import { BufferedTx, emptySource, mapSource } from "./buffered-tx.js";
 import type { CleanupOptions, CleanupReport, MigrationReport, Store, StoreDump, WriteOptions, WriteTx } from "./types.js";
 
 function sumLineBytes(items: Iterable<BacklogItem>): number {
@@ -38,7 +38,7 @@ export class MemoryStore implements Store {
   write<T>(fn: (tx: WriteTx) => Promise<T>, options: WriteOptions = {}): Promise<T> {
     // Serialised like the file lock serialises processes.
     const run = this.queue.then(async () => {
-      const tx = new BufferedTx(mapSource(this.items, () => this.events));
+      const tx = new BufferedTx(mapSource(this.items, (item) => item, () => this.events));
       const result = await fn(tx);
       if (options.dryRun) return result;
       for (const item of tx.items) this.items.set(item.id, item);
@@ -90,6 +90,6 @@ export class MemoryStore implements Store {
 export class NullStore extends MemoryStore {
   override readonly backend = "null";
   override write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
-    return fn(new BufferedTx(mapSource(new Map(), () => [])));
+    return fn(new BufferedTx(emptySource()));
   }
 }

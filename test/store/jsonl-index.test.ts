@@ -129,3 +129,15 @@ describe("saved index", () => {
     expect(second).toEqual(first);
   });
 });
+
+describe("events index", () => {
+  it("merges the two halves of a cold index whatever the length of an item's timeline", async () => {
+    const { eventsIndex } = await import("../../src/store/jsonl-indexes.js");
+    const into = new Map([["bl_000000000001", [0, 10]]]);
+    const later = new Map([["bl_000000000001", Array.from({ length: 400_000 }, (_, i) => i)], ["bl_000000000002", [5, 6]]]);
+    eventsIndex.merge(into, later);
+    expect(into.get("bl_000000000001")).toHaveLength(400_002);
+    expect(into.get("bl_000000000001")?.slice(0, 3)).toEqual([0, 10, 0]);
+    expect(into.get("bl_000000000002")).toEqual([5, 6]);
+  });
+});
