@@ -11,6 +11,12 @@ export interface WriteTx {
   getEvents(ids: readonly string[]): Promise<Map<string, BacklogEvent>>;
   /** The current items holding any of these dedupe keys, by key. */
   findByDedupeKeys(keys: readonly string[]): Promise<Map<string, BacklogItem>>;
+  /**
+   * The active (not done/canceled) items of `env` whose dedupe key starts with `{prefix}:`: the
+   * generated items a run may carry over or report as cleared. One pass over the JSONL items
+   * index (only these items are read from the log); one indexed query on PostgreSQL.
+   */
+  findActiveGenerated(prefix: string, env: string): Promise<BacklogItem[]>;
   putItem(item: BacklogItem): void;
   addEvent(event: BacklogEvent): void;
 }

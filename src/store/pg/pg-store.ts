@@ -68,6 +68,14 @@ function sqlSource(client: Queryable): ItemSource {
     getItems: (ids) => rowsBy(client, `SELECT ${ITEMS} FROM backlog_items`, "id", ids, toItem),
     findByDedupeKeys: (keys) => rowsBy(client, `SELECT ${ITEMS} FROM backlog_items`, "dedupe_key", keys, toItem),
     getEvents: (ids) => rowsBy(client, `SELECT ${EVENTS} FROM backlog_events`, "id", ids, toEvent),
+    // Answered by the partial index backlog_items_active_generated (migration 2).
+    findActiveGenerated: async (prefix, env) =>
+      (
+        await client.query(
+          `SELECT ${ITEMS} FROM backlog_items WHERE env = $1 AND ${OPEN} AND dedupe_key LIKE $2 ORDER BY created_at, id`,
+          [env, `${prefix.replace(/[\\%_]/g, "\\$&")}:%`],
+        )
+      ).rows.map(toItem),
   };
 }
 
