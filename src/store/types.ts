@@ -1,7 +1,9 @@
 /** The one storage interface every backend implements (and the one contract suite tests). */
 import type { Dashboard } from "../domain/dashboard.js";
 import type { BacklogEvent, BacklogItem } from "../domain/item.js";
+import type { LogEvent, LogQuery } from "../domain/event-log.js";
 import type { ItemFilter, Page, QueryResult } from "../domain/query.js";
+import type { HistoryRow } from "../domain/report.js";
 
 /** What a write transaction may read and write. Writes are buffered and land together, or not at all. */
 export interface WriteTx {
@@ -63,6 +65,10 @@ export interface Store {
   /** The item's events, oldest first. */
   listEvents(itemId: string): Promise<BacklogEvent[]>;
   dashboard(env: string, today: string, categories: readonly string[]): Promise<Dashboard>;
+  /** One row per item of `env` with when it was closed: what `backlog report` aggregates. */
+  history(env: string): Promise<HistoryRow[]>;
+  /** Events across items matching `query`, newest first, each with its item's title. */
+  eventLog(query: LogQuery): Promise<LogEvent[]>;
   /**
    * Runs `fn` with exclusive write access: no other writer, in this process or another, runs
    * between its reads and its writes. If `fn` throws, nothing is written. With `dryRun`, `fn`

@@ -8,6 +8,8 @@ import pg from "pg";
 import type { Dashboard } from "../../domain/dashboard.js";
 import { DASHBOARD_OVERDUE_SHOWN, DASHBOARD_TOP_SERVICES } from "../../domain/dashboard.js";
 import { type BacklogEvent, type BacklogItem, canonicalItem, PRIORITIES, STATUSES } from "../../domain/item.js";
+import type { LogEvent, LogQuery } from "../../domain/event-log.js";
+import type { HistoryRow } from "../../domain/report.js";
 import type { ItemFilter, Page, QueryResult } from "../../domain/query.js";
 import { BacklogError, conflict, storageUnavailable } from "../../errors.js";
 import { BufferedTx, type ItemSource } from "../buffered-tx.js";
@@ -172,6 +174,44 @@ export class PgStore implements Store {
         overdue_count: overdueCount,
         top_services: top.rows.map((r) => ({ service: r.service, count: r.count })),
       };
+    });
+  }
+
+  async history(env: string): Promise<HistoryRow[]> {
+    return this.withClient(async (c) => {
+      const { rows } = await c.query<HistoryRow>(
+        `SELECT i.service, i.created_at, i.due_date, i.status,
+           CASE WHEN i.status IN ('done', 'canceled') THEN COALESCE(
+             (SELECT max(e.ts) FROM backlog_events e WHERE e.item_id = i.id AND e.type = 'status_change' AND e.meta->>'to' = i.status),
+             i.updated_at) END AS closed_at
+         FROM backlog_items i WHERE i.env = $1`,
+        [env],
+      );
+      return rows;
+    });
+  }
+
+  async eventLog(q: LogQuery): Promise<LogEvent[]> {
+    return this.withClient(async (c) => {
+      const params: unknown[] = [q.since];
+      const parts = ["e.ts >= $1"];
+      const add = (sql: string, value: string | undefined) => {
+        if (value === undefined) return;
+        params.push(value);
+        parts.push(`${sql} = $${params.length}`);
+      };
+      add("e.actor", q.actor);
+      add("e.type", q.type);
+      add("i.env", q.env);
+      add("i.service", q.service);
+      params.push(q.limit);
+      const { rows } = await c.query<BacklogEvent & { item_title: string | null }>(
+        `SELECT ${EVENT_COLUMNS.map((col) => `e.${col}`).join(", ")}, i.title AS item_title
+         FROM backlog_events e LEFT JOIN backlog_items i ON i.id = e.item_id
+         WHERE ${parts.join(" AND ")} ORDER BY e.ts DESC, e.seq DESC LIMIT $${params.length}`,
+        params,
+      );
+      return rows.map((r) => ({ ...toEvent(r), item_title: r.item_title }));
     });
   }
 
