@@ -39,36 +39,62 @@ function mondayOf(date: string): string {
   return addCalendarDays(date, -weekday);
 }
 
-/** The `count` ISO weeks up to and including the one holding `today`, oldest first, as [start, end) instants. */
-export function reportWeeks(today: string, count: number): Array<{ week: string; start: number; end: number }> {
-  const monday = mondayOf(today);
-  const weeks: Array<{ week: string; start: number; end: number }> = [];
-  for (let i = count - 1; i >= 0; i -= 1) {
-    const start = addCalendarDays(monday, -7 * i);
-    weeks.push({ week: isoWeekOf(start), start: Date.parse(`${start}T00:00:00Z`), end: Date.parse(`${addCalendarDays(start, 7)}T00:00:00Z`) });
-  }
-  return weeks;
+/**
+ * One week of a report: its instants [start, end), and `as_of`, the instant its "active" and
+ * "overdue" are counted at: the week's end (next Monday 00:00 UTC), or now for the week under
+ * way. Overdue there means a due date before `as_of_day` (the week's Sunday, or today), as
+ * `list --overdue` counts it.
+ */
+export interface ReportFrame {
+  week: string;
+  start: string;
+  end: string;
+  as_of: string;
+  as_of_day: string;
 }
 
-function median(values: number[]): number | null {
+/** The `count` ISO weeks up to and including the one holding `now`, oldest first. */
+export function reportFrames(now: Date, count: number): ReportFrame[] {
+  const monday = mondayOf(utcDate(now));
+  const frames: ReportFrame[] = [];
+  for (let i = count - 1; i >= 0; i -= 1) {
+    const start = addCalendarDays(monday, -7 * i);
+    const end = new Date(`${addCalendarDays(start, 7)}T00:00:00Z`);
+    const asOf = end.getTime() <= now.getTime() ? end : now;
+    frames.push({ week: isoWeekOf(start), start: `${start}T00:00:00.000Z`, end: end.toISOString(), as_of: asOf.toISOString(), as_of_day: utcDate(new Date(asOf.getTime() - 1)) });
+  }
+  return frames;
+}
+
+/** Median rounded to one decimal, as every backend reports it. */
+export function medianDays(values: number[]): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   const m = sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-  return Math.round(m * 10) / 10;
+  return roundDays(m);
 }
 
-/**
- * The report over `rows` (the items of one env). A week's "end" is the next Monday 00:00 UTC, or
- * `now` for the week under way; overdue there means active with a due date before that day
- * (the week's Sunday, or today), as `list --overdue` counts it.
- */
-export function aggregateReport(rows: Iterable<HistoryRow>, env: string, now: Date, weekCount: number): Report {
-  const nowMs = now.getTime();
-  const weeks = reportWeeks(utcDate(now), weekCount).map((w) => {
-    const asOf = Math.min(w.end, nowMs);
-    return { ...w, asOf, asOfDay: utcDate(new Date(asOf - 1)), figures: { week: w.week, created: 0, done: 0, canceled: 0, active: 0, overdue: 0 }, durations: [] as number[] };
-  });
+export const roundDays = (days: number) => Math.round(days * 10) / 10;
+
+/** The active items of each service, most first, then by name: the report's top services. */
+export function topServices(counts: Iterable<[string, number]>): Report["top_services"] {
+  return [...counts]
+    .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0))
+    .slice(0, REPORT_TOP_SERVICES)
+    .map(([service, active]) => ({ service, active }));
+}
+
+/** The report over `rows` (the items of one env), week by week. */
+export function aggregateReport(rows: Iterable<HistoryRow>, env: string, frames: readonly ReportFrame[]): Report {
+  const weeks = frames.map((f) => ({
+    start: Date.parse(f.start),
+    end: Date.parse(f.end),
+    asOf: Date.parse(f.as_of),
+    asOfDay: f.as_of_day,
+    figures: { week: f.week, created: 0, done: 0, canceled: 0, active: 0, overdue: 0 },
+    durations: [] as number[],
+  }));
   const activeNow = new Map<string, number>();
   for (const row of rows) {
     const created = Date.parse(row.created_at);
@@ -88,14 +114,7 @@ export function aggregateReport(rows: Iterable<HistoryRow>, env: string, now: Da
       }
     }
   }
-  return {
-    env,
-    weeks: weeks.map((w) => ({ ...w.figures, median_days_to_done: median(w.durations) })),
-    top_services: [...activeNow]
-      .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0))
-      .slice(0, REPORT_TOP_SERVICES)
-      .map(([service, active]) => ({ service, active })),
-  };
+  return { env, weeks: weeks.map((w) => ({ ...w.figures, median_days_to_done: medianDays(w.durations) })), top_services: topServices(activeNow) };
 }
 
 const BARS = "▁▂▃▄▅▆▇█";

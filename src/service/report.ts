@@ -1,5 +1,5 @@
 /** `backlog report` and the board's trend: the week-over-week figures of one env. */
-import { aggregateReport, type Report } from "../domain/report.js";
+import { type Report, reportFrames } from "../domain/report.js";
 import { ENTITLEMENTS } from "../domain/rbac.js";
 import { invalidInput } from "../errors.js";
 import type { BacklogService } from "./backlog-service.js";
@@ -20,5 +20,5 @@ export async function buildReport(service: BacklogService, { env, weeks }: Repor
   if (!Number.isInteger(weeks) || weeks < 1 || weeks > MAX_REPORT_WEEKS) {
     throw invalidInput(`--weeks must be a whole number from 1 to ${MAX_REPORT_WEEKS}, not ${weeks}`, "Pass --weeks 8 (the default), or up to 520.", "invalid_usage");
   }
-  return aggregateReport(await service.deps.store.history(env), env, service.deps.now(), weeks);
+  return service.deps.store.report(env, reportFrames(service.deps.now(), weeks));
 }

@@ -16,7 +16,7 @@ import {
 } from "../domain/item.js";
 import { compareByCreation, type ItemFilter, type Page, type QueryResult, queryItems } from "../domain/query.js";
 import { type LogEvent, type LogQuery, newestFirst, wantsEvent } from "../domain/event-log.js";
-import { closedAt, type HistoryRow } from "../domain/report.js";
+import { aggregateReport, closedAt, type HistoryRow, type Report, type ReportFrame } from "../domain/report.js";
 import { BacklogError, storageUnavailable } from "../errors.js";
 import { BufferedTx, emptySource, mapSource } from "./buffered-tx.js";
 import { compactLogs, removeStaleTmpFiles } from "./jsonl-compact.js";
@@ -130,7 +130,11 @@ export class JsonlStore implements Store {
     });
   }
 
-  async history(env: string): Promise<HistoryRow[]> {
+  async report(env: string, frames: readonly ReportFrame[]): Promise<Report> {
+    return aggregateReport(await this.history(env), env, frames);
+  }
+
+  private async history(env: string): Promise<HistoryRow[]> {
     const entries = await this.withItems((_fd, all) => [...all.values()].filter((e) => e.env === env));
     // Only closed items need their events: read through the events index, not the whole log.
     const closed = entries.filter((e) => isClosed(e));

@@ -3,7 +3,7 @@ import { aggregateDashboard, type Dashboard } from "../domain/dashboard.js";
 import { type BacklogEvent, type BacklogItem, isClosed } from "../domain/item.js";
 import { compareByCreation, type ItemFilter, type Page, type QueryResult, queryItems } from "../domain/query.js";
 import { type LogEvent, type LogQuery, newestFirst, wantsEvent } from "../domain/event-log.js";
-import { closedAt, type HistoryRow } from "../domain/report.js";
+import { aggregateReport, closedAt, type HistoryRow, type Report, type ReportFrame } from "../domain/report.js";
 import { BufferedTx, emptySource, mapSource } from "./buffered-tx.js";
 import type { CleanupOptions, CleanupReport, MigrationReport, Store, StoreDump, WriteOptions, WriteTx } from "./types.js";
 
@@ -37,7 +37,11 @@ export class MemoryStore implements Store {
     return aggregateDashboard(this.items.values(), env, today, categories);
   }
 
-  async history(env: string): Promise<HistoryRow[]> {
+  async report(env: string, frames: readonly ReportFrame[]): Promise<Report> {
+    return aggregateReport(await this.history(env), env, frames);
+  }
+
+  private async history(env: string): Promise<HistoryRow[]> {
     const byItem = new Map<string, BacklogEvent[]>();
     for (const e of this.events) {
       const list = byItem.get(e.item_id);

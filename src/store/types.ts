@@ -3,7 +3,7 @@ import type { Dashboard } from "../domain/dashboard.js";
 import type { BacklogEvent, BacklogItem } from "../domain/item.js";
 import type { LogEvent, LogQuery } from "../domain/event-log.js";
 import type { ItemFilter, Page, QueryResult } from "../domain/query.js";
-import type { HistoryRow } from "../domain/report.js";
+import type { Report, ReportFrame } from "../domain/report.js";
 
 /** What a write transaction may read and write. Writes are buffered and land together, or not at all. */
 export interface WriteTx {
@@ -65,8 +65,8 @@ export interface Store {
   /** The item's events, oldest first. */
   listEvents(itemId: string): Promise<BacklogEvent[]>;
   dashboard(env: string, today: string, categories: readonly string[]): Promise<Dashboard>;
-  /** One row per item of `env` with when it was closed: what `backlog report` aggregates. */
-  history(env: string): Promise<HistoryRow[]>;
+  /** `backlog report`: the figures of `env` for these weeks (in SQL on PostgreSQL). */
+  report(env: string, frames: readonly ReportFrame[]): Promise<Report>;
   /** Events across items matching `query`, newest first, each with its item's title. */
   eventLog(query: LogQuery): Promise<LogEvent[]>;
   /**

@@ -9,7 +9,7 @@ import type { Dashboard } from "../../domain/dashboard.js";
 import { DASHBOARD_OVERDUE_SHOWN, DASHBOARD_TOP_SERVICES } from "../../domain/dashboard.js";
 import { type BacklogEvent, type BacklogItem, canonicalItem, PRIORITIES, STATUSES } from "../../domain/item.js";
 import type { LogEvent, LogQuery } from "../../domain/event-log.js";
-import type { HistoryRow } from "../../domain/report.js";
+import { type Report, type ReportFrame, REPORT_TOP_SERVICES, roundDays } from "../../domain/report.js";
 import type { ItemFilter, Page, QueryResult } from "../../domain/query.js";
 import { BacklogError, conflict, storageUnavailable } from "../../errors.js";
 import { BufferedTx, type ItemSource } from "../buffered-tx.js";
@@ -177,17 +177,42 @@ export class PgStore implements Store {
     });
   }
 
-  async history(env: string): Promise<HistoryRow[]> {
+  async report(env: string, frames: readonly ReportFrame[]): Promise<Report> {
     return this.withClient(async (c) => {
-      const { rows } = await c.query<HistoryRow>(
-        `SELECT i.service, i.created_at, i.due_date, i.status,
-           CASE WHEN i.status IN ('done', 'canceled') THEN COALESCE(
-             (SELECT max(e.ts) FROM backlog_events e WHERE e.item_id = i.id AND e.type = 'status_change' AND e.meta->>'to' = i.status),
-             i.updated_at) END AS closed_at
-         FROM backlog_items i WHERE i.env = $1`,
+      const weeks = await c.query<{ week: string; created: number; done: number; canceled: number; active: number; overdue: number; median: number | null }>(
+        `WITH f AS (
+           SELECT f.week, f.start::timestamptz AS start, f."end"::timestamptz AS "end", f.as_of::timestamptz AS as_of, f.as_of_day
+           FROM json_to_recordset($2::json) AS f(week text, start text, "end" text, as_of text, as_of_day text)
+         ),
+         i AS (
+           SELECT i.created_at::timestamptz AS created, i.due_date, i.status,
+             CASE WHEN i.status IN ('done', 'canceled') THEN COALESCE(
+               (SELECT max(e.ts) FROM backlog_events e WHERE e.item_id = i.id AND e.type = 'status_change' AND e.meta->>'to' = i.status),
+               i.updated_at)::timestamptz END AS closed
+           FROM backlog_items i WHERE i.env = $1
+         )
+         SELECT f.week,
+           count(i.created) FILTER (WHERE i.created >= f.start AND i.created < f."end")::int AS created,
+           count(i.created) FILTER (WHERE i.status = 'done' AND i.closed >= f.start AND i.closed < f."end")::int AS done,
+           count(i.created) FILTER (WHERE i.status = 'canceled' AND i.closed >= f.start AND i.closed < f."end")::int AS canceled,
+           count(i.created) FILTER (WHERE i.created < f.as_of AND (i.closed IS NULL OR i.closed >= f.as_of))::int AS active,
+           count(i.created) FILTER (WHERE i.created < f.as_of AND (i.closed IS NULL OR i.closed >= f.as_of) AND i.due_date <> '' AND i.due_date < f.as_of_day)::int AS overdue,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM i.closed - i.created) / 86400)
+             FILTER (WHERE i.status = 'done' AND i.closed >= f.start AND i.closed < f."end") AS median
+         FROM f LEFT JOIN i ON true
+         GROUP BY f.week, f.start ORDER BY f.start`,
+        [env, JSON.stringify(frames)],
+      );
+      const top = await c.query<{ service: string; active: number }>(
+        `SELECT service, count(*)::int AS active FROM backlog_items WHERE env = $1 AND ${OPEN}
+         GROUP BY service ORDER BY count(*) DESC, service LIMIT ${REPORT_TOP_SERVICES}`,
         [env],
       );
-      return rows;
+      return {
+        env,
+        weeks: weeks.rows.map(({ median, ...w }) => ({ ...w, median_days_to_done: median === null ? null : roundDays(Number(median)) })),
+        top_services: top.rows,
+      };
     });
   }
 
