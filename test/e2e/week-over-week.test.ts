@@ -241,6 +241,30 @@ for (const backend of BACKENDS) {
   });
 }
 
+describe("generate-daily", () => {
+  it("follows the same rules: carries the series into the next week's risk digest, recreates after done", async () => {
+    const w = await workspace(BACKENDS[0], "generation: {daily_from_risk_digest: true}\n");
+    const riskDir = join(w.dir, "risk");
+    mkdirSync(riskDir);
+    const publish = (date: string, services: Svc[]) => writeFileSync(join(riskDir, `${date}.json`), JSON.stringify({ ...digestOf("ignored", services), week: undefined, date }));
+    const daily = (now: string) => json(ok(w.run(["generate-daily", "--json"], now, { BACKLOG_RISK_DIGEST_DIR: riskDir })));
+    publish("2026-02-17", [flaky]);
+    expect(daily("2026-02-17T05:00:00Z")).toMatchObject({ week: "2026-W08", created: 1 });
+    publish("2026-02-18", [flaky]);
+    expect(daily("2026-02-18T05:00:00Z")).toMatchObject({ created: 0, updated: 0, unchanged: 1 });
+    publish("2026-02-24", [flaky]);
+    const next = daily("2026-02-24T05:00:00Z");
+    expect(next).toMatchObject({ week: "2026-W09", created: 0, carried_over: 1 });
+    const [item] = w.items();
+    expect(item).toMatchObject({ source: "risk", meta: expect.objectContaining({ weeks_seen: 2, last_week: "2026-W09" }) });
+    ok(w.run(["close", item.id, "--status", "canceled"], "2026-02-25T05:00:00Z"));
+    publish("2026-03-02", [{ service: "billing" }]);
+    expect(daily("2026-03-02T05:00:00Z")).toMatchObject({ created: 0, cleared: 0 });
+    publish("2026-03-03", [flaky]);
+    expect(daily("2026-03-03T05:00:00Z")).toMatchObject({ week: "2026-W10", created: 1, carried_over: 0 });
+  });
+});
+
 describe("stale digest", () => {
   it("warns naming both weeks; --require-current makes it exit 3 and writes nothing; --digest is never stale", async () => {
     const w = await workspace(BACKENDS[0]);
