@@ -2,6 +2,7 @@
 import * as z from "zod";
 import { type GenerateOutcome, type RunAction, runGenerate } from "../service/generate.js";
 import type { Style } from "../output/style.js";
+import { safeInline } from "../output/sanitize.js";
 import { cell, renderTable } from "../output/table.js";
 import { examples, type Register, parseOptions } from "./kit.js";
 
@@ -82,7 +83,7 @@ export const registerGenerate: Register = (program, run) => {
             dryRun: opts.dryRun === true,
             requireCurrent: opts.requireCurrent === true,
           });
-          if (outcome.stale) ctx.warn(outcome.stale);
+          if (outcome.stale) ctx.warn(safeInline(outcome.stale));
           if (outcome.disabled && (ctx.mode.json || opts.quiet)) ctx.warn(outcome.disabled);
           if (opts.quiet) return { data: outcome.report, human: () => "", raw: "" };
           return { data: outcome.report, human: (style) => renderOutcome(outcome, v.command, style) };
