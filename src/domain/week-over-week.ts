@@ -2,7 +2,17 @@
  * Week over week (SPEC section 12), pure: which series a generated item belongs to, how a
  * carried-over item counts the weeks it was seen, and when it escalates.
  */
-import { PRIORITIES, type BacklogItem, type Priority } from "./item.js";
+import { PRIORITIES, type Priority } from "./item.js";
+
+/** What finding a series needs of a generated item (an index entry or a row holds it all). */
+export interface GeneratedRef {
+  id: string;
+  env: string;
+  service: string;
+  category: string;
+  dedupe_key: string;
+  created_at: string;
+}
 
 /** An (env, service, category) series: one active generated item per series when carrying over. */
 export const seriesKey = (env: string, service: string, category: string) => `${env}\u0000${service}\u0000${category}`;
@@ -51,8 +61,8 @@ export function escalation(priority: Priority, weeksBefore: number, weeksAfter: 
  * The active item of each series among `items` (active generated items of one env): the one of the
  * latest week, then the latest created, when several are open (left by `carry_over: false`).
  */
-export function latestBySeries(prefix: string, items: readonly BacklogItem[]): Map<string, BacklogItem> {
-  const best = new Map<string, { item: BacklogItem; week: string }>();
+export function latestBySeries<T extends GeneratedRef>(prefix: string, items: readonly T[]): Map<string, T> {
+  const best = new Map<string, { item: T; week: string }>();
   for (const item of items) {
     const parsed = parseGeneratedKey(prefix, item.dedupe_key);
     if (!parsed) continue;

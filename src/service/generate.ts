@@ -3,7 +3,7 @@ import { isoWeekOf } from "../domain/calendar.js";
 import { type PlannedItem, planGeneration } from "../domain/generation.js";
 import type { BacklogItem, Source } from "../domain/item.js";
 import { unionTags } from "../domain/upsert.js";
-import { escalation, latestBySeries, seenMeta, seriesKey } from "../domain/week-over-week.js";
+import { escalation, type GeneratedRef, latestBySeries, parseGeneratedKey, seenMeta, seriesKey } from "../domain/week-over-week.js";
 import { ENTITLEMENTS } from "../domain/rbac.js";
 import { invalidInput, notFound } from "../errors.js";
 import { type DigestKind, type DigestLocation, locateDigest, readDigest, RISK_DIGEST, WEEKLY_DIGEST } from "../digest/source.js";
@@ -80,9 +80,15 @@ export async function runGenerate(service: BacklogService, which: keyof typeof G
     async (tx) => {
       const items: RunReport["items"] = [];
       const byKey = await tx.findByDedupeKeys(plan.planned.map((p) => p.dedupe_key));
-      const active = await tx.findActiveGenerated(prefix, env);
-      const series = carryOver ? latestBySeries(prefix, active) : new Map<string, BacklogItem>();
-      const targets = plan.planned.map((p) => byKey.get(p.dedupe_key) ?? series.get(seriesKey(p.env, p.service, p.category)));
+      // Only keys of the generated format form series; the few items needed are then read in one batch.
+      const active = (await tx.findActiveGenerated(prefix, env)).filter((ref) => parseGeneratedKey(prefix, ref.dedupe_key) !== null);
+      const series = carryOver ? latestBySeries(prefix, active) : new Map<string, GeneratedRef>();
+      const matched = new Set([...plan.planned, ...plan.skipped].map((m) => seriesKey(env, m.service, m.category)));
+      const carriedRefs = plan.planned.map((p) => (byKey.has(p.dedupe_key) ? undefined : series.get(seriesKey(p.env, p.service, p.category))));
+      const clearedRefs = active.filter((ref) => !matched.has(seriesKey(ref.env, ref.service, ref.category)));
+      const wanted = [...carriedRefs.filter((r): r is GeneratedRef => r !== undefined), ...clearedRefs].map((r) => r.id);
+      const read = wanted.length > 0 ? await tx.getItems(wanted) : new Map<string, BacklogItem>();
+      const targets = plan.planned.map((p, i) => byKey.get(p.dedupe_key) ?? (carriedRefs[i] ? read.get(carriedRefs[i].id) : undefined));
       const ids = await service.freshIds(tx, targets.filter((t) => t === undefined).length);
       const ruleMeta = { rule: "", week: digest.week };
       for (const [i, planned] of plan.planned.entries()) {
@@ -109,9 +115,9 @@ export async function runGenerate(service: BacklogService, which: keyof typeof G
         }
         items.push({ action, id, service: planned.service, category: planned.category, rule: planned.rule, dedupe_key: dedupeKey });
       }
-      const matched = new Set([...plan.planned, ...plan.skipped].map((m) => seriesKey(env, m.service, m.category)));
-      const cleared = active
-        .filter((item) => item.source === source && !matched.has(seriesKey(item.env, item.service, item.category)))
+      const cleared = clearedRefs
+        .map((ref) => read.get(ref.id))
+        .filter((item): item is BacklogItem => item !== undefined && item.source === source)
         .sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : a.category < b.category ? -1 : a.category > b.category ? 1 : 0))
         .map((item) => ({ id: item.id, service: item.service, category: item.category, dedupe_key: item.dedupe_key, last_week: seenMeta(item.tags).last_week, status: item.status }));
       return { items, cleared };

@@ -3,13 +3,14 @@
  * pending writes laid over them; writes are buffered until the store commits them together.
  */
 import { type BacklogEvent, type BacklogItem, CLOSED_STATUSES } from "../domain/item.js";
+import type { GeneratedRef } from "../domain/week-over-week.js";
 import type { WriteTx } from "./types.js";
 
 /** What a transaction reads from the committed store. */
 export interface ItemSource {
   getItems(ids: readonly string[]): Promise<Map<string, BacklogItem>>;
   findByDedupeKeys(keys: readonly string[]): Promise<Map<string, BacklogItem>>;
-  findActiveGenerated(prefix: string, env: string): Promise<BacklogItem[]>;
+  findActiveGenerated(prefix: string, env: string): Promise<GeneratedRef[]>;
   getEvents(ids: readonly string[]): Promise<Map<string, BacklogEvent>>;
 }
 
@@ -41,12 +42,12 @@ export class BufferedTx implements WriteTx {
     return found;
   }
 
-  async findActiveGenerated(prefix: string, env: string): Promise<BacklogItem[]> {
-    const found = new Map((await this.source.findActiveGenerated(prefix, env)).map((item) => [item.id, item]));
+  async findActiveGenerated(prefix: string, env: string): Promise<GeneratedRef[]> {
+    const found = new Map((await this.source.findActiveGenerated(prefix, env)).map((ref) => [ref.id, ref]));
     // This transaction's own versions replace the stored ones (and may have closed them).
     for (const item of this.pending.values()) {
       found.delete(item.id);
-      if (isActiveGenerated(item, prefix, env)) found.set(item.id, item);
+      if (isActiveGenerated(item, prefix, env)) found.set(item.id, refOf(item));
     }
     return [...found.values()];
   }
@@ -95,7 +96,9 @@ function pick<T, R>(map: ReadonlyMap<string, T>, keys: readonly string[], conver
 export const isActiveGenerated = (item: { dedupe_key: string; env: string; status: string }, prefix: string, env: string) =>
   item.env === env && !CLOSED_STATUSES.has(item.status) && item.dedupe_key.startsWith(`${prefix}:`);
 
-export function mapSource<T extends { dedupe_key: string; env: string; status: string }>(
+const refOf = ({ id, env, service, category, dedupe_key, created_at }: GeneratedRef): GeneratedRef => ({ id, env, service, category, dedupe_key, created_at });
+
+export function mapSource<T extends GeneratedRef & { status: string }>(
   byId: ReadonlyMap<string, T>,
   toItem: (value: T) => BacklogItem,
   events: () => Iterable<BacklogEvent>,
@@ -113,8 +116,8 @@ export function mapSource<T extends { dedupe_key: string; env: string; status: s
       return pick(byKey, keys, toItem);
     },
     async findActiveGenerated(prefix, env) {
-      const found: BacklogItem[] = [];
-      for (const value of byId.values()) if (isActiveGenerated(value, prefix, env)) found.push(toItem(value));
+      const found: GeneratedRef[] = [];
+      for (const value of byId.values()) if (isActiveGenerated(value, prefix, env)) found.push(refOf(value));
       return found;
     },
     async getEvents(ids) {

@@ -1,5 +1,6 @@
 /** The one storage interface every backend implements (and the one contract suite tests). */
 import type { Dashboard } from "../domain/dashboard.js";
+import type { GeneratedRef } from "../domain/week-over-week.js";
 import type { BacklogEvent, BacklogItem } from "../domain/item.js";
 import type { LogEvent, LogQuery } from "../domain/event-log.js";
 import type { ItemFilter, Page, QueryResult } from "../domain/query.js";
@@ -14,11 +15,12 @@ export interface WriteTx {
   /** The current items holding any of these dedupe keys, by key. */
   findByDedupeKeys(keys: readonly string[]): Promise<Map<string, BacklogItem>>;
   /**
-   * The active (not done/canceled) items of `env` whose dedupe key starts with `{prefix}:`: the
-   * generated items a run may carry over or report as cleared. One pass over the JSONL items
-   * index (only these items are read from the log); one indexed query on PostgreSQL.
+   * The active (not done/canceled) items of `env` whose dedupe key starts with `{prefix}:`, as
+   * references: the generated items a run may carry over or report as cleared. One pass over the
+   * JSONL items index (nothing is read from the log); one indexed query on PostgreSQL. The run
+   * then reads the few items it needs with getItems.
    */
-  findActiveGenerated(prefix: string, env: string): Promise<BacklogItem[]>;
+  findActiveGenerated(prefix: string, env: string): Promise<GeneratedRef[]>;
   putItem(item: BacklogItem): void;
   addEvent(event: BacklogEvent): void;
 }

@@ -74,10 +74,10 @@ function sqlSource(client: Queryable): ItemSource {
     findActiveGenerated: async (prefix, env) =>
       (
         await client.query(
-          `SELECT ${ITEMS} FROM backlog_items WHERE env = $1 AND ${OPEN} AND dedupe_key LIKE $2 ORDER BY created_at, id`,
+          `SELECT id, env, service, category, dedupe_key, created_at FROM backlog_items WHERE env = $1 AND ${OPEN} AND dedupe_key LIKE $2 ORDER BY created_at, id`,
           [env, `${prefix.replace(/[\\%_]/g, "\\$&")}:%`],
         )
-      ).rows.map(toItem),
+      ).rows,
   };
 }
 
