@@ -241,6 +241,16 @@ for (const backend of BACKENDS) {
   });
 }
 
+describe("series", () => {
+  it("only keys of the generated format form series: a hand-made key under the prefix is neither carried nor cleared", async () => {
+    const w = await workspace(BACKENDS[0]);
+    ok(w.run(["create", "--service", "gateway", "--category", "arch_review", "--source", "digest", "--dedupe-key", "platform_backlog:hand-made"], MONDAY["2026-W08"]));
+    ok(w.run(["create", "--service", "billing", "--category", "refactor", "--source", "digest", "--dedupe-key", "platform_backlog:2026-W01:prod:billing"], MONDAY["2026-W08"]));
+    w.publish("2026-W08", [hot]);
+    expect(w.generate("2026-W08")).toMatchObject({ created: 2, carried_over: 0, cleared: 0 });
+  });
+});
+
 describe("generate-daily", () => {
   it("follows the same rules: carries the series into the next week's risk digest, recreates after done", async () => {
     const w = await workspace(BACKENDS[0], "generation: {daily_from_risk_digest: true}\n");
