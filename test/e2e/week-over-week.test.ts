@@ -218,6 +218,12 @@ for (const backend of BACKENDS) {
       const tbody = html.match(/<table id="weeks">[\s\S]*?<tbody>([\s\S]*?)<\/tbody>/)?.[1] ?? "";
       const htmlRows = [...tbody.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((m) => [...m[1].matchAll(/<td>(.*?)<\/td>/g)].map((x) => x[1]));
       expect(htmlRows[1]).toEqual(["2026-W09", "2", "2", "0", "2", "1", "5.5"]);
+
+      for (const bad of [["--env", "nope"], ["--weeks", "0"], ["--weeks", "521"], ["--format", "pdf"]]) {
+        const r = w.run(["report", ...bad], now);
+        expect(r.code, bad.join(" ")).toBe(2);
+        expect(r.stdout).toBe("");
+      }
     });
 
     it("log: events across items, newest first, filtered, with titles", async () => {
