@@ -21,5 +21,8 @@ await build({
   // Bundled CommonJS dependencies call require(): give the ES module one.
   banner: { js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);' },
   sourcemap: "linked",
+  // The board pages are hono/jsx components (.tsx): the automatic runtime from hono/jsx.
+  jsx: "automatic",
+  jsxImportSource: "hono/jsx",
   logLevel: "warning",
 });
