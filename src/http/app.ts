@@ -47,11 +47,6 @@ const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
 
 export const errorBody = (code: string, message: string, hint: string | null = null) => ({ error: { code, message, hint } });
 
-function hostName(host: string | undefined): string {
-  if (!host) return "";
-  if (host.startsWith("[")) return host.slice(0, host.indexOf("]") + 1);
-  return host.replace(/:\d+$/, "").toLowerCase();
-}
 
 function bearer(c: HonoContext): string | undefined {
   const header = c.req.header("authorization");
@@ -75,7 +70,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   // Without tokens only loopback Host names are answered (DNS rebinding).
   app.use("*", async (c, next) => {
-    if (deps.tokens === undefined && !LOOPBACK_HOSTS.has(hostName(c.req.header("host")))) {
+    if (deps.tokens === undefined && !LOOPBACK_HOSTS.has(new URL(c.req.url).hostname.toLowerCase())) {
       return c.json(errorBody("host_not_allowed", "this server answers only loopback Host names", "Use http://127.0.0.1:PORT, or serve with --tokens FILE."), 403);
     }
     await next();
