@@ -11,7 +11,10 @@ import type { Policy } from "../policy/types.js";
 import { BacklogService } from "../service/backlog-service.js";
 import { actorForToken, type TokenEntry } from "../service/tokens.js";
 import type { Store } from "../store/types.js";
+import { registerGenerate } from "./generate.js";
 import { registerItems } from "./items.js";
+import { createMetrics } from "./metrics.js";
+import { isKnownPath, openApiDocument } from "./routes.js";
 import { registerTools } from "./tools.js";
 
 export interface AppDeps {
@@ -35,6 +38,8 @@ export interface AppDeps {
 export type Env = { Variables: { service: BacklogService; actor: string; actorExplicit: boolean } };
 
 export const MAX_BODY = 1024 * 1024;
+/** Digests posted to /v1/backlog/generate/weekly may be larger. */
+export const MAX_DIGEST_BODY = 64 * 1024 * 1024;
 const STATUS_OF_EXIT: Record<number, 400 | 403 | 404 | 409 | 500 | 503> = {
   [ExitCode.invalid]: 400,
   [ExitCode.notFound]: 404,
@@ -55,18 +60,18 @@ function bearer(c: HonoContext): string | undefined {
   return getCookie(c, "backlog_token");
 }
 
-/** Paths the API serves (for 405 on a known path with another method). */
-const KNOWN = [/^\/v1\/backlog\/(dashboard|items|upsert|cleanup)$/, /^\/v1\/backlog\/items\/[^/]+(\/(status|comments|close))?$/, /^\/v1\/tools\/execute$/, /^\/healthz$/];
 
 export function createApp(deps: AppDeps): Hono<Env> {
   const app = new Hono<Env>();
   const log = deps.log ?? (() => undefined);
+  const metrics = createMetrics(deps);
 
   app.use("*", async (c, next) => {
     const started = performance.now();
     await next();
     log(JSON.stringify({ ts: new Date().toISOString(), method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started), actor: c.get("actor") ?? null }));
   });
+  app.use("*", metrics.middleware);
 
   // Without tokens only loopback Host names are answered (DNS rebinding).
   app.use("*", async (c, next) => {
@@ -108,10 +113,11 @@ export function createApp(deps: AppDeps): Hono<Env> {
     }
     await next();
   });
-  app.use(
-    "/v1/*",
-    bodyLimit({ maxSize: MAX_BODY, onError: (c) => c.json(errorBody("payload_too_large", `the request body is over ${MAX_BODY} bytes`, "Send a smaller body."), 413) }),
-  );
+  // Enforced while reading: the body stops at the limit, and the whole body is read before any service call.
+  const limit = (maxSize: number) => bodyLimit({ maxSize, onError: (c) => c.json(errorBody("payload_too_large", `the request body is over ${maxSize} bytes`, "Send a smaller body."), 413) });
+  const small = limit(MAX_BODY);
+  const digest = limit(MAX_DIGEST_BODY);
+  app.use("/v1/*", (c, next) => (c.req.path === "/v1/backlog/generate/weekly" ? digest(c, next) : small(c, next)));
 
   app.get("/healthz", async (c) => {
     try {
@@ -121,11 +127,14 @@ export function createApp(deps: AppDeps): Hono<Env> {
       return c.json({ status: "unavailable", backend: deps.store.backend, version: deps.version, error: error instanceof BacklogError ? error.message : "store unreadable" }, 503);
     }
   });
+  app.get("/openapi.json", (c) => c.json(openApiDocument(deps.version)));
   registerItems(app);
   registerTools(app, deps);
+  registerGenerate(app, deps);
+  metrics.register(app);
 
   app.notFound((c) => {
-    if (KNOWN.some((re) => re.test(c.req.path))) return c.json(errorBody("method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}`, "See the API table in the README."), 405);
+    if (isKnownPath(c.req.path)) return c.json(errorBody("method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}`, "See the API table in the README."), 405);
     return c.json(errorBody("not_found", `no route ${c.req.path}`, "See the API table in the README."), 404);
   });
   app.onError((error, c) => {

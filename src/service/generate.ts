@@ -20,6 +20,8 @@ export interface RunReport {
 
 export interface GenerateOptions {
   location: DigestLocation;
+  /** A digest given in the request itself (HTTP), used instead of locating a file. */
+  inline?: unknown;
   /** --env; when absent, the digest's env, else prod. */
   env?: string;
   dryRun: boolean;
@@ -50,8 +52,7 @@ export async function runGenerate(service: BacklogService, which: keyof typeof G
       changed: new Set(),
     };
   }
-  const path = locateDigest(kind, options.location);
-  const digest = readDigest(kind, path, options.location.cwd);
+  const { path, digest } = digestOf(kind, options);
   const env = resolveEnv(options.env, digest.env, kind, path, policy.envs);
   const plan = planGeneration({ policy, digest, env, today: service.today(), source, origin: kind.label });
   const written = await service.deps.store.write(
@@ -97,6 +98,18 @@ export async function runGenerate(service: BacklogService, which: keyof typeof G
     skipped_items: plan.skipped,
   };
   return { report, disabled: null, changed: written.changed };
+}
+
+function digestOf(kind: DigestKind, options: GenerateOptions): { path: string; digest: ReturnType<typeof readDigest> } {
+  if (options.inline === undefined) {
+    const path = locateDigest(kind, options.location);
+    return { path, digest: readDigest(kind, path, options.location.cwd) };
+  }
+  const result = kind.parse(options.inline);
+  if ("problems" in result) {
+    throw invalidInput(`invalid ${kind.label} in the request:\n  ${result.problems.join("\n  ")}`, "Fix the fields named above; SPEC section 5 gives the digest format.", "invalid_digest");
+  }
+  return { path: "(request)", digest: result.digest };
 }
 
 function resolveEnv(flag: string | undefined, fromDigest: string | undefined, kind: DigestKind, path: string, envs: readonly string[]): string {

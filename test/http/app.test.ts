@@ -4,6 +4,7 @@ import { openStore } from "../../src/store/open-store.js";
 import type { Store } from "../../src/store/types.js";
 import { createApp, MAX_BODY } from "../../src/http/app.js";
 import { addToken, readTokens } from "../../src/service/tokens.js";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../helpers/temp.js";
 
@@ -154,5 +155,50 @@ describe("HTTP API in process", () => {
     const res = await request("GET", "/healthz");
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: "ok", backend: "jsonl", version: "test" });
+  });
+
+  it("generates from a digest posted in the body (admin), dry run first, and runs the gate", async () => {
+    const { request } = await setup({ actor: "scheduler" });
+    const digest = JSON.parse(readFileSync(join(process.cwd(), "ops/reports/platform/2026-W48.json"), "utf8"));
+    const dry = await request("POST", "/v1/backlog/generate/weekly?env=prod", { dry_run: true, digest });
+    expect(dry.status).toBe(200);
+    const dryReport = await dry.json();
+    expect(dryReport).toMatchObject({ week: "2026-W48", env: "prod", dry_run: true, updated: 0 });
+    expect(dryReport.created).toBeGreaterThan(0);
+    expect((await (await request("GET", "/v1/backlog/items")).json()).total).toBe(0);
+    const real = await (await request("POST", "/v1/backlog/generate/weekly?env=prod", { digest })).json();
+    expect(real.created).toBe(dryReport.created);
+    expect((await (await request("GET", "/v1/backlog/items?limit=1000")).json()).total).toBe(real.created);
+    const bad = await request("POST", "/v1/backlog/generate/weekly", { digest: { week: "nope" } });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.code).toBe("invalid_digest");
+    const gate = await request("GET", "/v1/backlog/gate?env=prod&max_open=P0=0");
+    expect(gate.status).toBe(200);
+    expect(await gate.json()).toHaveProperty("pass");
+    expect((await request("GET", "/v1/backlog/gate?max_open=P9")).status).toBe(400);
+  });
+
+  it("a 2 MiB digest is accepted on generate but a 2 MiB item is 413", async () => {
+    const { request } = await setup({ actor: "scheduler" });
+    const digest = JSON.parse(readFileSync(join(process.cwd(), "ops/reports/platform/2026-W48.json"), "utf8"));
+    const padded = JSON.stringify({ dry_run: true, digest }).replace(/\}$/, `${" ".repeat(2 * MAX_BODY)}}`);
+    expect((await request("POST", "/v1/backlog/generate/weekly", padded)).status).toBe(200);
+    expect((await request("POST", "/v1/backlog/items", JSON.stringify(ITEM).replace(/\}$/, `${" ".repeat(2 * MAX_BODY)}}`))).status).toBe(413);
+  });
+
+  it("serves Prometheus metrics and an OpenAPI 3.1 document naming every route", async () => {
+    const { request } = await setup();
+    await request("POST", "/v1/backlog/items", ITEM);
+    await request("GET", "/v1/backlog/items/bl_ffffffffffff");
+    const metrics = await request("GET", "/metrics");
+    expect(metrics.status).toBe(200);
+    const text = await metrics.text();
+    expect(text).toMatch(/backlog_http_requests_total\{route="\/v1\/backlog\/items",method="POST",status="201"\} 1/);
+    expect(text).toMatch(/backlog_http_requests_total\{route="\/v1\/backlog\/items\/:id",method="GET",status="404"\} 1/);
+    expect(text).toMatch(/backlog_items\{status="open",priority="P0"\} 1/);
+    expect(text).toContain("backlog_http_request_duration_seconds_bucket");
+    const doc = await (await request("GET", "/openapi.json")).json();
+    expect(doc.openapi).toBe("3.1.0");
+    for (const path of ["/v1/backlog/items", "/v1/backlog/items/{id}", "/v1/backlog/items/{id}/close", "/v1/tools/execute", "/v1/backlog/gate", "/healthz"]) expect(doc.paths).toHaveProperty([path]);
   });
 });
