@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { statSync, readFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { cpSync, statSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { BIN, cleanEnv, cli, cliAsync, json } from "../helpers/cli.js";
+import { BIN, cleanEnv, cli, cliAsync, json, REPO } from "../helpers/cli.js";
 import { tempDir } from "../helpers/temp.js";
 
 const running: ChildProcess[] = [];
@@ -125,5 +126,55 @@ describe("backlog serve", () => {
     expect(viaHttp.total).toBe(keys.length);
     server.child.kill("SIGTERM");
     expect(await server.exited).toBe(0);
+  });
+
+  it("SIGTERM lets a request in flight finish, then exits 0 and refuses new connections", async () => {
+    const dir = tempDir();
+    const server = await startServer(dir, ["--actor", "oncall"]);
+    const body = JSON.stringify({ service: "gateway", category: "security", title: "in flight" });
+    const url = new URL(`${server.url}/v1/backlog/items`);
+    const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
+        let text = "";
+        res.on("data", (chunk) => (text += chunk));
+        res.on("end", () => resolve({ status: res.statusCode!, text }));
+      });
+      req.on("error", reject);
+      // Half the body now; SIGTERM; then the rest.
+      req.write(body.slice(0, 10));
+      setTimeout(() => {
+        server.child.kill("SIGTERM");
+        setTimeout(() => req.end(body.slice(10)), 300);
+      }, 300);
+    });
+    const done = await response;
+    expect(done.status, done.text).toBe(201);
+    expect(await server.exited).toBe(0);
+    await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
+    expect(json(cli(["list", "--json"], { cwd: dir })).map((i: { title: string }) => i.title)).toEqual(["in flight"]);
+  });
+
+  it("takes the reference tool examples verbatim on /v1/tools/execute; --read-only refuses writes", async () => {
+    const dir = tempDir();
+    cpSync(join(REPO, "ops/reports"), join(dir, "ops/reports"), { recursive: true });
+    const server = await startServer(dir);
+    const execute = (body: unknown) => post(`${server.url}/v1/tools/execute`, body);
+    const created = await execute({ action: "create", env: "prod", item: { service: "gateway", category: "security", title: "Rotate keys" } });
+    expect(created.status).toBe(200);
+    const id = (await created.json()).item.id;
+    expect((await execute({ action: "set_status", id: "bl_abc123456789", status: "in_progress", actor: "oncall" })).status).toBe(404);
+    const moved = await execute({ action: "set_status", id, status: "in_progress", actor: "oncall" });
+    expect((await moved.json()).event.actor).toBe("oncall");
+    const run = await execute({ tool: "backlog_tool", action: "auto_generate_weekly", params: { env: "prod", dry_run: true, digest: "ops/reports/platform/2026-W48.json" }, actor: "scheduler" });
+    expect(run.status).toBe(200);
+    expect(await run.json()).toMatchObject({ week: "2026-W48", env: "prod", dry_run: true });
+    server.child.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
+
+    const readOnly = await startServer(dir, ["--read-only"]);
+    expect((await post(`${readOnly.url}/v1/backlog/items`, { service: "gateway", category: "security" })).status).toBe(403);
+    expect((await fetch(`${readOnly.url}/v1/backlog/items/${id}`)).status).toBe(200);
+    readOnly.child.kill("SIGTERM");
+    expect(await readOnly.exited).toBe(0);
   });
 });
