@@ -4,6 +4,7 @@ import { cpSync, statSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { BIN, cleanEnv, cli, cliAsync, json, REPO } from "../helpers/cli.js";
+import { freshDatabase, POSTGRES, suiteTitle } from "../helpers/postgres.js";
 import { tempDir } from "../helpers/temp.js";
 
 const running: ChildProcess[] = [];
@@ -176,5 +177,37 @@ describe("backlog serve", () => {
     expect((await fetch(`${readOnly.url}/v1/backlog/items/${id}`)).status).toBe(200);
     readOnly.child.kill("SIGTERM");
     expect(await readOnly.exited).toBe(0);
+  });
+});
+
+describe.skipIf(!POSTGRES.dsn)(suiteTitle("backlog serve on PostgreSQL"), () => {
+  it("serves a PostgreSQL store: HTTP and CLI writers at once, each other's writes, healthz, graceful stop, no DSN in the log", async () => {
+    const dir = tempDir();
+    const dsn = await freshDatabase();
+    const env = { BACKLOG_BACKEND: "postgres", BACKLOG_POSTGRES_DSN: dsn, BACKLOG_LOCK_TIMEOUT_MS: "60000" };
+    expect(cli(["migrate", "--actor", "scheduler"], { cwd: dir, env }).code).toBe(0);
+    const server = await startServer(dir, ["--actor", "oncall"], env);
+    expect(await (await fetch(`${server.url}/healthz`)).json()).toMatchObject({ status: "ok", backend: "postgres" });
+    const http = Array.from({ length: 8 }, async (_, c) => {
+      for (let i = 0; i < 3; i++) {
+        const shared = await post(`${server.url}/v1/backlog/upsert`, { service: "gateway", category: "security", title: `h${c}`, dedupe_key: `shared:${i}` });
+        expect([200, 201]).toContain(shared.status);
+        expect((await post(`${server.url}/v1/backlog/items`, { service: "gateway", category: "security", dedupe_key: `http:${c}:${i}` })).status).toBe(201);
+      }
+    });
+    const writers = Array.from({ length: 4 }, async (_, w) => {
+      const r = await cliAsync(["create", "--service", "billing", "--category", "security", "--dedupe-key", `cli:${w}`], { cwd: dir, env });
+      expect(r.code, r.stderr).toBe(0);
+    });
+    await Promise.all([...http, ...writers]);
+    const keys = (json(cli(["list", "--all", "--json"], { cwd: dir, env })) as Array<{ dedupe_key: string }>).map((i) => i.dedupe_key);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(keys.length).toBe(3 + 8 * 3 + 4);
+    expect((await (await fetch(`${server.url}/v1/backlog/items?limit=1000`)).json()).total).toBe(keys.length);
+    server.child.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
+    const password = new URL(dsn).password;
+    if (password) expect(server.stderr()).not.toContain(password);
+    expect(server.stderr()).not.toContain(dsn);
   });
 });
