@@ -50,7 +50,7 @@ export const registerServe: Register = (program, run) => {
           log: (line) => process.stderr.write(`${line}\n`),
         });
         await new Promise<void>((resolveStopped, reject) => {
-          const server = serve({ fetch: app.fetch, hostname: o.host, port: o.port }, (info) => {
+          const server = serve({ fetch: app.fetch, hostname: o.host, port: o.port, serverOptions: { maxHeaderSize: 16 * 1024 } }, (info) => {
             const host = info.family === "IPv6" ? `[${info.address}]` : info.address;
             process.stderr.write(`backlog: serving http://${host}:${info.port} (${tokens === undefined ? `no tokens, acting as ${ctx.service.deps.actor}` : `${tokens.length} token(s)`}${o.readOnly ? ", read-only" : ""})\n`);
           }) as Server;

@@ -33,6 +33,13 @@ export interface AppDeps {
   env: NodeJS.ProcessEnv;
   /** One JSON access-log line per request. */
   log?: (line: string) => void;
+  /**
+   * Mounts more routes (the board, at `/`) after auth: their handlers use `c.get("service")`
+   * (a BacklogService for the request's actor) and `c.get("actor")`.
+   */
+  mount?: (app: Hono<Env>) => void;
+  /** Paths served without a token even when tokens are on (e.g. the board's login form). */
+  isPublicPath?: (path: string) => boolean;
 }
 
 export type Env = { Variables: { service: BacklogService; actor: string; actorExplicit: boolean } };
@@ -82,7 +89,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   });
 
   app.use("*", async (c, next) => {
-    const open = c.req.path === "/healthz" || c.req.path === "/openapi.json";
+    const open = c.req.path === "/healthz" || c.req.path === "/openapi.json" || deps.isPublicPath?.(c.req.path) === true;
     let actor = deps.actor;
     let explicit = deps.actorExplicit;
     if (deps.tokens !== undefined) {
@@ -92,10 +99,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
         c.header("WWW-Authenticate", 'Bearer realm="backlog"');
         return c.json(errorBody("unauthorized", presented === undefined ? "a token is required" : "the token is not valid", "Send `Authorization: Bearer <token>`; make one with `backlog token add ACTOR`."), 401);
       }
-      if (found !== undefined) {
-        actor = found;
-        explicit = true;
-      }
+      // An open path without a valid token gets no identity (no service on the context).
+      if (found === undefined) return next();
+      actor = found;
+      explicit = true;
     }
     c.set("actor", actor);
     c.set("actorExplicit", explicit);
@@ -132,6 +139,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   registerTools(app, deps);
   registerGenerate(app, deps);
   metrics.register(app);
+  deps.mount?.(app);
 
   app.notFound((c) => {
     if (isKnownPath(c.req.path)) return c.json(errorBody("method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}`, "See the API table in the README."), 405);
