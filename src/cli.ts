@@ -19,6 +19,8 @@ const GROUPS: Array<{ commands: string[]; load: () => Promise<Register> }> = [
   { commands: ["gate"], load: async () => (await import("./commands/gate.js")).registerGate },
   { commands: ["report", "log"], load: async () => (await import("./commands/report.js")).registerReport },
   { commands: ["tool"], load: async () => (await import("./commands/tool.js")).registerTool },
+  { commands: ["token"], load: async () => (await import("./commands/token.js")).registerToken },
+  { commands: ["serve"], load: async () => (await import("./commands/serve.js")).registerServe },
   { commands: ["migrate", "export", "import"], load: async () => (await import("./commands/transfer.js")).registerTransfer },
 ];
 const VALUE_OPTIONS = new Set(["--dir", "--policy", "--backend", "--actor", "--dsn-file"]);

@@ -1,27 +1,11 @@
 /** gate: fail (exit 10) when the backlog exceeds its thresholds. */
-import * as z from "zod";
 import type { GateReport } from "../domain/gate.js";
-import { PRIORITIES } from "../domain/item.js";
-import { ExitCode } from "../errors.js";
-import { runGate } from "../service/gate.js";
+import { issueLines } from "../domain/validation.js";
+import { ExitCode, invalidInput } from "../errors.js";
+import { gateOptionsOf, gateParamsSchema, runGate } from "../service/gate.js";
 import type { Style } from "../output/style.js";
 import { cell, renderTable } from "../output/table.js";
-import { examples, type Register, parseOptions } from "./kit.js";
-
-const whole = z.string().regex(/^\d+$/, "expected a whole number").transform(Number);
-const byPriority = z
-  .string()
-  .regex(new RegExp(`^(${PRIORITIES.join("|")})=\\d+(,(${PRIORITIES.join("|")})=\\d+)*$`), "expected P=N pairs, e.g. P0=0,P1=2")
-  .transform((text) => Object.fromEntries(text.split(",").map((pair) => [pair.split("=")[0], Number(pair.split("=")[1])])));
-
-const options = z.object({
-  env: z.string().default("prod"),
-  service: z.string().optional(),
-  maxOverdue: whole.optional(),
-  maxOverdueByPriority: byPriority.optional(),
-  maxOpen: byPriority.optional(),
-  maxAgeDays: whole.optional(),
-});
+import { examples, type Register } from "./kit.js";
 
 function renderGate(r: GateReport, style: Style): string {
   const c = style.chalk;
@@ -59,16 +43,12 @@ export const registerGate: Register = (program, run) => {
     )
     .action(
       run(async (ctx, _args, raw) => {
-        const opts = parseOptions(options, raw, "gate");
-        const overrides = Object.fromEntries(
-          Object.entries({
-            max_overdue: opts.maxOverdue,
-            max_overdue_by_priority: opts.maxOverdueByPriority,
-            max_open: opts.maxOpen,
-            max_age_days: opts.maxAgeDays,
-          }).filter(([, v]) => v !== undefined),
-        );
-        const report = await runGate(ctx.service, { env: opts.env, service: opts.service, overrides });
+        const parsed = gateParamsSchema.safeParse({ env: raw.env, service: raw.service, max_overdue: raw.maxOverdue, max_overdue_by_priority: raw.maxOverdueByPriority, max_open: raw.maxOpen, max_age_days: raw.maxAgeDays });
+        if (!parsed.success) {
+          const problems = issueLines(parsed.error).map((line) => line.replace(/^([a-z_]+)(?=:)/, (key) => `--${key.replace(/_/g, "-")}`));
+          throw invalidInput(problems.join("; "), "See `backlog gate --help`.", "invalid_usage");
+        }
+        const report = await runGate(ctx.service, gateOptionsOf(parsed.data));
         return { data: report, human: (style) => renderGate(report, style), exitCode: report.pass ? ExitCode.ok : ExitCode.gateFailed };
       }),
     );

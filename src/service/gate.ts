@@ -1,6 +1,7 @@
 /** backlog gate: the policy's thresholds, overridden by flags, over one env (and service). */
 import { evaluateGates, type GateReport } from "../domain/gate.js";
-import { CLOSED_STATUSES, STATUSES } from "../domain/item.js";
+import * as z from "zod";
+import { CLOSED_STATUSES, PRIORITIES, STATUSES } from "../domain/item.js";
 import { ENTITLEMENTS } from "../domain/rbac.js";
 import type { GatePolicy } from "../policy/types.js";
 import type { BacklogService } from "./backlog-service.js";
@@ -9,6 +10,27 @@ export interface GateOptions {
   env: string;
   service?: string;
   overrides: Partial<GatePolicy>;
+}
+
+const whole = z.string().regex(/^\d+$/, "expected a whole number").transform(Number);
+const byPriority = z
+  .string()
+  .regex(new RegExp(`^(${PRIORITIES.join("|")})=\\d+(,(${PRIORITIES.join("|")})=\\d+)*$`), "expected P=N pairs, e.g. P0=0,P1=2")
+  .transform((text) => Object.fromEntries(text.split(",").map((pair) => [pair.split("=")[0], Number(pair.split("=")[1])])));
+
+/** The gate's flags (CLI) / query parameters (HTTP), as strings; keys are the policy's snake_case names. */
+export const gateParamsSchema = z.strictObject({
+  env: z.string().default("prod"),
+  service: z.string().optional(),
+  max_overdue: whole.optional(),
+  max_overdue_by_priority: byPriority.optional(),
+  max_open: byPriority.optional(),
+  max_age_days: whole.optional(),
+});
+
+export function gateOptionsOf(params: z.infer<typeof gateParamsSchema>): GateOptions {
+  const { env, service, ...rest } = params;
+  return { env, service, overrides: Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) };
 }
 
 export async function runGate(service: BacklogService, options: GateOptions): Promise<GateReport> {

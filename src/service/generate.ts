@@ -30,6 +30,8 @@ export interface RunReport {
 
 export interface GenerateOptions {
   location: DigestLocation;
+  /** A digest given in the request itself (HTTP), used instead of locating a file. */
+  inline?: unknown;
   /** --env; when absent, the digest's env, else prod. */
   env?: string;
   dryRun: boolean;
@@ -66,9 +68,8 @@ export async function runGenerate(service: BacklogService, which: keyof typeof G
       stale: null,
     };
   }
-  const path = locateDigest(kind, options.location);
-  const digest = readDigest(kind, path, options.location.cwd);
-  const stale = options.location.file === undefined ? staleness(kind.label, path, digest.week, isoWeekOf(service.today())) : null;
+  const { path, digest } = digestOf(kind, options);
+  const stale = options.location.file === undefined && options.inline === undefined ? staleness(kind.label, path, digest.week, isoWeekOf(service.today())) : null;
   if (stale && options.requireCurrent) {
     throw notFound(stale, `Run the digest job for this week first, or pass --digest ${path} to use it anyway.`, "digest_stale");
   }
@@ -151,6 +152,18 @@ function withSeen(planned: PlannedItem, current: BacklogItem | null): PlannedIte
 export function staleness(label: string, path: string, digestWeek: string, currentWeek: string): string | null {
   if (digestWeek >= currentWeek) return null;
   return `the newest ${label} (${path}) is for ${digestWeek}, but the current week is ${currentWeek}: the digest job may not have run`;
+}
+
+function digestOf(kind: DigestKind, options: GenerateOptions): { path: string; digest: ReturnType<typeof readDigest> } {
+  if (options.inline === undefined) {
+    const path = locateDigest(kind, options.location);
+    return { path, digest: readDigest(kind, path, options.location.cwd) };
+  }
+  const result = kind.parse(options.inline);
+  if ("problems" in result) {
+    throw invalidInput(`invalid ${kind.label} in the request:\n  ${result.problems.join("\n  ")}`, "Fix the fields named above; SPEC section 5 gives the digest format.", "invalid_digest");
+  }
+  return { path: "(request)", digest: result.digest };
 }
 
 function resolveEnv(flag: string | undefined, fromDigest: string | undefined, kind: DigestKind, path: string, envs: readonly string[]): string {

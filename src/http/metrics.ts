@@ -1,0 +1,51 @@
+/** GET /metrics: requests by route and status, latency, items by status and priority (Prometheus). */
+import type { Hono, MiddlewareHandler } from "hono";
+import { routePath } from "hono/route";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { ENTITLEMENTS } from "../domain/rbac.js";
+import type { AppDeps, Env } from "./app.js";
+
+export interface Metrics {
+  middleware: MiddlewareHandler<Env>;
+  register: (app: Hono<Env>) => void;
+}
+
+export function createMetrics(deps: AppDeps): Metrics {
+  const registry = new Registry();
+  const requests = new Counter({ name: "backlog_http_requests_total", help: "HTTP requests by route, method and status", labelNames: ["route", "method", "status"] as const, registers: [registry] });
+  const latency = new Histogram({ name: "backlog_http_request_duration_seconds", help: "HTTP request latency", labelNames: ["route", "method"] as const, registers: [registry], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
+  const items = new Gauge({
+    name: "backlog_items",
+    help: "items by status and priority",
+    labelNames: ["status", "priority"] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const { items: all } = await deps.store.listItems({}, { limit: null, offset: 0 });
+      const counts = new Map<string, number>();
+      for (const item of all) counts.set(`${item.status}\u0000${item.priority}`, (counts.get(`${item.status}\u0000${item.priority}`) ?? 0) + 1);
+      for (const [key, n] of counts) {
+        const [status, priority] = key.split("\u0000");
+        this.set({ status, priority }, n);
+      }
+    },
+  });
+  void items;
+  return {
+    middleware: async (c, next) => {
+      const stop = latency.startTimer();
+      await next();
+      // The matched route pattern, not the raw path, so ids do not explode the label set.
+      const matched = routePath(c, -1);
+      const route = matched.endsWith("*") ? "unmatched" : matched;
+      stop({ route, method: c.req.method });
+      requests.inc({ route, method: c.req.method, status: String(c.res.status) });
+    },
+    register: (app) => {
+      app.get("/metrics", async (c) => {
+        c.get("service").authorize(ENTITLEMENTS.read, "metrics");
+        return c.body(await registry.metrics(), 200, { "content-type": registry.contentType });
+      });
+    },
+  };
+}
