@@ -18,6 +18,7 @@ const GROUPS: Array<{ commands: string[]; load: () => Promise<Register> }> = [
   { commands: ["cleanup"], load: async () => (await import("./commands/cleanup.js")).registerCleanup },
   { commands: ["gate"], load: async () => (await import("./commands/gate.js")).registerGate },
   { commands: ["tool"], load: async () => (await import("./commands/tool.js")).registerTool },
+  { commands: ["board"], load: async () => (await import("./commands/board.js")).registerBoard },
   { commands: ["migrate", "export", "import"], load: async () => (await import("./commands/transfer.js")).registerTransfer },
 ];
 const VALUE_OPTIONS = new Set(["--dir", "--policy", "--backend", "--actor", "--dsn-file"]);

@@ -1,9 +1,21 @@
 /** `/`: the dashboard of one env: counts as bars, overdue items with owners, busiest services, trend. */
+import type { Child } from "hono/jsx";
 import type { Dashboard } from "../domain/dashboard.js";
 import { itemsHref, Layout, type PageFrame } from "./layout.js";
 import { TrendChart, type TrendWeek } from "./trend-chart.js";
 
-function CountTable({ caption, counts, filter, env }: { caption: string; counts: Record<string, number>; filter?: string; env: string }) {
+/** A link on the served board; plain text in the self-contained file (it has no pages to go to). */
+function MaybeLink({ href, linked, children, ...rest }: { href: string; linked: boolean; children?: Child; class?: string; id?: string }) {
+  return linked ? (
+    <a href={href} {...rest}>
+      {children}
+    </a>
+  ) : (
+    <span {...rest}>{children}</span>
+  );
+}
+
+function CountTable({ caption, counts, filter, env, linked }: { caption: string; counts: Record<string, number>; filter?: string; env: string; linked: boolean }) {
   const max = Math.max(1, ...Object.values(counts));
   return (
     <table>
@@ -22,7 +34,7 @@ function CountTable({ caption, counts, filter, env }: { caption: string; counts:
       <tbody>
         {Object.entries(counts).map(([key, count]) => (
           <tr>
-            <th scope="row">{filter ? <a href={itemsHref({ env, [filter]: key })}>{key}</a> : key}</th>
+            <th scope="row">{filter ? <MaybeLink linked={linked} href={itemsHref({ env, [filter]: key })}>{key}</MaybeLink> : key}</th>
             <td class="num" data-count={key}>
               {count}
             </td>
@@ -41,6 +53,7 @@ function CountTable({ caption, counts, filter, env }: { caption: string; counts:
 
 export function DashboardPage({ frame, dashboard, weeks }: { frame: PageFrame; dashboard: Dashboard; weeks: readonly TrendWeek[] | null }) {
   const env = dashboard.env;
+  const linked = !frame.inlineCss;
   return (
     <Layout frame={frame}>
       <h1>Dashboard: {env}</h1>
@@ -57,22 +70,22 @@ export function DashboardPage({ frame, dashboard, weeks }: { frame: PageFrame; d
               {dashboard.total}
             </span>{" "}
             in total,{" "}
-            <a class="overdue-count" href={itemsHref({ env, overdue: "1" })} id="overdue-count">
+            <MaybeLink linked={linked} class="overdue-count" href={itemsHref({ env, overdue: "1" })} id="overdue-count">
               {dashboard.overdue_count} overdue
-            </a>
+            </MaybeLink>
           </p>
         </section>
         <section class="panel" aria-labelledby="h-status">
           <h2 id="h-status">By status</h2>
-          <CountTable caption="Status" counts={dashboard.status_counts} filter="status" env={env} />
+          <CountTable caption="Status" counts={dashboard.status_counts} filter="status" env={env} linked={linked} />
         </section>
         <section class="panel" aria-labelledby="h-priority">
           <h2 id="h-priority">By priority</h2>
-          <CountTable caption="Priority" counts={dashboard.priority_counts} filter="priority" env={env} />
+          <CountTable caption="Priority" counts={dashboard.priority_counts} filter="priority" env={env} linked={linked} />
         </section>
         <section class="panel" aria-labelledby="h-category">
           <h2 id="h-category">By category</h2>
-          <CountTable caption="Category" counts={dashboard.category_counts} filter="category" env={env} />
+          <CountTable caption="Category" counts={dashboard.category_counts} filter="category" env={env} linked={linked} />
         </section>
       </div>
       <section aria-labelledby="h-overdue">
@@ -100,7 +113,9 @@ export function DashboardPage({ frame, dashboard, weeks }: { frame: PageFrame; d
                     <td>{item.due_date}</td>
                     <td>{item.owner}</td>
                     <td>
-                      <a href={`/items/${encodeURIComponent(item.id)}`}>{item.title}</a>
+                      <MaybeLink linked={linked} href={`/items/${encodeURIComponent(item.id)}`}>
+                        {item.title}
+                      </MaybeLink>
                     </td>
                     <td class="hide-narrow">{item.service}</td>
                   </tr>
@@ -109,7 +124,7 @@ export function DashboardPage({ frame, dashboard, weeks }: { frame: PageFrame; d
             </table>
           </div>
         )}
-        {dashboard.overdue_count > dashboard.overdue.length ? (
+        {linked && dashboard.overdue_count > dashboard.overdue.length ? (
           <p>
             <a href={itemsHref({ env, overdue: "1" })}>All {dashboard.overdue_count} overdue items</a>
           </p>
@@ -126,6 +141,7 @@ export function DashboardPage({ frame, dashboard, weeks }: { frame: PageFrame; d
               counts={Object.fromEntries(dashboard.top_services.map((s) => [s.service, s.count]))}
               filter="service"
               env={env}
+              linked={linked}
             />
           )}
         </section>
