@@ -17,6 +17,7 @@ const GROUPS: Array<{ commands: string[]; load: () => Promise<Register> }> = [
   { commands: ["generate-weekly", "generate-daily"], load: async () => (await import("./commands/generate.js")).registerGenerate },
   { commands: ["cleanup"], load: async () => (await import("./commands/cleanup.js")).registerCleanup },
   { commands: ["gate"], load: async () => (await import("./commands/gate.js")).registerGate },
+  { commands: ["report", "log"], load: async () => (await import("./commands/report.js")).registerReport },
   { commands: ["tool"], load: async () => (await import("./commands/tool.js")).registerTool },
   { commands: ["board"], load: async () => (await import("./commands/board.js")).registerBoard },
   { commands: ["migrate", "export", "import"], load: async () => (await import("./commands/transfer.js")).registerTransfer },

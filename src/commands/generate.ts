@@ -1,7 +1,8 @@
 /** generate-weekly and generate-daily. */
 import * as z from "zod";
-import { type GenerateOutcome, type RunReport, runGenerate } from "../service/generate.js";
+import { type GenerateOutcome, type RunAction, runGenerate } from "../service/generate.js";
 import type { Style } from "../output/style.js";
+import { safeInline } from "../output/sanitize.js";
 import { cell, renderTable } from "../output/table.js";
 import { examples, type Register, parseOptions } from "./kit.js";
 
@@ -10,35 +11,45 @@ const options = z.object({
   digest: z.string().min(1).optional(),
   digestDir: z.string().min(1).optional(),
   dryRun: z.boolean().optional(),
+  requireCurrent: z.boolean().optional(),
+  quiet: z.boolean().optional(),
 });
 
-function renderOutcome({ report, disabled, changed }: GenerateOutcome, command: string, style: Style): string {
+const ACTION_STYLE: Record<RunAction, (c: Style["chalk"], text: string) => string> = {
+  created: (c, t) => c.green(t),
+  carried_over: (c, t) => c.cyan(t),
+  updated: (c, t) => c.yellow(t),
+  unchanged: (c, t) => c.dim(t),
+};
+
+function renderOutcome({ report, disabled }: GenerateOutcome, command: string, style: Style): string {
   const c = style.chalk;
   if (disabled) return `${disabled}\n`;
-  // An update that found the item already up to date wrote nothing (in a dry run: would write nothing).
-  const isUnchanged = (i: RunReport["items"][number]) => i.action === "updated" && i.id !== null && !changed.has(i.id);
-  const unchanged = report.items.filter(isUnchanged).length;
+  const would = report.dry_run ? "would be " : "";
   const lines = [
     c.bold(`${command} · ${report.week} · ${cell(report.env)} · ${cell(report.digest ?? "")}`),
-    `${report.dry_run ? "Would create" : "Created"} ${report.created} · ${report.dry_run ? "would update" : "updated"} ${report.updated}` +
-      `${unchanged > 0 ? ` (${unchanged} already up to date)` : ""} · skipped ${report.skipped}`,
+    `Created ${report.created} · carried over ${report.carried_over} · updated ${report.updated} · unchanged ${report.unchanged} · ` +
+      `skipped ${report.skipped} · cleared ${report.cleared}${report.dry_run ? " (dry run: counts of what would be written)" : ""}`,
   ];
   if (report.items.length > 0) {
     lines.push(
       renderTable(
         ["ACTION", "ID", "SERVICE", "CATEGORY", "RULE"].map((h) => c.bold(h)),
-        report.items.map((i) => [
-          i.action === "created" ? c.green(i.action) : isUnchanged(i) ? c.dim("unchanged") : c.yellow(i.action),
-          i.id ?? "(new)",
-          cell(i.service),
-          cell(i.category),
-          cell(i.rule),
-        ]),
+        report.items.map((i) => [ACTION_STYLE[i.action](c, i.action), i.id ?? "(new)", cell(i.service), cell(i.category), cell(i.rule)]),
       ),
     );
   }
   if (report.skipped_items.length > 0) {
     lines.push(c.bold("Skipped"), renderTable(["SERVICE", "CATEGORY", "RULE", "REASON"].map((h) => c.bold(h)), report.skipped_items.map((s) => [cell(s.service), cell(s.category), cell(s.rule), cell(s.reason)])));
+  }
+  if (report.cleared_items.length > 0) {
+    lines.push(
+      c.bold(`Cleared: no rule matched them this week (${would}left open; close them when the work is done)`),
+      renderTable(
+        ["ID", "SERVICE", "CATEGORY", "STATUS", "LAST WEEK"].map((h) => c.bold(h)),
+        report.cleared_items.map((i) => [i.id, cell(i.service), cell(i.category), cell(i.status), cell(i.last_week ?? "")]),
+      ),
+    );
   }
   if (report.dry_run) lines.push(c.dim("Dry run: nothing was written."));
   return `${lines.join("\n")}\n`;
@@ -57,9 +68,11 @@ export const registerGenerate: Register = (program, run) => {
       .option("--digest <file>", `the digest to use (default: the newest ${v.file})`)
       .option("--digest-dir <dir>", `where digests are (default ${v.dirVar}, else ${v.file.replace(/\/[^/]+$/, "")})`)
       .option("--dry-run", "report what would be written, write nothing")
+      .option("--require-current", "exit 3 when the newest digest is older than the current ISO week (for cron)")
+      .option("--quiet", "print nothing on success (cron mails only failures); errors still go to stderr")
       .addHelpText(
         "after",
-        examples([`backlog ${v.command} --actor scheduler`, `backlog ${v.command} --actor scheduler --dry-run --json | jq '.items[] | select(.action=="created")'`]),
+        examples([`backlog ${v.command} --actor scheduler`, `backlog ${v.command} --actor scheduler --dry-run --json | jq '.items[] | select(.action=="created")'`, `backlog ${v.command} --actor scheduler --require-current --quiet`]),
       )
       .action(
         run(async (ctx, _args, raw) => {
@@ -68,8 +81,11 @@ export const registerGenerate: Register = (program, run) => {
             location: { file: opts.digest, dir: opts.digestDir, cwd: ctx.cwd, variables: ctx.env },
             env: opts.env,
             dryRun: opts.dryRun === true,
+            requireCurrent: opts.requireCurrent === true,
           });
-          if (outcome.disabled && ctx.mode.json) ctx.warn(outcome.disabled);
+          if (outcome.stale) ctx.warn(safeInline(outcome.stale));
+          if (outcome.disabled && (ctx.mode.json || opts.quiet)) ctx.warn(outcome.disabled);
+          if (opts.quiet) return { data: outcome.report, human: () => "", raw: "" };
           return { data: outcome.report, human: (style) => renderOutcome(outcome, v.command, style) };
         }),
       );

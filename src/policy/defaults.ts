@@ -18,7 +18,7 @@ export const DEFAULT_POLICY: Policy = {
     cleanup_followups: { priority: "P2", due_days: 14, title: "[FOLLOWUP] Close overdue follow-ups of {service}" },
     security: { priority: "P0", due_days: 7, title: "[SEC] Security work on {service}" },
   },
-  generation: { weekly_from_pressure_digest: true, daily_from_risk_digest: false },
+  generation: { weekly_from_pressure_digest: true, daily_from_risk_digest: false, carry_over: true, escalate_after_weeks: null },
   ownership: { default_owner: "oncall", overrides: {} },
   workflow: { allowed_transitions: DEFAULT_TRANSITIONS },
   rules: [

@@ -33,7 +33,12 @@ export const policyFileSchema = z.strictObject({
     )
     .optional(),
   generation: z
-    .strictObject({ weekly_from_pressure_digest: z.boolean().optional(), daily_from_risk_digest: z.boolean().optional() })
+    .strictObject({
+      weekly_from_pressure_digest: z.boolean().optional(),
+      daily_from_risk_digest: z.boolean().optional(),
+      carry_over: z.boolean().optional(),
+      escalate_after_weeks: z.number().int().min(1).max(520).nullable().optional(),
+    })
     .optional(),
   ownership: z
     .strictObject({

@@ -31,7 +31,14 @@ export interface Policy {
   dedupe: { key_prefix: string };
   envs: string[];
   categories: Record<string, CategoryPolicy>;
-  generation: { weekly_from_pressure_digest: boolean; daily_from_risk_digest: boolean };
+  generation: {
+    weekly_from_pressure_digest: boolean;
+    daily_from_risk_digest: boolean;
+    /** A still-active generated item of an (env, service, category) is carried into later weeks. */
+    carry_over: boolean;
+    /** Weeks seen after which a carried item's priority goes up one step; null = never. */
+    escalate_after_weeks: number | null;
+  };
   ownership: { default_owner: string; overrides: Record<string, string> };
   workflow: { allowed_transitions: Transitions };
   rules: Rule[];

@@ -5,7 +5,7 @@
 import { addCalendarDays, isoWeekOf, utcDate } from "../domain/calendar.js";
 import type { Dashboard } from "../domain/dashboard.js";
 import { newEventId, newItemId, type RandomHex } from "../domain/ids.js";
-import { type BacklogEvent, type BacklogItem, emptyEvidence, type EventType, type Status } from "../domain/item.js";
+import { type BacklogEvent, type BacklogItem, emptyEvidence, type EventType, type Priority, type Status } from "../domain/item.js";
 import type { ItemFilter, Page } from "../domain/query.js";
 import { authorize, ENTITLEMENTS, type Entitlement } from "../domain/rbac.js";
 import { applyUpsert } from "../domain/upsert.js";
@@ -185,6 +185,19 @@ export class BacklogService {
     tx.putItem(item);
     this.addEvent(tx, item.id, "auto_update", `updated ${changed.join(", ")}`, { fields: changed, ...meta });
     return item;
+  }
+
+  /** Raises a carried-over item's priority to `to`, with the `edited` event that says why. */
+  recordEscalation(tx: WriteTx, item: BacklogItem, to: Priority, weeksSeen: number): BacklogItem {
+    const next: BacklogItem = { ...item, priority: to, updated_at: this.deps.now().toISOString() };
+    tx.putItem(next);
+    this.addEvent(tx, item.id, "edited", `escalated ${item.priority} → ${to}: seen ${weeksSeen} weeks`, {
+      fields: ["priority"],
+      changes: { priority: { from: item.priority, to } },
+      reason: "escalate_after_weeks",
+      weeks_seen: weeksSeen,
+    });
+    return next;
   }
 
   private async transition(tx: WriteTx, id: string, to: Status, message?: string) {

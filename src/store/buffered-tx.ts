@@ -2,13 +2,15 @@
  * A write transaction: reads go to the store (through an ItemSource) with this transaction's own
  * pending writes laid over them; writes are buffered until the store commits them together.
  */
-import type { BacklogEvent, BacklogItem } from "../domain/item.js";
+import { type BacklogEvent, type BacklogItem, CLOSED_STATUSES } from "../domain/item.js";
+import type { GeneratedRef } from "../domain/week-over-week.js";
 import type { WriteTx } from "./types.js";
 
 /** What a transaction reads from the committed store. */
 export interface ItemSource {
   getItems(ids: readonly string[]): Promise<Map<string, BacklogItem>>;
   findByDedupeKeys(keys: readonly string[]): Promise<Map<string, BacklogItem>>;
+  findActiveGenerated(prefix: string, env: string): Promise<GeneratedRef[]>;
   getEvents(ids: readonly string[]): Promise<Map<string, BacklogEvent>>;
 }
 
@@ -38,6 +40,16 @@ export class BufferedTx implements WriteTx {
     const wanted = new Set(keys);
     for (const item of this.pending.values()) if (wanted.has(item.dedupe_key)) found.set(item.dedupe_key, item);
     return found;
+  }
+
+  async findActiveGenerated(prefix: string, env: string): Promise<GeneratedRef[]> {
+    const found = new Map((await this.source.findActiveGenerated(prefix, env)).map((ref) => [ref.id, ref]));
+    // This transaction's own versions replace the stored ones (and may have closed them).
+    for (const item of this.pending.values()) {
+      found.delete(item.id);
+      if (isActiveGenerated(item, prefix, env)) found.set(item.id, refOf(item));
+    }
+    return [...found.values()];
   }
 
   async getEvents(ids: readonly string[]): Promise<Map<string, BacklogEvent>> {
@@ -80,7 +92,13 @@ function pick<T, R>(map: ReadonlyMap<string, T>, keys: readonly string[], conver
  * An ItemSource over items, or over entries that `toItem` turns into items (an index's entries,
  * read from the log), held in memory by id. The dedupe index is built once, on first use.
  */
-export function mapSource<T extends { dedupe_key: string }>(
+/** Whether an item (or index entry) is an active generated item of `env` under `prefix`. */
+export const isActiveGenerated = (item: { dedupe_key: string; env: string; status: string }, prefix: string, env: string) =>
+  item.env === env && !CLOSED_STATUSES.has(item.status) && item.dedupe_key.startsWith(`${prefix}:`);
+
+const refOf = ({ id, env, service, category, dedupe_key, created_at }: GeneratedRef): GeneratedRef => ({ id, env, service, category, dedupe_key, created_at });
+
+export function mapSource<T extends GeneratedRef & { status: string }>(
   byId: ReadonlyMap<string, T>,
   toItem: (value: T) => BacklogItem,
   events: () => Iterable<BacklogEvent>,
@@ -96,6 +114,11 @@ export function mapSource<T extends { dedupe_key: string }>(
         for (const value of byId.values()) byKey.set(value.dedupe_key, value);
       }
       return pick(byKey, keys, toItem);
+    },
+    async findActiveGenerated(prefix, env) {
+      const found: GeneratedRef[] = [];
+      for (const value of byId.values()) if (isActiveGenerated(value, prefix, env)) found.push(refOf(value));
+      return found;
     },
     async getEvents(ids) {
       const wanted = new Set(ids);

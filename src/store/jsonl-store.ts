@@ -10,10 +10,13 @@ import {
   type BacklogEvent,
   type BacklogItem,
   canonicalItem,
+  isClosed,
   normalizeStoredEvent,
   normalizeStoredItem,
 } from "../domain/item.js";
 import { compareByCreation, type ItemFilter, type Page, type QueryResult, queryItems } from "../domain/query.js";
+import { type LogEvent, type LogQuery, newestFirst, wantsEvent } from "../domain/event-log.js";
+import { aggregateReport, closedAt, type HistoryRow, type Report, type ReportFrame } from "../domain/report.js";
 import { BacklogError, storageUnavailable } from "../errors.js";
 import { BufferedTx, emptySource, mapSource } from "./buffered-tx.js";
 import { compactLogs, removeStaleTmpFiles } from "./jsonl-compact.js";
@@ -125,6 +128,62 @@ export class JsonlStore implements Store {
       const d = aggregateDashboard(entries.values(), env, today, categories);
       return { ...d, overdue: d.overdue.map((e) => hydrate(fd, e, this.itemsPath)) };
     });
+  }
+
+  async report(env: string, frames: readonly ReportFrame[]): Promise<Report> {
+    return aggregateReport(await this.history(env), env, frames);
+  }
+
+  private async history(env: string): Promise<HistoryRow[]> {
+    const entries = await this.withItems((_fd, all) => [...all.values()].filter((e) => e.env === env));
+    // Only closed items need their events: read through the events index, not the whole log.
+    const closed = entries.filter((e) => isClosed(e));
+    const events = closed.length === 0 ? new Map<string, BacklogEvent[]>() : await this.eventsOf(closed.map((e) => e.id));
+    return entries.map((e) => ({ service: e.service, created_at: e.created_at, due_date: e.due_date, status: e.status, closed_at: closedAt(e, events.get(e.id) ?? []) }));
+  }
+
+  async eventLog(query: LogQuery): Promise<LogEvent[]> {
+    return this.withItems((fd, entries) => {
+      const wanted: Array<{ event: BacklogEvent; order: number }> = [];
+      let order = 0;
+      this.scan(this.eventsPath, (line) => {
+        const event = normalizeStoredEvent(tryParse(line));
+        if (!event) return false;
+        if (wantsEvent(query, event, entries.get(event.item_id))) wanted.push({ event, order });
+        order += 1;
+        return true;
+      });
+      const seen = new Set<string>();
+      const unique = wanted.filter(({ event }) => !seen.has(event.id) && seen.add(event.id) !== undefined);
+      const titles = new Map<string, string>();
+      return newestFirst(unique, query.limit).map((event) => {
+        const entry = entries.get(event.item_id);
+        if (entry && !titles.has(entry.id)) titles.set(entry.id, hydrate(fd, entry, this.itemsPath).title);
+        return { ...event, item_title: titles.get(event.item_id) ?? null };
+      });
+    });
+  }
+
+  /** The events of these items, by item id, read at the offsets the events index holds. */
+  private async eventsOf(itemIds: readonly string[]): Promise<Map<string, BacklogEvent[]>> {
+    const found = new Map<string, BacklogEvent[]>();
+    const fd = this.open(this.eventsPath);
+    if (fd === null) return found;
+    try {
+      const index = await this.refresh(this.eventsSlot, fd);
+      for (const id of itemIds) {
+        const positions = index.state.get(id) ?? [];
+        const events: BacklogEvent[] = [];
+        for (let i = 0; i < positions.length; i += 2) {
+          const event = normalizeStoredEvent(tryParse(readAt(fd, positions[i], positions[i + 1])));
+          if (event && event.item_id === id) events.push(event);
+        }
+        found.set(id, events);
+      }
+      return found;
+    } finally {
+      closeSync(fd);
+    }
   }
 
   async write<T>(fn: (tx: WriteTx) => Promise<T>, options: WriteOptions = {}): Promise<T> {

@@ -2,6 +2,8 @@
 import { aggregateDashboard, type Dashboard } from "../domain/dashboard.js";
 import { type BacklogEvent, type BacklogItem, isClosed } from "../domain/item.js";
 import { compareByCreation, type ItemFilter, type Page, type QueryResult, queryItems } from "../domain/query.js";
+import { type LogEvent, type LogQuery, newestFirst, wantsEvent } from "../domain/event-log.js";
+import { aggregateReport, closedAt, type HistoryRow, type Report, type ReportFrame } from "../domain/report.js";
 import { BufferedTx, emptySource, mapSource } from "./buffered-tx.js";
 import type { CleanupOptions, CleanupReport, MigrationReport, Store, StoreDump, WriteOptions, WriteTx } from "./types.js";
 
@@ -33,6 +35,30 @@ export class MemoryStore implements Store {
 
   async dashboard(env: string, today: string, categories: readonly string[]): Promise<Dashboard> {
     return aggregateDashboard(this.items.values(), env, today, categories);
+  }
+
+  async report(env: string, frames: readonly ReportFrame[]): Promise<Report> {
+    return aggregateReport(await this.history(env), env, frames);
+  }
+
+  private async history(env: string): Promise<HistoryRow[]> {
+    const byItem = new Map<string, BacklogEvent[]>();
+    for (const e of this.events) {
+      const list = byItem.get(e.item_id);
+      if (list) list.push(e);
+      else byItem.set(e.item_id, [e]);
+    }
+    return [...this.items.values()]
+      .filter((i) => i.env === env)
+      .map((i) => ({ service: i.service, created_at: i.created_at, due_date: i.due_date, status: i.status, closed_at: closedAt(i, byItem.get(i.id) ?? []) }));
+  }
+
+  async eventLog(query: LogQuery): Promise<LogEvent[]> {
+    const wanted = this.events
+      .map((event, order) => ({ event, order, item: this.items.get(event.item_id) }))
+      .filter(({ event, item }) => wantsEvent(query, event, item))
+      .map(({ event, order, item }) => ({ event: { ...event, item_title: item?.title ?? null }, order }));
+    return newestFirst(wanted, query.limit);
   }
 
   write<T>(fn: (tx: WriteTx) => Promise<T>, options: WriteOptions = {}): Promise<T> {

@@ -1,7 +1,10 @@
 /** The one storage interface every backend implements (and the one contract suite tests). */
 import type { Dashboard } from "../domain/dashboard.js";
+import type { GeneratedRef } from "../domain/week-over-week.js";
 import type { BacklogEvent, BacklogItem } from "../domain/item.js";
+import type { LogEvent, LogQuery } from "../domain/event-log.js";
 import type { ItemFilter, Page, QueryResult } from "../domain/query.js";
+import type { Report, ReportFrame } from "../domain/report.js";
 
 /** What a write transaction may read and write. Writes are buffered and land together, or not at all. */
 export interface WriteTx {
@@ -11,6 +14,13 @@ export interface WriteTx {
   getEvents(ids: readonly string[]): Promise<Map<string, BacklogEvent>>;
   /** The current items holding any of these dedupe keys, by key. */
   findByDedupeKeys(keys: readonly string[]): Promise<Map<string, BacklogItem>>;
+  /**
+   * The active (not done/canceled) items of `env` whose dedupe key starts with `{prefix}:`, as
+   * references: the generated items a run may carry over or report as cleared. One pass over the
+   * JSONL items index (nothing is read from the log); one indexed query on PostgreSQL. The run
+   * then reads the few items it needs with getItems.
+   */
+  findActiveGenerated(prefix: string, env: string): Promise<GeneratedRef[]>;
   putItem(item: BacklogItem): void;
   addEvent(event: BacklogEvent): void;
 }
@@ -57,6 +67,10 @@ export interface Store {
   /** The item's events, oldest first. */
   listEvents(itemId: string): Promise<BacklogEvent[]>;
   dashboard(env: string, today: string, categories: readonly string[]): Promise<Dashboard>;
+  /** `backlog report`: the figures of `env` for these weeks (in SQL on PostgreSQL). */
+  report(env: string, frames: readonly ReportFrame[]): Promise<Report>;
+  /** Events across items matching `query`, newest first, each with its item's title. */
+  eventLog(query: LogQuery): Promise<LogEvent[]>;
   /**
    * Runs `fn` with exclusive write access: no other writer, in this process or another, runs
    * between its reads and its writes. If `fn` throws, nothing is written. With `dryRun`, `fn`

@@ -32,7 +32,7 @@ describe("generate-weekly", () => {
   it("turns the sample digest into one item per matched service and category", () => {
     const w = workspace();
     const report = json(ok(w.run(["generate-weekly", "--json"])));
-    expect(Object.keys(report)).toEqual(["week", "env", "digest", "dry_run", "created", "updated", "skipped", "items", "skipped_items"]);
+    expect(Object.keys(report)).toEqual(["week", "env", "digest", "dry_run", "created", "updated", "carried_over", "unchanged", "skipped", "cleared", "items", "skipped_items", "cleared_items"]);
     expect(report).toMatchObject({ week: "2026-W48", env: "prod", digest: "ops/reports/platform/2026-W48.json", dry_run: false, created: 16, updated: 0, skipped: 0, skipped_items: [] });
     const rules = new Set(report.items.map((i: { rule: string }) => i.rule));
     expect(rules).toEqual(new Set(["arch_review_required", "high_pressure_refactor", "slo_violations", "followup_backlog"]));
@@ -66,7 +66,8 @@ describe("generate-weekly", () => {
     appendFileSync(join(w.store, "items.jsonl"), `${JSON.stringify({ ...current, owner: "team-gateway", priority: "P0" })}\n`);
 
     const second = json(ok(w.run(["generate-weekly", "--json"], { BACKLOG_NOW: "2026-11-25T06:20:00Z" })));
-    expect(second).toMatchObject({ created: 0, updated: 16 });
+    // Nothing in the digest changed: every item is reported unchanged (SPEC section 12).
+    expect(second).toMatchObject({ created: 0, updated: 0, unchanged: 16 });
     expect(second.items.map((i: { id: string }) => i.id)).toEqual(first.items.map((i: { id: string }) => i.id));
     const after = items(w);
     expect(after).toHaveLength(16);
@@ -84,7 +85,11 @@ describe("generate-weekly", () => {
     changed.services[0].evidence_refs.alerts.push("ALR-99");
     const path = w.digest("2026-W48.json", changed);
     const report = json(ok(w.run(["generate-weekly", "--digest", path, "--json"])));
-    expect(report).toMatchObject({ created: 0, updated: 16 });
+    expect(report).toMatchObject({ created: 0, carried_over: 0 });
+    const byService = (name: string) => report.items.filter((i: { service: string }) => i.service === name);
+    expect(byService(changed.services[0].service).map((i: { action: string }) => i.action)).toEqual(byService(changed.services[0].service).map(() => "updated"));
+    expect(report.updated + report.unchanged).toBe(16);
+    expect(report.unchanged).toBeGreaterThan(0);
     const gateway = items(w).find((i: { dedupe_key: string }) => i.dedupe_key.endsWith(":gateway:refactor"));
     expect(gateway.description).toContain("cert expiry");
     expect(gateway.evidence_refs.alerts).toContain("ALR-99");
@@ -126,9 +131,10 @@ describe("generate-weekly", () => {
     w.digest("notes.json", { week: "2099-W01" });
     utimesSync(newest, new Date("2020-01-01"), new Date("2020-01-01"));
     utimesSync(older, new Date(), new Date());
-    const report = json(ok(w.run(["generate-weekly", "--digest-dir", dir, "--dry-run", "--json"])));
+    const inW10 = { BACKLOG_NOW: "2026-03-03T06:00:00Z" };
+    const report = json(ok(w.run(["generate-weekly", "--digest-dir", dir, "--dry-run", "--json"], inW10)));
     expect(report.week).toBe("2026-W10");
-    expect(json(ok(w.run(["generate-weekly", "--dry-run", "--json"], { BACKLOG_DIGEST_DIR: dir }))).week).toBe("2026-W10");
+    expect(json(ok(w.run(["generate-weekly", "--dry-run", "--json"], { ...inW10, BACKLOG_DIGEST_DIR: dir }))).week).toBe("2026-W10");
   });
 
   it("keys a 2026-W53 digest with 2026-W53", () => {

@@ -34,8 +34,8 @@ describe.skipIf(!POSTGRES.dsn)(suiteTitle("PostgreSQL backend, end to end"), () 
     expect(unmigrated.code).toBe(6);
     expect(unmigrated.stderr).toContain("has no backlog schema");
     expect(unmigrated.stderr).toContain("backlog migrate");
-    expect(json(ok(w.run(["migrate", "--actor", "scheduler", "--json"])))).toMatchObject({ backend: "postgres", applied: [1], version: 1 });
-    expect(json(ok(w.run(["migrate", "--actor", "scheduler", "--json"])))).toMatchObject({ backend: "postgres", applied: [], version: 1 });
+    expect(json(ok(w.run(["migrate", "--actor", "scheduler", "--json"])))).toMatchObject({ backend: "postgres", applied: [1, 2], version: 2 });
+    expect(json(ok(w.run(["migrate", "--actor", "scheduler", "--json"])))).toMatchObject({ backend: "postgres", applied: [], version: 2 });
     expect(w.run(["migrate"]).code).toBe(5);
     expect(json(ok(w.run(["list", "--json"])))).toEqual([]);
   });
@@ -44,7 +44,7 @@ describe.skipIf(!POSTGRES.dsn)(suiteTitle("PostgreSQL backend, end to end"), () 
     const w = await workspace();
     const report = json(ok(w.run(["generate-weekly", "--actor", "scheduler", "--json"])));
     expect(report.created).toBe(16);
-    expect(json(ok(w.run(["generate-weekly", "--actor", "scheduler", "--json"])))).toMatchObject({ created: 0, updated: 16 });
+    expect(json(ok(w.run(["generate-weekly", "--actor", "scheduler", "--json"])))).toMatchObject({ created: 0, updated: 0, unchanged: 16 });
     const id = report.items[0].id;
     ok(w.run(["set-status", id, "in_progress", "--actor", "alice"]));
     expect(w.run(["set-status", id, "open"]).code).toBe(4);

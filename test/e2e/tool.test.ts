@@ -36,7 +36,7 @@ describe("tool protocol", () => {
     const w = workspace();
     const report = w.tool({ action: "auto_generate_weekly", env: "prod", actor: "scheduler" });
     expect(report).toMatchObject({ week: "2026-W48", env: "prod", created: 16, updated: 0, dry_run: false });
-    expect(w.tool({ action: "auto_generate_weekly", env: "prod", actor: "scheduler", dry_run: true })).toMatchObject({ created: 0, updated: 16, dry_run: true });
+    expect(w.tool({ action: "auto_generate_weekly", env: "prod", actor: "scheduler", dry_run: true })).toMatchObject({ created: 0, updated: 0, unchanged: 16, dry_run: true });
   });
 
   it("prints exactly what the matching command prints with --json", () => {

@@ -17,6 +17,7 @@ class CountingStore extends MemoryStore {
         getItems: (ids) => (this.reads++, tx.getItems(ids)),
         getEvents: (ids) => (this.reads++, tx.getEvents(ids)),
         findByDedupeKeys: (keys) => (this.reads++, tx.findByDedupeKeys(keys)),
+        findActiveGenerated: (prefix, env) => (this.reads++, tx.findActiveGenerated(prefix, env)),
         putItem: (item) => tx.putItem(item),
         addEvent: (event) => tx.addEvent(event),
       };
@@ -39,8 +40,8 @@ describe("generation against the store", () => {
     const location = { file: join(REPO, "ops/reports/platform/2026-W48.json"), cwd: REPO, variables: {} };
     const first = await runGenerate(service, "weekly", { location, dryRun: false });
     expect(first.report.created).toBe(16);
-    // One lookup of the dedupe keys, one of the new ids: not one per item.
-    expect(store.reads).toBe(2);
+    // One lookup of the dedupe keys, one of the active series, one of the new ids: not one per item.
+    expect(store.reads).toBe(3);
     expect(new Set(first.report.items.map((i) => i.id)).size).toBe(16);
   });
 

@@ -8,6 +8,8 @@ import pg from "pg";
 import type { Dashboard } from "../../domain/dashboard.js";
 import { DASHBOARD_OVERDUE_SHOWN, DASHBOARD_TOP_SERVICES } from "../../domain/dashboard.js";
 import { type BacklogEvent, type BacklogItem, canonicalItem, PRIORITIES, STATUSES } from "../../domain/item.js";
+import type { LogEvent, LogQuery } from "../../domain/event-log.js";
+import { type Report, type ReportFrame, REPORT_TOP_SERVICES, roundDays } from "../../domain/report.js";
 import type { ItemFilter, Page, QueryResult } from "../../domain/query.js";
 import { BacklogError, conflict, storageUnavailable } from "../../errors.js";
 import { BufferedTx, type ItemSource } from "../buffered-tx.js";
@@ -68,6 +70,14 @@ function sqlSource(client: Queryable): ItemSource {
     getItems: (ids) => rowsBy(client, `SELECT ${ITEMS} FROM backlog_items`, "id", ids, toItem),
     findByDedupeKeys: (keys) => rowsBy(client, `SELECT ${ITEMS} FROM backlog_items`, "dedupe_key", keys, toItem),
     getEvents: (ids) => rowsBy(client, `SELECT ${EVENTS} FROM backlog_events`, "id", ids, toEvent),
+    // Answered by the partial index backlog_items_active_generated (migration 2).
+    findActiveGenerated: async (prefix, env) =>
+      (
+        await client.query(
+          `SELECT id, env, service, category, dedupe_key, created_at FROM backlog_items WHERE env = $1 AND ${OPEN} AND dedupe_key LIKE $2 ORDER BY created_at, id`,
+          [env, `${prefix.replace(/[\\%_]/g, "\\$&")}:%`],
+        )
+      ).rows,
   };
 }
 
@@ -164,6 +174,69 @@ export class PgStore implements Store {
         overdue_count: overdueCount,
         top_services: top.rows.map((r) => ({ service: r.service, count: r.count })),
       };
+    });
+  }
+
+  async report(env: string, frames: readonly ReportFrame[]): Promise<Report> {
+    return this.withClient(async (c) => {
+      const weeks = await c.query<{ week: string; created: number; done: number; canceled: number; active: number; overdue: number; median: number | null }>(
+        `WITH f AS (
+           SELECT f.week, f.start::timestamptz AS start, f."end"::timestamptz AS "end", f.as_of::timestamptz AS as_of, f.as_of_day
+           FROM json_to_recordset($2::json) AS f(week text, start text, "end" text, as_of text, as_of_day text)
+         ),
+         i AS (
+           SELECT i.created_at::timestamptz AS created, i.due_date, i.status,
+             CASE WHEN i.status IN ('done', 'canceled') THEN COALESCE(
+               (SELECT max(e.ts) FROM backlog_events e WHERE e.item_id = i.id AND e.type = 'status_change' AND e.meta->>'to' = i.status),
+               i.updated_at)::timestamptz END AS closed
+           FROM backlog_items i WHERE i.env = $1
+         )
+         SELECT f.week,
+           count(i.created) FILTER (WHERE i.created >= f.start AND i.created < f."end")::int AS created,
+           count(i.created) FILTER (WHERE i.status = 'done' AND i.closed >= f.start AND i.closed < f."end")::int AS done,
+           count(i.created) FILTER (WHERE i.status = 'canceled' AND i.closed >= f.start AND i.closed < f."end")::int AS canceled,
+           count(i.created) FILTER (WHERE i.created < f.as_of AND (i.closed IS NULL OR i.closed >= f.as_of))::int AS active,
+           count(i.created) FILTER (WHERE i.created < f.as_of AND (i.closed IS NULL OR i.closed >= f.as_of) AND i.due_date <> '' AND i.due_date < f.as_of_day)::int AS overdue,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM i.closed - i.created) / 86400)
+             FILTER (WHERE i.status = 'done' AND i.closed >= f.start AND i.closed < f."end") AS median
+         FROM f LEFT JOIN i ON true
+         GROUP BY f.week, f.start ORDER BY f.start`,
+        [env, JSON.stringify(frames)],
+      );
+      const top = await c.query<{ service: string; active: number }>(
+        `SELECT service, count(*)::int AS active FROM backlog_items WHERE env = $1 AND ${OPEN}
+         GROUP BY service ORDER BY count(*) DESC, service LIMIT ${REPORT_TOP_SERVICES}`,
+        [env],
+      );
+      return {
+        env,
+        weeks: weeks.rows.map(({ median, ...w }) => ({ ...w, median_days_to_done: median === null ? null : roundDays(Number(median)) })),
+        top_services: top.rows,
+      };
+    });
+  }
+
+  async eventLog(q: LogQuery): Promise<LogEvent[]> {
+    return this.withClient(async (c) => {
+      const params: unknown[] = [q.since];
+      const parts = ["e.ts >= $1"];
+      const add = (sql: string, value: string | undefined) => {
+        if (value === undefined) return;
+        params.push(value);
+        parts.push(`${sql} = $${params.length}`);
+      };
+      add("e.actor", q.actor);
+      add("e.type", q.type);
+      add("i.env", q.env);
+      add("i.service", q.service);
+      params.push(q.limit);
+      const { rows } = await c.query<BacklogEvent & { item_title: string | null }>(
+        `SELECT ${EVENT_COLUMNS.map((col) => `e.${col}`).join(", ")}, i.title AS item_title
+         FROM backlog_events e LEFT JOIN backlog_items i ON i.id = e.item_id
+         WHERE ${parts.join(" AND ")} ORDER BY e.ts DESC, e.seq DESC LIMIT $${params.length}`,
+        params,
+      );
+      return rows.map((r) => ({ ...toEvent(r), item_title: r.item_title }));
     });
   }
 

@@ -54,6 +54,12 @@ CREATE TABLE backlog_events (
 CREATE INDEX backlog_events_item_id ON backlog_events (item_id, seq);
 CREATE INDEX backlog_events_ts ON backlog_events (ts);`,
   },
+  {
+    version: 2,
+    name: "week over week: active generated items by env, events newest first",
+    sql: `CREATE INDEX backlog_items_active_generated ON backlog_items (env, dedupe_key COLLATE "C")
+  WHERE status NOT IN ('done', 'canceled');`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

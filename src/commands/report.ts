@@ -1,0 +1,100 @@
+/** report (week-over-week figures) and log (the event feed across items). */
+import * as z from "zod";
+import { EVENT_TYPES } from "../domain/item.js";
+import { expectedOneOf } from "../domain/validation.js";
+import { renderReportMarkdown, renderReportText } from "../output/render-report.js";
+import { cell, renderTable } from "../output/table.js";
+import { listEventLog } from "../service/event-log.js";
+import { buildReport, MAX_REPORT_WEEKS } from "../service/report.js";
+import { examples, parseOptions, type Register } from "./kit.js";
+
+const FORMATS = ["text", "json", "markdown", "html"] as const;
+const whole = (max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, "expected a whole number")
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= max, `expected 1 to ${max}`);
+
+const reportOptions = z.object({
+  env: z.string().default("prod"),
+  weeks: whole(MAX_REPORT_WEEKS).default(8),
+  format: z.enum(FORMATS, { error: expectedOneOf(FORMATS) }).optional(),
+});
+
+const UNIT_MS: Record<string, number> = { h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const duration = z
+  .string()
+  .regex(/^\d{1,5}[hdw]$/, "expected a duration like 12h, 7d or 4w")
+  .transform((s) => Number(s.slice(0, -1)) * UNIT_MS[s.slice(-1)]);
+
+const logOptions = z.object({
+  since: duration.default(7 * 86_400_000),
+  env: z.string().optional(),
+  service: z.string().optional(),
+  actor: z.string().optional(),
+  type: z.enum(EVENT_TYPES, { error: expectedOneOf(EVENT_TYPES) }).optional(),
+  limit: whole(100_000).default(100),
+});
+
+export const registerReport: Register = (program, run) => {
+  program
+    .command("report")
+    .description("week-over-week figures: created, done, canceled, active and overdue per ISO week; top services")
+    .option("--env <env>", "environment", "prod")
+    .option("--weeks <n>", "how many ISO weeks, up to the current one", "8")
+    .option("--format <format>", "text, json, markdown (wiki / PR comment) or html (one self-contained file)")
+    .addHelpText(
+      "after",
+      examples([
+        "backlog report --env prod --weeks 12",
+        "backlog report --format markdown >> $GITHUB_STEP_SUMMARY",
+        "backlog report --weeks 26 --format html > report.html",
+        "backlog report --json | jq '.weeks[-1]'",
+      ]),
+    )
+    .action(
+      run(async (ctx, _args, raw) => {
+        const opts = parseOptions(reportOptions, raw, "report");
+        const report = await buildReport(ctx.service, { env: opts.env, weeks: opts.weeks });
+        const format = opts.format ?? (ctx.mode.json ? "json" : "text");
+        if (format === "json") return { data: report, human: () => "", raw: `${JSON.stringify(report, null, 2)}\n` };
+        if (format === "markdown") return { data: report, human: () => "", raw: renderReportMarkdown(report) };
+        if (format === "html") {
+          const { renderReportHtml } = await import("../web/report-page.js");
+          return { data: report, human: () => "", raw: renderReportHtml(report) };
+        }
+        return { data: report, human: (style) => renderReportText(report, style) };
+      }),
+    );
+
+  program
+    .command("log")
+    .description("the events across items, newest first, with each item's title (git log for the backlog)")
+    .option("--since <duration>", "how far back: 12h, 7d, 4w", "7d")
+    .option("--env <env>", "only items of this environment")
+    .option("--service <name>", "only items of this service")
+    .option("--actor <name>", "only events by this actor")
+    .option("--type <type>", `only this event type (${EVENT_TYPES.join("|")})`)
+    .option("--limit <n>", "at most n events", "100")
+    .addHelpText("after", examples(["backlog log --since 1d", "backlog log --env prod --type status_change --json | jq -r '.[].item_title'"]))
+    .action(
+      run(async (ctx, _args, raw) => {
+        const opts = parseOptions(logOptions, raw, "log");
+        const { since, ...rest } = opts;
+        const events = await listEventLog(ctx.service, { sinceMs: since, ...rest });
+        return {
+          data: events,
+          human: (style) => {
+            const c = style.chalk;
+            if (events.length === 0) return "No events in that period.\n";
+            return `${renderTable(
+              ["TIME", "ITEM", "TYPE", "ACTOR", "TITLE", "MESSAGE"].map((h) => c.bold(h)),
+              events.map((e) => [cell(e.ts.slice(0, 19).replace("T", " ")), cell(e.item_id), cell(e.type), cell(e.actor), cell(e.item_title ?? "(item removed)", 60), cell(e.message)]),
+              style.width,
+            )}\n`;
+          },
+        };
+      }),
+    );
+};
