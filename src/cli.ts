@@ -20,6 +20,8 @@ const GROUPS: Array<{ commands: string[]; load: () => Promise<Register> }> = [
   { commands: ["report", "log"], load: async () => (await import("./commands/report.js")).registerReport },
   { commands: ["tool"], load: async () => (await import("./commands/tool.js")).registerTool },
   { commands: ["board"], load: async () => (await import("./commands/board.js")).registerBoard },
+  { commands: ["token"], load: async () => (await import("./commands/token.js")).registerToken },
+  { commands: ["serve"], load: async () => (await import("./commands/serve.js")).registerServe },
   { commands: ["migrate", "export", "import"], load: async () => (await import("./commands/transfer.js")).registerTransfer },
 ];
 const VALUE_OPTIONS = new Set(["--dir", "--policy", "--backend", "--actor", "--dsn-file"]);

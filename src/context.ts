@@ -22,6 +22,8 @@ export interface GlobalOptions {
 
 export interface Context {
   service: BacklogService;
+  /** True when the actor came from --actor or $BACKLOG_ACTOR rather than the OS user. */
+  actorExplicit: boolean;
   policy: Policy;
   store: Store;
   mode: OutputMode;
@@ -65,5 +67,5 @@ export async function createContext(opts: GlobalOptions, io: { cwd: string; env:
     now,
     randomHex: (bytes) => randomBytes(bytes).toString("hex"),
   });
-  return { service, policy, store, mode, cwd, env, now, warn };
+  return { service, policy, store, mode, cwd, env, now, warn, actorExplicit: Boolean(opts.actor || env.BACKLOG_ACTOR) };
 }

@@ -11,6 +11,8 @@ export interface PageFrame {
   path: string;
   /** Inline the stylesheet (the self-contained `board --output` file) instead of linking it. */
   inlineCss?: boolean;
+  /** No navigation (the sign-in page). */
+  bare?: boolean;
 }
 
 export const itemsHref = (params: Record<string, string | undefined>): string => {
@@ -37,7 +39,7 @@ export function Layout({ frame, children }: { frame: PageFrame; children?: Child
           </a>
           <header class="top">
             <span class="brand">backlog</span>
-            {frame.inlineCss ? (
+            {frame.bare ? null : frame.inlineCss ? (
               <span class="muted">env {frame.env}</span>
             ) : (
               <>

@@ -7,6 +7,7 @@ import { ITEM_ID_PATTERN, PRIORITIES, STATUSES } from "../domain/item.js";
 import { isCalendarDate } from "../domain/calendar.js";
 import { BacklogError, invalidInput, notFound } from "../errors.js";
 import type { BacklogService } from "../service/backlog-service.js";
+import { buildReport } from "../service/report.js";
 import { BOARD_CSS } from "./board-css.js";
 import { DashboardPage } from "./dashboard-page.js";
 import { ItemPage } from "./item-page.js";
@@ -25,6 +26,9 @@ export interface BoardOptions {
 
 export const DEFAULT_ENV = "prod";
 export const TREND_WEEKS = 8;
+
+/** The trend of the board: the last TREND_WEEKS weeks of `backlog report`. */
+export const reportTrend: TrendSource = async (service, env) => (await buildReport(service, { env, weeks: TREND_WEEKS })).weeks;
 const PAGE_SIZE = 50;
 
 export const BOARD_HEADERS: Readonly<Record<string, string>> = {
@@ -37,7 +41,7 @@ export const BOARD_HEADERS: Readonly<Record<string, string>> = {
 export async function renderDashboardHtml(service: BacklogService, env: string, options: BoardOptions & { inlineCss?: boolean; path?: string } = {}): Promise<string> {
   checkEnv(service, env);
   const dashboard = await service.dashboard(env);
-  const weeks = options.trend ? await options.trend(service, env) : null;
+  const weeks = await (options.trend ?? reportTrend)(service, env);
   const frame: PageFrame = { title: `Dashboard ${env}`, env, envs: service.policy.envs, path: options.path ?? "/", inlineCss: options.inlineCss };
   return String(await (<DashboardPage frame={frame} dashboard={dashboard} weeks={weeks} />));
 }
@@ -117,15 +121,15 @@ export function boardRoutes(options: BoardOptions = {}): Hono<BoardEnv> {
  * The board's 404 page. A sub-app's notFound is not used once it is mounted with `app.route`, so the
  * app that mounts the board passes this to its own `app.notFound` for paths outside the API.
  */
-export function boardNotFound(c: Context<BoardEnv>) {
+export function boardNotFound<E extends BoardEnv>(c: Context<E>) {
   for (const [name, value] of Object.entries(BOARD_HEADERS)) c.header(name, value);
   return c.html(errorPage(c, "Not found", `There is no page at ${c.req.path}.`, "Start from the dashboard."), 404);
 }
 
-function errorPage(c: Context<BoardEnv>, heading: string, message: string, hint?: string) {
+function errorPage<E extends BoardEnv>(c: Context<E>, heading: string, message: string, hint?: string) {
   let envs: readonly string[] = [];
   try {
-    envs = c.get("service")?.policy.envs ?? [];
+    envs = (c.get("service") as BacklogService | undefined)?.policy.envs ?? [];
   } catch {
     envs = [];
   }

@@ -102,4 +102,49 @@ describe("tool protocol", () => {
     writeFileSync(join(w.dir, "nothing.txt"), "");
     expect(w.run(["tool"]).code).toBe(2);
   });
+
+  it("accepts the reference's envelope forms: tool name, params object, top-level env beside the item", () => {
+    const w = workspace();
+    const created = w.tool({ tool: "backlog_tool", action: "create", env: "staging", item: { service: "gateway", category: "security", title: "Rotate", dedupe_key: "k:rotate" } });
+    expect(created.item.env).toBe("staging");
+    const same = w.tool({ action: "upsert", env: "staging", item: { env: "staging", service: "gateway", category: "security", title: "Rotate", dedupe_key: "k:rotate" } });
+    expect(same).toMatchObject({ action: "updated", item: { id: created.item.id } });
+    const viaParams = w.tool({ tool: "backlog_tool", action: "set_status", params: { id: created.item.id, status: "in_progress", actor: "scheduler" } });
+    expect(viaParams.event).toMatchObject({ actor: "scheduler", meta: { to: "in_progress" } });
+    expect(w.tool({ action: "list", params: { env: "staging" } }).map((i: { id: string }) => i.id)).toEqual([created.item.id]);
+  });
+
+  it.each([
+    ["another tool name", { tool: "router_tool", action: "list" }, "unknown tool"],
+    ["params that are not an object", { action: "list", params: [1] }, "params: expected an object"],
+    ["a parameter given twice differently", { action: "get", id: "bl_0123456789ab", params: { id: "bl_ffffffffffff" } }, "params.id: differs"],
+    ["an item env that differs from the request env", { action: "create", env: "prod", item: { env: "staging", service: "gateway", category: "security" } }, 'env: the request\'s env "prod" differs'],
+  ])("refuses %s with exit 2, writing nothing", (_what, request, message) => {
+    const w = workspace();
+    w.tool({ action: "create", item: { service: "gateway", category: "security" } });
+    const before = snapshot(w.store);
+    const r = w.run(["tool", JSON.stringify(request)]);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stderr).error.message).toContain(message);
+    expect(snapshot(w.store)).toEqual(before);
+  });
+
+  it("takes identity from the caller: a request actor fills in only when the caller has none, a different one is exit 5", () => {
+    const w = workspace();
+    const id = w.tool({ action: "create", item: { service: "gateway", category: "security" } }).item.id;
+    const asCaller = (request: unknown, args: string[], env: Record<string, string> = {}) => w.run([...args, "tool", JSON.stringify(request)], undefined, env);
+    // Same identity given both ways is fine.
+    const ok = asCaller({ action: "add_comment", id, message: "hi", actor: "oncall" }, ["--actor", "oncall"]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout).event.actor).toBe("oncall");
+    const before = snapshot(w.store);
+    for (const [args, env] of [[["--actor", "oncall"], {}], [[], { BACKLOG_ACTOR: "oncall" }]] as const) {
+      const r = asCaller({ action: "add_comment", id, message: "spoofed", actor: "cto" }, [...args], env);
+      expect(r.code).toBe(5);
+      expect(JSON.parse(r.stderr).error).toMatchObject({ code: "actor_mismatch" });
+    }
+    expect(snapshot(w.store)).toEqual(before);
+    // No caller identity: the request's actor is used.
+    expect(w.tool({ action: "add_comment", id, message: "from the runner", actor: "cto" }).event.actor).toBe("cto");
+  });
 });
