@@ -31,6 +31,8 @@ export function Layout({ frame, children }: { frame: PageFrame; children?: Child
           <meta charset="utf-8" />
           <meta name="viewport" content="width=device-width, initial-scale=1" />
           <title>{`${frame.title} · backlog`}</title>
+          {/* No favicon request (it would be a 404 in the console). */}
+          <link rel="icon" href="data:," />
           {frame.inlineCss ? <style>{raw(BOARD_CSS)}</style> : <link rel="stylesheet" href="/board.css" />}
         </head>
         <body>
