@@ -19,7 +19,7 @@ function CountTable({ caption, counts, filter, env, linked }: { caption: string;
   const max = Math.max(1, ...Object.values(counts));
   return (
     <table>
-      <caption class="muted">{caption}</caption>
+      <caption class="skip">{caption}</caption>
       <thead>
         <tr>
           <th scope="col">{caption}</th>
@@ -62,8 +62,8 @@ export function DashboardPage({ frame, dashboard, weeks }: { frame: PageFrame; d
           No items in env {env} yet. Items arrive with <code>backlog generate</code> or <code>backlog create</code>.
         </p>
       ) : null}
-      <div class="grid">
-        <section class="panel" aria-labelledby="h-total">
+      {/* Overdue items and their owners first: what the board is opened for. */}
+      <section class="panel" aria-labelledby="h-total">
           <h2 id="h-total">Items</h2>
           <p>
             <span class="big" id="total">
@@ -74,20 +74,7 @@ export function DashboardPage({ frame, dashboard, weeks }: { frame: PageFrame; d
               {dashboard.overdue_count} overdue
             </MaybeLink>
           </p>
-        </section>
-        <section class="panel" aria-labelledby="h-status">
-          <h2 id="h-status">By status</h2>
-          <CountTable caption="Status" counts={dashboard.status_counts} filter="status" env={env} linked={linked} />
-        </section>
-        <section class="panel" aria-labelledby="h-priority">
-          <h2 id="h-priority">By priority</h2>
-          <CountTable caption="Priority" counts={dashboard.priority_counts} filter="priority" env={env} linked={linked} />
-        </section>
-        <section class="panel" aria-labelledby="h-category">
-          <h2 id="h-category">By category</h2>
-          <CountTable caption="Category" counts={dashboard.category_counts} filter="category" env={env} linked={linked} />
-        </section>
-      </div>
+      </section>
       <section aria-labelledby="h-overdue">
         <h2 id="h-overdue">Overdue ({dashboard.overdue_count})</h2>
         {dashboard.overdue.length === 0 ? (
@@ -130,6 +117,20 @@ export function DashboardPage({ frame, dashboard, weeks }: { frame: PageFrame; d
           </p>
         ) : null}
       </section>
+      <div class="grid">
+        <section class="panel" aria-labelledby="h-status">
+          <h2 id="h-status">By status</h2>
+          <CountTable caption="Status" counts={dashboard.status_counts} filter="status" env={env} linked={linked} />
+        </section>
+        <section class="panel" aria-labelledby="h-priority">
+          <h2 id="h-priority">By priority</h2>
+          <CountTable caption="Priority" counts={dashboard.priority_counts} filter="priority" env={env} linked={linked} />
+        </section>
+        <section class="panel" aria-labelledby="h-category">
+          <h2 id="h-category">By category</h2>
+          <CountTable caption="Category" counts={dashboard.category_counts} filter="category" env={env} linked={linked} />
+        </section>
+      </div>
       <div class="grid">
         <section class="panel" aria-labelledby="h-services">
           <h2 id="h-services">Busiest services</h2>

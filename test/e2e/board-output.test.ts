@@ -39,7 +39,8 @@ describe.each(backends)("board --output ($name)", (backend) => {
     expect(html.startsWith("<!doctype html>")).toBe(true);
     expect(html).toContain("<style>");
     // Nothing to fetch: no stylesheet link, no script, no http(s) reference at all.
-    expect(html).not.toMatch(/<link|<script|\s(src|href)="https?:|https?:\/\//);
+    expect(html).not.toMatch(/<link rel="stylesheet"|<script|\s(src|href)="(https?:)?\/\/|https?:\/\//);
+    for (const ref of html.matchAll(/\s(?:src|href)="([^"]*)"/g)) expect(ref[1]).toMatch(/^(data:|#)/);
     expect(html).toMatch(new RegExp(`<span class="big" id="total">${dashboard.total}</span>`));
     expect(html).toContain(`${dashboard.overdue_count} overdue`);
     for (const [status, n] of Object.entries(dashboard.status_counts)) expect(countIn(html, status)).toBe(n);
