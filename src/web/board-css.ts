@@ -20,7 +20,7 @@ header.top nav ul { display: flex; gap: 16px; list-style: none; margin: 0; paddi
 main { padding: 16px; max-width: 1200px; margin: 0 auto; }
 h1 { font-size: 1.5rem; margin: 0 0 12px; }
 h2 { font-size: 1.15rem; margin: 24px 0 8px; }
-.grid { display: grid; gap: 16px; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); }
+.grid { display: grid; gap: 16px; margin: 16px 0; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); }
 section.panel { border: 1px solid var(--line); border-radius: 6px; padding: 12px; background: var(--panel); min-width: 0; }
 section.panel h2 { margin-top: 0; }
 .big { font-size: 2rem; font-weight: 700; }
