@@ -19,6 +19,7 @@ const GROUPS: Array<{ commands: string[]; load: () => Promise<Register> }> = [
   { commands: ["gate"], load: async () => (await import("./commands/gate.js")).registerGate },
   { commands: ["report", "log"], load: async () => (await import("./commands/report.js")).registerReport },
   { commands: ["tool"], load: async () => (await import("./commands/tool.js")).registerTool },
+  { commands: ["board"], load: async () => (await import("./commands/board.js")).registerBoard },
   { commands: ["token"], load: async () => (await import("./commands/token.js")).registerToken },
   { commands: ["serve"], load: async () => (await import("./commands/serve.js")).registerServe },
   { commands: ["migrate", "export", "import"], load: async () => (await import("./commands/transfer.js")).registerTransfer },

@@ -16,6 +16,8 @@ import { registerItems } from "./items.js";
 import { createMetrics } from "./metrics.js";
 import { isKnownPath, openApiDocument } from "./routes.js";
 import { registerTools } from "./tools.js";
+import { boardNotFound, boardRoutes } from "../web/routes.js";
+import { loginRoutes } from "../web/login-page.js";
 
 export interface AppDeps {
   store: Store;
@@ -68,6 +70,9 @@ function bearer(c: HonoContext): string | undefined {
 }
 
 
+/** Board paths answered without a token: the sign-in form and the stylesheet it uses. */
+const BOARD_OPEN = new Set(["/login", "/logout", "/board.css"]);
+
 export function createApp(deps: AppDeps): Hono<Env> {
   const app = new Hono<Env>();
   const log = deps.log ?? (() => undefined);
@@ -89,13 +94,15 @@ export function createApp(deps: AppDeps): Hono<Env> {
   });
 
   app.use("*", async (c, next) => {
-    const open = c.req.path === "/healthz" || c.req.path === "/openapi.json" || deps.isPublicPath?.(c.req.path) === true;
+    const open = c.req.path === "/healthz" || c.req.path === "/openapi.json" || BOARD_OPEN.has(c.req.path) || deps.isPublicPath?.(c.req.path) === true;
     let actor = deps.actor;
     let explicit = deps.actorExplicit;
     if (deps.tokens !== undefined) {
       const presented = bearer(c);
       const found = presented === undefined ? undefined : actorForToken(deps.tokens, presented);
       if (found === undefined && !open) {
+        // A browser on a board page is sent to the sign-in form; API clients get the 401.
+        if (c.req.method === "GET" && !c.req.path.startsWith("/v1/")) return c.redirect("/login", 303);
         c.header("WWW-Authenticate", 'Bearer realm="backlog"');
         return c.json(errorBody("unauthorized", presented === undefined ? "a token is required" : "the token is not valid", "Send `Authorization: Bearer <token>`; make one with `backlog token add ACTOR`."), 401);
       }
@@ -139,10 +146,17 @@ export function createApp(deps: AppDeps): Hono<Env> {
   registerTools(app, deps);
   registerGenerate(app, deps);
   metrics.register(app);
+  // The board (server-rendered pages) and, with tokens, its sign-in form.
+  if (deps.tokens !== undefined) {
+    const tokens = deps.tokens;
+    app.route("/", loginRoutes((token) => actorForToken(tokens, token) !== undefined));
+  }
+  app.route("/", boardRoutes());
   deps.mount?.(app);
 
   app.notFound((c) => {
     if (isKnownPath(c.req.path)) return c.json(errorBody("method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}`, "See the API table in the README."), 405);
+    if (!c.req.path.startsWith("/v1/") && c.req.method === "GET") return boardNotFound(c);
     return c.json(errorBody("not_found", `no route ${c.req.path}`, "See the API table in the README."), 404);
   });
   app.onError((error, c) => {

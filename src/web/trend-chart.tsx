@@ -56,7 +56,6 @@ export function TrendChart({ weeks, id = "trend" }: { weeks: readonly TrendWeek[
         viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
         role="img"
         aria-labelledby={`${titleId} ${descId}`}
-        xmlns="http://www.w3.org/2000/svg"
       >
         <title id={titleId}>Items per week, {first} to {last}</title>
         <desc id={descId}>
