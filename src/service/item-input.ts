@@ -1,4 +1,5 @@
 /** Validation of item input for create/upsert, from flags or JSON, at the edge (zod). */
+import { own } from "../domain/limits.js";
 import * as z from "zod";
 import { DATE_PATTERN, EVIDENCE_KINDS, type EvidenceRefs, PRIORITIES, SERVICE_PATTERN, SOURCES, STATUSES } from "../domain/item.js";
 import { isCalendarDate } from "../domain/calendar.js";
@@ -56,7 +57,7 @@ export function parseItemInput(raw: unknown, policy: Policy, origin: string): It
   if (parsed.success) {
     const { env, category } = parsed.data;
     if (env !== undefined && !policy.envs.includes(env)) problems.push(`env: expected one of ${policy.envs.join("|")}`);
-    if (!policy.categories[category]) problems.push(`category: expected one of ${Object.keys(policy.categories).join("|")}`);
+    if (!own(policy.categories, category)) problems.push(`category: expected one of ${Object.keys(policy.categories).join("|")}`);
   }
   if (!parsed.success || problems.length > 0) {
     throw invalidInput(
