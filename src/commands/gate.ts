@@ -1,4 +1,5 @@
 /** gate: fail (exit 10) when the backlog exceeds its thresholds. */
+import { MAX_COUNT } from "../domain/limits.js";
 import * as z from "zod";
 import type { GateReport } from "../domain/gate.js";
 import { PRIORITIES } from "../domain/item.js";
@@ -8,7 +9,7 @@ import type { Style } from "../output/style.js";
 import { cell, renderTable } from "../output/table.js";
 import { examples, type Register, parseOptions } from "./kit.js";
 
-const whole = z.string().regex(/^\d+$/, "expected a whole number").transform(Number);
+const whole = z.string().regex(/^\d{1,9}$/, `expected a whole number from 0 to ${MAX_COUNT}`).transform(Number);
 const byPriority = z
   .string()
   .regex(new RegExp(`^(${PRIORITIES.join("|")})=\\d+(,(${PRIORITIES.join("|")})=\\d+)*$`), "expected P=N pairs, e.g. P0=0,P1=2")

@@ -15,6 +15,13 @@ export const LIMITS = {
   descriptionChars: 20_000,
 } as const;
 
+/** Counts given on the command line (--limit, --offset, gate thresholds): 0 to this. */
+export const MAX_COUNT = 999_999_999;
+export const MAX_RETENTION_DAYS = 36_500;
+/** The clock (BACKLOG_NOW) must fall in these years: dates around it stay four-digit and sane. */
+export const MIN_YEAR = 1970;
+export const MAX_YEAR = 2999;
+
 export const describeBytes = (bytes: number): string =>
   bytes >= 1024 * 1024 ? `${bytes / (1024 * 1024)} MiB` : bytes >= 1024 ? `${bytes / 1024} KiB` : `${bytes} bytes`;
 
