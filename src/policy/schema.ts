@@ -3,7 +3,7 @@
  * `generaton:` must not silently fall back to a default). Cross-references (a rule's category, a
  * role named by an actor) are checked after merging with the defaults, in `resolvePolicy`.
  */
-import { own } from "../domain/limits.js";
+import { MAX_COUNT, own } from "../domain/limits.js";
 import * as z from "zod";
 import { PRIORITIES, STATUSES, SERVICE_PATTERN } from "../domain/item.js";
 import { expectedOneOf } from "../domain/validation.js";
@@ -14,7 +14,7 @@ const priority = z.enum(PRIORITIES, { error: expectedOneOf(PRIORITIES) });
 const status = z.enum(STATUSES, { error: expectedOneOf(STATUSES) });
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "expected lowercase letters, digits, _ or -");
 const days = z.int().min(0).max(36500);
-const count = z.int().min(0);
+const count = z.int().min(0).max(MAX_COUNT);
 const byPriority = z.partialRecord(priority, count);
 
 const rule = z.strictObject({
