@@ -120,6 +120,8 @@ describe("values", () => {
     for (const now of ["2026-02-30", "0001-01-01T00:00:00Z", "9999-12-31T00:00:00Z", "0"]) {
       refused(w, w.run(["list"], { env: { BACKLOG_NOW: now } }), /BACKLOG_NOW/, before);
     }
+    const digest = readFileSync(join(REPO, "ops/reports/platform/2026-W48.json"), "utf8").replace(/"generated_at": "[^"]*"/, '"generated_at": "2026-02-30T06:00:00Z"');
+    refused(w, w.run(["generate-weekly", "--digest", w.file("2026-W48.json", digest)]), /generated_at: expected a real calendar date/, before);
   });
 
   it("huge counts are exit 2 with the range named", () => {
