@@ -6,6 +6,7 @@ import { Command, CommanderError } from "commander";
 import type { Handler, Register, Runner } from "./commands/kit.js";
 import type { Context, GlobalOptions } from "./context.js";
 import { BacklogError, ExitCode } from "./errors.js";
+import { safeMultiline } from "./output/sanitize.js";
 
 /**
  * Command groups, loaded on demand: a command pays only for the code it runs, and `--version`
@@ -66,9 +67,10 @@ function reportError(io: Io, json: boolean, error: unknown): number {
   const message = known ? error.message : `unexpected failure: ${error instanceof Error ? error.message : String(error)}`;
   const hint = known ? error.hint : "This is a bug: please report it with the command line and the output above.";
   if (json) {
-    io.stderr.write(`${JSON.stringify({ error: { code, message, hint: hint ?? null } })}\n`);
+    io.stderr.write(`${safeJson(JSON.stringify({ error: { code, message, hint: hint ?? null } }))}\n`);
   } else {
-    io.stderr.write(`backlog: ${message}\n${hint ? `${hint}\n` : ""}`);
+    // Messages may echo input (flag values, digest values): shown, never obeyed by the terminal.
+    io.stderr.write(`backlog: ${safeMultiline(message)}\n${hint ? `${safeMultiline(hint)}\n` : ""}`);
     if (!known && error instanceof Error && io.env.BACKLOG_DEBUG) io.stderr.write(`${error.stack}\n`);
   }
   return known ? error.exitCode : ExitCode.unexpected;
@@ -79,12 +81,26 @@ function reportError(io: Io, json: boolean, error: unknown): number {
  * dropped, and the command still finishes its own work (a write in progress completes).
  */
 function ignoreClosedReaders(io: Io): void {
+  let reported = false;
   for (const stream of [io.stdout, io.stderr]) {
     stream.on("error", (error: NodeJS.ErrnoException) => {
-      if (error.code !== "EPIPE") throw error;
+      if (error.code === "EPIPE") return;
+      // Output that cannot be written (a full disk, /dev/full): a storage problem, exit 6, no stack.
+      outputFailed = true;
+      process.exitCode = ExitCode.storageUnavailable;
+      if (!reported && stream === io.stdout) {
+        reported = true;
+        io.stderr.write(`backlog: cannot write the output: ${error.code ?? error.message}\nFree space on the output's device, or send the output elsewhere.\n`);
+      }
     });
   }
 }
+
+let outputFailed = false;
+
+/** JSON text with the line/paragraph separators and bidi controls JSON.stringify leaves raw, escaped. */
+const safeJson = (json: string): string =>
+  json.replace(/[\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
 
 export async function main(io: Io): Promise<number> {
   ignoreClosedReaders(io);
@@ -165,10 +181,10 @@ export async function main(io: Io): Promise<number> {
 const io: Io = { argv: process.argv.slice(2), cwd: process.cwd(), env: process.env, stdout: process.stdout, stderr: process.stderr };
 main(io).then(
   (code) => {
-    process.exitCode = code;
+    process.exitCode = outputFailed ? ExitCode.storageUnavailable : code;
   },
   (error: unknown) => {
-    process.stderr.write(`backlog: unexpected failure: ${String(error)}\n`);
+    process.stderr.write(`backlog: unexpected failure: ${safeMultiline(String(error))}\n`);
     process.exitCode = ExitCode.unexpected;
   },
 );

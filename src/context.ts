@@ -1,4 +1,6 @@
 /** Everything a command needs, resolved once from global options and the environment. */
+import { MAX_YEAR, MIN_YEAR } from "./domain/limits.js";
+import { isCalendarDate } from "./domain/calendar.js";
 import { randomBytes } from "node:crypto";
 import { userInfo } from "node:os";
 import { normalizeTimestamp } from "./domain/item.js";
@@ -37,9 +39,13 @@ export interface Context {
 export function resolveClock(env: NodeJS.ProcessEnv): () => Date {
   const fixed = env.BACKLOG_NOW;
   if (fixed === undefined || fixed === "") return () => new Date();
-  const ms = Date.parse(normalizeTimestamp(fixed, fixed));
+  const ms = /^\d{4}-\d{2}-\d{2}/.test(fixed) && isCalendarDate(fixed.slice(0, 10)) ? Date.parse(normalizeTimestamp(fixed, fixed)) : Number.NaN;
   if (Number.isNaN(ms)) {
     throw invalidInput(`BACKLOG_NOW is not an ISO timestamp: "${fixed}"`, "Use e.g. BACKLOG_NOW=2026-02-16T06:20:00Z, or unset it.", "invalid_usage");
+  }
+  const year = new Date(ms).getUTCFullYear();
+  if (year < MIN_YEAR || year > MAX_YEAR) {
+    throw invalidInput(`BACKLOG_NOW is out of range: "${fixed}" (expected a year from ${MIN_YEAR} to ${MAX_YEAR})`, "Use e.g. BACKLOG_NOW=2026-02-16T06:20:00Z, or unset it.", "invalid_usage");
   }
   return () => new Date(ms);
 }

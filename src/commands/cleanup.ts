@@ -1,9 +1,10 @@
 /** cleanup: drop expired done/canceled items and their events, and compact the log. */
+import { MAX_RETENTION_DAYS } from "../domain/limits.js";
 import * as z from "zod";
 import { examples, type Register, parseOptions } from "./kit.js";
 
 const options = z.object({
-  retentionDays: z.string().regex(/^\d+$/, "expected a whole number of days").transform(Number).optional(),
+  retentionDays: z.string().regex(/^\d{1,5}$/, `expected a whole number of days from 0 to ${MAX_RETENTION_DAYS}`).transform(Number).refine((n) => n <= MAX_RETENTION_DAYS, `expected a whole number of days from 0 to ${MAX_RETENTION_DAYS}`).optional(),
   dryRun: z.boolean().optional(),
 });
 

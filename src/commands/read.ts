@@ -1,4 +1,5 @@
 /** Read commands: list, get, dashboard. */
+import { MAX_COUNT } from "../domain/limits.js";
 import * as z from "zod";
 import { isCalendarDate } from "../domain/calendar.js";
 import { ITEM_ID_PATTERN, PRIORITIES, STATUSES } from "../domain/item.js";
@@ -7,7 +8,7 @@ import { renderDashboard } from "../output/render-dashboard.js";
 import { renderItemDetail, renderItemList } from "../output/render-items.js";
 import { commaList, examples, parseArg, parseOptions, type Register } from "./kit.js";
 
-const count = z.string().regex(/^\d+$/, "expected a whole number").transform(Number);
+const count = z.string().regex(/^\d{1,9}$/, `expected a whole number from 0 to ${MAX_COUNT}`).transform(Number);
 const date = z.string().refine(isCalendarDate, "expected a date YYYY-MM-DD");
 export const itemId = z.string().regex(ITEM_ID_PATTERN, "expected an item id like bl_0123456789ab");
 

@@ -1,5 +1,6 @@
 /** Write commands: create, upsert, set-status, close, comment. */
-import { readFileSync } from "node:fs";
+import { jsonDepthExceeds, LIMITS } from "../domain/limits.js";
+import { InputTooLarge, readBounded } from "../input/bounded-read.js";
 import { resolve } from "node:path";
 import * as z from "zod";
 import { EVIDENCE_KINDS, type BacklogItem, STATUSES } from "../domain/item.js";
@@ -18,9 +19,15 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 export function readJsonInput(file: string, cwd: string, what: string): unknown {
   let text: string;
   try {
-    text = file === "-" ? readFileSync(0, "utf8") : readFileSync(resolve(cwd, file), "utf8");
+    text = readBounded(file === "-" ? 0 : resolve(cwd, file), LIMITS.requestBytes);
   } catch (error) {
+    if (error instanceof InputTooLarge) {
+      throw invalidInput(`${what} ${file} is ${error.message} (limit: request size)`, "Send a smaller JSON document.", "input_too_large");
+    }
     throw invalidInput(`cannot read ${what} ${file}: ${(error as Error).message}`, "Pass a readable JSON file, or - for standard input.");
+  }
+  if (jsonDepthExceeds(text, LIMITS.jsonDepth)) {
+    throw invalidInput(`${what} ${file} is nested deeper than ${LIMITS.jsonDepth} levels (limit: JSON depth)`, "Flatten the JSON; meta may nest at most 32 levels.", "input_too_deep");
   }
   try {
     return JSON.parse(text);

@@ -1,5 +1,7 @@
 /** Finds and reads digests: the newest by the week (or day) in its name, or the file given. */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
+import { jsonDepthExceeds, LIMITS } from "../domain/limits.js";
+import { InputTooLarge, readBounded } from "../input/bounded-read.js";
 import { join, resolve } from "node:path";
 import type * as z from "zod";
 import { isoWeekOf } from "../domain/calendar.js";
@@ -73,11 +75,17 @@ export function locateDigest(kind: DigestKind, where: DigestLocation): string {
 export function readDigest(kind: DigestKind, path: string, cwd: string): Digest {
   let text: string;
   try {
-    text = readFileSync(resolve(cwd, path), "utf8");
+    text = readBounded(resolve(cwd, path), LIMITS.digestBytes);
   } catch (error) {
+    if (error instanceof InputTooLarge) {
+      throw invalidInput(`${kind.label} ${path} is ${error.message} (limit: digest size)`, "Split the digest or drop old entries.", "invalid_digest");
+    }
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") throw notFound(`${kind.label} ${path} not found`, "Check the path given with --digest.", "digest_not_found");
     throw invalidInput(`cannot read ${kind.label} ${path}: ${(error as Error).message}`, "Check the file's permissions.", "invalid_digest");
+  }
+  if (jsonDepthExceeds(text, LIMITS.jsonDepth)) {
+    throw invalidInput(`${kind.label} ${path} is nested deeper than ${LIMITS.jsonDepth} levels (limit: JSON depth)`, "Regenerate the digest.", "invalid_digest");
   }
   let raw: unknown;
   try {

@@ -1,4 +1,5 @@
 /** The dashboard aggregation of SPEC section 4, as a pure function of the items. */
+import { own } from "./limits.js";
 import { type BacklogItem, PRIORITIES, STATUSES } from "./item.js";
 import { compareItems, isOverdue, type ItemFields } from "./query.js";
 
@@ -17,6 +18,10 @@ export interface DashboardOf<T> {
   overdue_count: number;
   top_services: Array<{ service: string; count: number }>;
 }
+
+/** counts[key] += 1 as an own property, even for keys like `__proto__` or `constructor`. */
+const bump = (counts: Record<string, number>, key: string) =>
+  Object.defineProperty(counts, key, { value: (own(counts, key) ?? 0) + 1, enumerable: true, writable: true, configurable: true });
 
 const zeroCounts = (keys: readonly string[]) => Object.fromEntries(keys.map((k) => [k, 0])) as Record<string, number>;
 
@@ -39,9 +44,9 @@ export function aggregateDashboard<T extends ItemFields>(
   for (const item of items) {
     if (item.env !== env) continue;
     total += 1;
-    status_counts[item.status] = (status_counts[item.status] ?? 0) + 1;
-    priority_counts[item.priority] = (priority_counts[item.priority] ?? 0) + 1;
-    category_counts[item.category] = (category_counts[item.category] ?? 0) + 1;
+    bump(status_counts, item.status);
+    bump(priority_counts, item.priority);
+    bump(category_counts, item.category);
     services.set(item.service, (services.get(item.service) ?? 0) + 1);
     if (isOverdue(item, today)) overdue.push(item);
   }

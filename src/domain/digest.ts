@@ -35,14 +35,14 @@ const week = z.string({ error: "required: the ISO week, e.g. 2026-W08" }).refine
 export const weeklyDigestSchema = z.looseObject({
   week,
   env: z.string().optional(),
-  generated_at: z.string().optional(),
+  generated_at: z.string().refine((t) => !/^\d{4}-\d{2}-\d{2}/.test(t) || isCalendarDate(t.slice(0, 10)), "expected a real calendar date").optional(),
   services,
 });
 
 export const riskDigestSchema = z.looseObject({
   date: z.string({ error: "required: the day, YYYY-MM-DD" }).refine(isCalendarDate, "expected a date YYYY-MM-DD"),
   env: z.string().optional(),
-  generated_at: z.string().optional(),
+  generated_at: z.string().refine((t) => !/^\d{4}-\d{2}-\d{2}/.test(t) || isCalendarDate(t.slice(0, 10)), "expected a real calendar date").optional(),
   services,
 });
 

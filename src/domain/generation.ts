@@ -2,6 +2,7 @@
  * Digest → planned upserts (SPEC section 5), pure: policy, digest, env and run date in; the
  * ordered list of items to write and the ones skipped by the cap out.
  */
+import { own } from "./limits.js";
 import { addCalendarDays } from "./calendar.js";
 import type { Digest, DigestService } from "./digest.js";
 import { emptyEvidence, type EvidenceRefs, PRIORITIES, type Priority, type Source } from "./item.js";
@@ -97,7 +98,8 @@ export function planGeneration({ policy, digest, env, today, source, origin }: P
   const matches: Array<{ item: PlannedItem; order: number }> = [];
   for (const s of digest.services) {
     for (const rule of matchRules(policy.rules, s as Record<string, unknown>)) {
-      const category = policy.categories[rule.category];
+      const category = own(policy.categories, rule.category);
+      if (!category) continue; // the policy's cross-check refuses rules naming no category
       matches.push({
         order: ruleOrder.get(rule) ?? 0,
         item: {
@@ -109,7 +111,7 @@ export function planGeneration({ policy, digest, env, today, source, origin }: P
           title: renderTitle(category.title, { service: s.service, env, week: digest.week }),
           description: describe(s, rule.name, digest.week, env, origin),
           priority: category.priority,
-          owner: policy.ownership.overrides[s.service] ?? policy.ownership.default_owner,
+          owner: own(policy.ownership.overrides, s.service) ?? policy.ownership.default_owner,
           due_date: addCalendarDays(today, category.due_days),
           source,
           evidence_refs: evidenceOf(s),

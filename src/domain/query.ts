@@ -1,4 +1,5 @@
 /** Filtering, ordering and paging of items: the semantics every store must reproduce. */
+import { own } from "./limits.js";
 import { type BacklogItem, isClosed, PRIORITIES } from "./item.js";
 
 export interface ItemFilter {
@@ -43,7 +44,7 @@ const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Priority, then due date (empty last), then created_at, then id. */
 export function compareItems(a: ItemFields, b: ItemFields): number {
-  const byPriority = (PRIORITY_RANK[a.priority] ?? 99) - (PRIORITY_RANK[b.priority] ?? 99);
+  const byPriority = (own(PRIORITY_RANK, a.priority) ?? 99) - (own(PRIORITY_RANK, b.priority) ?? 99);
   if (byPriority !== 0) return byPriority;
   if (a.due_date !== b.due_date) {
     if (a.due_date === "") return 1;

@@ -1,4 +1,5 @@
 /** Entitlements (SPEC section 7): which actor may run what. */
+import { own } from "./limits.js";
 import { BacklogError, ExitCode } from "../errors.js";
 import type { Policy } from "../policy/types.js";
 
@@ -9,15 +10,15 @@ export const ENTITLEMENTS = {
 } as const;
 export type Entitlement = (typeof ENTITLEMENTS)[keyof typeof ENTITLEMENTS];
 
-export const roleOf = (policy: Policy, actor: string): string => policy.rbac.actors[actor] ?? policy.rbac.default_role;
+export const roleOf = (policy: Policy, actor: string): string => own(policy.rbac.actors, actor) ?? policy.rbac.default_role;
 
 export function authorize(policy: Policy, actor: string, needed: Entitlement, action: string): void {
   const role = roleOf(policy, actor);
-  if ((policy.rbac.roles[role] ?? []).includes(needed)) return;
+  if ((own(policy.rbac.roles, role) ?? []).includes(needed)) return;
   const granting = Object.entries(policy.rbac.roles)
     .filter(([, entitlements]) => entitlements.includes(needed))
     .map(([name]) => name);
-  const via = policy.rbac.actors[actor] === undefined ? " (the policy's default_role)" : "";
+  const via = own(policy.rbac.actors, actor) === undefined ? " (the policy's default_role)" : "";
   throw new BacklogError(
     "permission_denied",
     ExitCode.permissionDenied,

@@ -1,4 +1,5 @@
 /** The item workflow: which status may follow which (SPEC section 1, replaceable by policy). */
+import { own } from "./limits.js";
 import type { Status } from "./item.js";
 
 export type Transitions = Readonly<Record<string, readonly string[]>>;
@@ -11,7 +12,7 @@ export const DEFAULT_TRANSITIONS: Transitions = {
   canceled: [],
 };
 
-export const allowedTargets = (transitions: Transitions, from: Status): readonly string[] => transitions[from] ?? [];
+export const allowedTargets = (transitions: Transitions, from: Status): readonly string[] => own(transitions, from) ?? [];
 
 export const canTransition = (transitions: Transitions, from: Status, to: Status): boolean =>
   allowedTargets(transitions, from).includes(to);

@@ -37,7 +37,7 @@ export function renderDashboard(d: Dashboard, today: string, style: Style): stri
   ];
   if (d.overdue.length > 0) {
     out.push(renderItemRows(d.overdue, style));
-    if (d.overdue_count > d.overdue.length) out.push(c.dim(`…and ${d.overdue_count - d.overdue.length} more: backlog list --overdue --env ${d.env}`));
+    if (d.overdue_count > d.overdue.length) out.push(c.dim(`…and ${d.overdue_count - d.overdue.length} more: backlog list --overdue --env ${cell(d.env)}`));
   }
   out.push("", c.bold("Top services"));
   if (d.top_services.length === 0) out.push("  (none)");

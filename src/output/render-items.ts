@@ -8,10 +8,10 @@ export function renderItemRows(items: readonly BacklogItem[], style: Style): str
   return renderTable(
     ["ID", "PRI", "STATUS", "DUE", "OWNER", "ENV", "SERVICE", "CATEGORY", "TITLE"].map((h) => style.chalk.bold(h)),
     items.map((i) => [
-      i.id,
-      style.priority(i.priority),
-      style.status(i.status),
-      i.due_date || "-",
+      cell(i.id),
+      style.priority(cell(i.priority)),
+      style.status(cell(i.status)),
+      cell(i.due_date || "-"),
       cell(i.owner, 16),
       cell(i.env, 10),
       cell(i.service, 24),
@@ -41,19 +41,19 @@ export function renderItemDetail(item: BacklogItem, events: readonly BacklogEven
   const field = (name: string, value: string) => `${c.dim(name.padEnd(11))}${value}`;
   const lines = [
     `${c.bold(cell(item.title))}`,
-    field("id", item.id),
-    field("status", style.status(item.status)),
-    field("priority", style.priority(item.priority)),
-    field("due", item.due_date || "-"),
+    field("id", cell(item.id)),
+    field("status", style.status(cell(item.status))),
+    field("priority", style.priority(cell(item.priority))),
+    field("due", cell(item.due_date || "-")),
     field("owner", cell(item.owner)),
     field("env", cell(item.env)),
     field("service", cell(item.service)),
     field("category", cell(item.category)),
-    field("source", item.source),
+    field("source", cell(item.source)),
     field("dedupe key", cell(item.dedupe_key)),
     field("tags", item.tags.length > 0 ? item.tags.map((t) => cell(t)).join(", ") : "-"),
-    field("created", item.created_at),
-    field("updated", item.updated_at),
+    field("created", cell(item.created_at)),
+    field("updated", cell(item.updated_at)),
   ];
   const evidence = evidenceLines(item);
   if (evidence.length > 0) lines.push(c.dim("evidence"), ...evidence);
@@ -63,7 +63,7 @@ export function renderItemDetail(item: BacklogItem, events: readonly BacklogEven
     lines.push(
       renderTable(
         ["WHEN", "TYPE", "ACTOR", "MESSAGE"].map((h) => c.bold(h)),
-        events.map((e) => [e.ts, e.type, cell(e.actor, 20), cell(e.message)]),
+        events.map((e) => [cell(e.ts), cell(e.type), cell(e.actor, 20), cell(e.message)]),
         style.width,
       ),
     );

@@ -1,4 +1,5 @@
 /** Colours for humans; all of them no-ops when colour is off. */
+import { own } from "../domain/limits.js";
 import { Chalk, type ChalkInstance } from "chalk";
 import type { OutputMode } from "./mode.js";
 
@@ -27,7 +28,7 @@ export function createStyle(mode: OutputMode): Style {
   return {
     chalk,
     width: mode.width,
-    priority: (p) => (priorityColor[p] ?? chalk.reset)(p),
-    status: (s) => (statusColor[s] ?? chalk.reset)(s),
+    priority: (p) => (own(priorityColor, p) ?? chalk.reset)(p),
+    status: (s) => (own(statusColor, s) ?? chalk.reset)(s),
   };
 }

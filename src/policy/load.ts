@@ -1,5 +1,6 @@
 /** Finds, reads and validates the policy file (SPEC section 3). */
-import { readFileSync } from "node:fs";
+import { LIMITS } from "../domain/limits.js";
+import { InputTooLarge, readBounded } from "../input/bounded-read.js";
 import { resolve } from "node:path";
 import { CORE_SCHEMA, load, YAMLException } from "js-yaml";
 import { BacklogError, ExitCode } from "../errors.js";
@@ -50,8 +51,11 @@ export function loadPolicy(explicit: string | undefined, cwd: string): LoadedPol
   const path = resolve(cwd, explicit ?? DEFAULT_POLICY_PATH);
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readBounded(path, LIMITS.policyBytes);
   } catch (error) {
+    if (error instanceof InputTooLarge) {
+      throw new BacklogError("invalid_policy", ExitCode.invalid, `policy file ${path} is ${error.message} (limit: policy size)`, "Shorten the policy file.");
+    }
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT" && explicit === undefined) return { policy: DEFAULT_POLICY, path: null };
     throw new BacklogError(

@@ -3,6 +3,7 @@
  * `generaton:` must not silently fall back to a default). Cross-references (a rule's category, a
  * role named by an actor) are checked after merging with the defaults, in `resolvePolicy`.
  */
+import { MAX_COUNT, own } from "../domain/limits.js";
 import * as z from "zod";
 import { PRIORITIES, STATUSES, SERVICE_PATTERN } from "../domain/item.js";
 import { expectedOneOf } from "../domain/validation.js";
@@ -13,7 +14,7 @@ const priority = z.enum(PRIORITIES, { error: expectedOneOf(PRIORITIES) });
 const status = z.enum(STATUSES, { error: expectedOneOf(STATUSES) });
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "expected lowercase letters, digits, _ or -");
 const days = z.int().min(0).max(36500);
-const count = z.int().min(0);
+const count = z.int().min(0).max(MAX_COUNT);
 const byPriority = z.partialRecord(priority, count);
 
 const rule = z.strictObject({
@@ -72,12 +73,12 @@ const DEFAULT_CATEGORY = { priority: "P2", due_days: 14 } as const;
 /** Merges a validated file over the defaults, then checks what refers to what. */
 export function resolvePolicy(file: PolicyFile): { policy: Policy; errors: string[] } {
   const d = DEFAULT_POLICY;
-  const categories: Policy["categories"] = { ...d.categories };
+  const categories: Policy["categories"] = Object.assign(Object.create(null) as Policy["categories"], d.categories);
   for (const [key, value] of Object.entries(file.categories ?? {})) {
-    const base = d.categories[key] ?? { ...DEFAULT_CATEGORY, title: `[${key.toUpperCase()}] {service}` };
+    const base = own(d.categories, key) ?? { ...DEFAULT_CATEGORY, title: `[${key.toUpperCase()}] {service}` };
     categories[key] = { ...base, ...value };
   }
-  const transitions: Record<string, string[]> = {};
+  const transitions: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
   for (const [from, to] of Object.entries(file.workflow?.allowed_transitions ?? d.workflow.allowed_transitions)) {
     transitions[from] = [...(to ?? [])];
   }
@@ -114,7 +115,7 @@ function crossCheck(policy: Policy): string[] {
   const categoryNames = Object.keys(policy.categories);
   const ruleNames = new Set<string>();
   policy.rules.forEach((r, i) => {
-    if (!policy.categories[r.category]) {
+    if (!own(policy.categories, r.category)) {
       errors.push(`rules[${i}].category: unknown category "${r.category}" (expected one of ${categoryNames.join("|")})`);
     }
     if (ruleNames.has(r.name)) errors.push(`rules[${i}].name: duplicate rule name "${r.name}"`);
@@ -122,11 +123,11 @@ function crossCheck(policy: Policy): string[] {
     for (const [field, cond] of Object.entries(r.when)) checkCondition(cond, `rules[${i}].when.${field}`, errors);
   });
   const roles = policy.rbac.roles;
-  if (!roles[policy.rbac.default_role]) {
+  if (!own(roles, policy.rbac.default_role)) {
     errors.push(`rbac.default_role: unknown role "${policy.rbac.default_role}" (expected one of ${Object.keys(roles).join("|")})`);
   }
   for (const [actor, role] of Object.entries(policy.rbac.actors)) {
-    if (!roles[role]) errors.push(`rbac.actors.${actor}: unknown role "${role}" (expected one of ${Object.keys(roles).join("|")})`);
+    if (!own(roles, role)) errors.push(`rbac.actors.${actor}: unknown role "${role}" (expected one of ${Object.keys(roles).join("|")})`);
   }
   return errors;
 }

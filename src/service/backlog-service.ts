@@ -2,6 +2,7 @@
  * The service layer: every operation of the CLI and the tool protocol, taking plain arguments and
  * returning the JSON-shaped result. It checks entitlements before touching the store.
  */
+import { MAX_RETENTION_DAYS, own } from "../domain/limits.js";
 import { addCalendarDays, isoWeekOf, utcDate } from "../domain/calendar.js";
 import type { Dashboard } from "../domain/dashboard.js";
 import { newEventId, newItemId, type RandomHex } from "../domain/ids.js";
@@ -10,7 +11,7 @@ import type { ItemFilter, Page } from "../domain/query.js";
 import { authorize, ENTITLEMENTS, type Entitlement } from "../domain/rbac.js";
 import { applyUpsert } from "../domain/upsert.js";
 import { allowedTargets, canTransition } from "../domain/workflow.js";
-import { conflict, notFound } from "../errors.js";
+import { conflict, invalidInput, notFound } from "../errors.js";
 import { renderTitle } from "../domain/templates.js";
 import type { Policy } from "../policy/types.js";
 import type { CleanupReport, Store, WriteTx } from "../store/types.js";
@@ -122,6 +123,10 @@ export class BacklogService {
   async cleanup(retentionDays: number | undefined, dryRun: boolean): Promise<CleanupReport> {
     this.authorize(ENTITLEMENTS.admin, "cleanup");
     const days = retentionDays ?? this.deps.policy.defaults.retention_days;
+    // Every door (flag, tool request, HTTP body) gets the same range: a date past year 9999 is no date.
+    if (!Number.isInteger(days) || days < 0 || days > MAX_RETENTION_DAYS) {
+      throw invalidInput(`retention_days ${days} is out of range`, `Use a whole number of days from 0 to ${MAX_RETENTION_DAYS}.`);
+    }
     const cutoff = new Date(this.deps.now().getTime() - days * 86_400_000).toISOString();
     return this.deps.store.cleanup({ cutoff, dryRun });
   }
@@ -149,7 +154,8 @@ export class BacklogService {
   /** A new item with id `id`, from input and the policy's defaults (not yet written). */
   buildItem(input: ItemInput, id: string, week?: string): BacklogItem {
     const policy = this.deps.policy;
-    const category = policy.categories[input.category];
+    const category = own(policy.categories, input.category);
+    if (!category) throw invalidInput(`unknown category "${input.category}"`, `Use one of ${Object.keys(policy.categories).join("|")}.`);
     const now = this.deps.now();
     const env = input.env ?? "prod";
     return {
@@ -163,7 +169,7 @@ export class BacklogService {
       description: input.description ?? "",
       priority: input.priority ?? category.priority,
       status: input.status ?? "open",
-      owner: input.owner ?? policy.ownership.overrides[input.service] ?? policy.ownership.default_owner,
+      owner: input.owner ?? own(policy.ownership.overrides, input.service) ?? policy.ownership.default_owner,
       due_date: input.due_date ?? addCalendarDays(utcDate(now), category.due_days),
       source: input.source ?? "manual",
       dedupe_key: input.dedupe_key ?? `manual:${id}`,

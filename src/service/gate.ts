@@ -1,6 +1,7 @@
 /** backlog gate: the policy's thresholds, overridden by flags, over one env (and service). */
 import { evaluateGates, type GateReport } from "../domain/gate.js";
 import * as z from "zod";
+import { MAX_COUNT } from "../domain/limits.js";
 import { CLOSED_STATUSES, PRIORITIES, STATUSES } from "../domain/item.js";
 import { ENTITLEMENTS } from "../domain/rbac.js";
 import type { GatePolicy } from "../policy/types.js";
@@ -12,7 +13,7 @@ export interface GateOptions {
   overrides: Partial<GatePolicy>;
 }
 
-const whole = z.string().regex(/^\d+$/, "expected a whole number").transform(Number);
+const whole = z.string().regex(/^\d{1,9}$/, `expected a whole number from 0 to ${MAX_COUNT}`).transform(Number);
 const byPriority = z
   .string()
   .regex(new RegExp(`^(${PRIORITIES.join("|")})=\\d+(,(${PRIORITIES.join("|")})=\\d+)*$`), "expected P=N pairs, e.g. P0=0,P1=2")

@@ -1,4 +1,5 @@
 /** Validation of item input for create/upsert, from flags or JSON, at the edge (zod). */
+import { hasNulOrLoneSurrogate, LIMITS, own, valueDepthExceeds } from "../domain/limits.js";
 import * as z from "zod";
 import { DATE_PATTERN, EVIDENCE_KINDS, type EvidenceRefs, PRIORITIES, SERVICE_PATTERN, SOURCES, STATUSES } from "../domain/item.js";
 import { isCalendarDate } from "../domain/calendar.js";
@@ -6,12 +7,12 @@ import { expectedOneOf, issueLines } from "../domain/validation.js";
 import { invalidInput } from "../errors.js";
 import type { Policy } from "../policy/types.js";
 
-export const MAX_TITLE = 200;
-export const MAX_DESCRIPTION = 20_000;
-export const MAX_META_BYTES = 64 * 1024;
+export const MAX_TITLE = LIMITS.titleChars;
+export const MAX_DESCRIPTION = LIMITS.descriptionChars;
+export const MAX_META_BYTES = LIMITS.metaBytes;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
-const evidence = z.partialRecord(z.enum(EVIDENCE_KINDS, { error: expectedOneOf(EVIDENCE_KINDS) }), z.array(z.string().min(1)));
+const evidence = z.partialRecord(z.enum(EVIDENCE_KINDS, { error: expectedOneOf(EVIDENCE_KINDS) }), z.array(z.string().min(1)).max(LIMITS.refsPerKind, `at most ${LIMITS.refsPerKind} refs per kind`));
 
 export const itemInputSchema = z.strictObject({
   // Present in exported items; a new item always gets its own id and timestamps.
@@ -37,11 +38,12 @@ export const itemInputSchema = z.strictObject({
     .optional(),
   source: z.enum(SOURCES, { error: expectedOneOf(SOURCES) }).optional(),
   dedupe_key: z.string().min(1, "must not be empty").max(500).refine((t) => !CONTROL.test(t), "must not contain control characters").optional(),
-  tags: z.array(z.string().min(1).max(200)).optional(),
+  tags: z.array(z.string().min(1).max(LIMITS.tagChars, `must be at most ${LIMITS.tagChars} characters`)).max(LIMITS.tags, `at most ${LIMITS.tags} tags`).optional(),
   evidence_refs: evidence.optional(),
   meta: z
     .record(z.string(), z.unknown())
-    .refine((m) => Buffer.byteLength(JSON.stringify(m)) <= MAX_META_BYTES, `must be at most ${MAX_META_BYTES} bytes serialized`)
+    .refine((m) => !valueDepthExceeds(m, LIMITS.metaDepth), `must nest at most ${LIMITS.metaDepth} levels`)
+    .refine((m) => valueDepthExceeds(m, LIMITS.metaDepth) || Buffer.byteLength(JSON.stringify(m)) <= MAX_META_BYTES, `must be at most ${MAX_META_BYTES} bytes serialized`)
     .optional(),
 });
 
@@ -51,12 +53,22 @@ export type ItemInput = Omit<z.infer<typeof itemInputSchema>, "id" | "created_at
 
 /** Validates raw input against the schema and the policy (env and category names). */
 export function parseItemInput(raw: unknown, policy: Policy, origin: string): ItemInput {
+  const bad = badTextPath(raw);
+  if (bad !== null) {
+    throw invalidInput(`invalid item (${origin}): ${bad}: must not contain NUL or an unpaired UTF-16 surrogate`, "Remove the character; text must be valid Unicode.");
+  }
   const parsed = itemInputSchema.safeParse(raw);
   const problems = parsed.success ? [] : issueLines(parsed.error);
+  if (parsed.success && parsed.data.status !== undefined && parsed.data.status !== "open") {
+    throw invalidInput(
+      `invalid item (${origin}): status: a new item starts open (got "${parsed.data.status}"), with its history`,
+      "Leave status out (or \"open\"), then change it with `backlog set-status ID STATUS` so the change is recorded.",
+    );
+  }
   if (parsed.success) {
     const { env, category } = parsed.data;
     if (env !== undefined && !policy.envs.includes(env)) problems.push(`env: expected one of ${policy.envs.join("|")}`);
-    if (!policy.categories[category]) problems.push(`category: expected one of ${Object.keys(policy.categories).join("|")}`);
+    if (!own(policy.categories, category)) problems.push(`category: expected one of ${Object.keys(policy.categories).join("|")}`);
   }
   if (!parsed.success || problems.length > 0) {
     throw invalidInput(
@@ -70,4 +82,24 @@ export function parseItemInput(raw: unknown, policy: Policy, origin: string): It
     input.evidence_refs = { alerts: [], incidents: [], release_checks: [], artifacts: [], followups: [], ...evidence_refs };
   }
   return input;
+}
+
+/** The path of the first string (key or value) holding NUL or a lone surrogate, found without recursion. */
+function badTextPath(raw: unknown): string | null {
+  const stack: Array<[unknown, string]> = [[raw, "(input)"]];
+  let seen = 0;
+  while (stack.length > 0 && seen < 1_000_000) {
+    seen += 1;
+    const [value, path] = stack.pop() as [unknown, string];
+    if (typeof value === "string") {
+      if (hasNulOrLoneSurrogate(value)) return path;
+    } else if (value !== null && typeof value === "object") {
+      for (const [key, child] of Object.entries(value)) {
+        const childPath = path === "(input)" ? key : `${path}.${key}`;
+        if (hasNulOrLoneSurrogate(key)) return childPath;
+        stack.push([child, childPath]);
+      }
+    }
+  }
+  return null;
 }

@@ -3,6 +3,7 @@
  * Shared by `backlog tool` and `POST /v1/tools/execute`; each action maps to one service call.
  */
 import * as z from "zod";
+import { MAX_COUNT } from "../domain/limits.js";
 import { isCalendarDate } from "../domain/calendar.js";
 import { ITEM_ID_PATTERN, PRIORITIES, STATUSES } from "../domain/item.js";
 import { expectedOneOf, issueLines } from "../domain/validation.js";
@@ -17,7 +18,7 @@ const commaList = (value: string) => value.split(",").map((part) => part.trim())
 const id = z.string({ error: "required: an item id like bl_0123456789ab" }).regex(ITEM_ID_PATTERN, "expected an item id like bl_0123456789ab");
 const status = z.enum(STATUSES, { error: expectedOneOf(STATUSES) });
 const message = z.string({ error: "required: a non-empty string" }).trim().min(1, "must not be empty").max(20_000);
-const count = z.int({ error: "expected a whole number" }).min(0, "must be ≥ 0");
+const count = z.int({ error: "expected a whole number" }).min(0, "must be ≥ 0").max(MAX_COUNT, `must be ≤ ${MAX_COUNT}`);
 const common = { action: z.string(), actor: z.string().min(1).optional() };
 const item = z.record(z.string(), z.unknown(), { error: "required: the item as an object" });
 
