@@ -1,6 +1,6 @@
 /** GET /metrics: requests by route and status, latency, items by status and priority (Prometheus). */
 import type { Hono, MiddlewareHandler } from "hono";
-import { routePath } from "hono/route";
+import { matchedRoutes } from "hono/route";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { ENTITLEMENTS } from "../domain/rbac.js";
 import type { AppDeps, Env } from "./app.js";
@@ -36,8 +36,9 @@ export function createMetrics(deps: AppDeps): Metrics {
       const stop = latency.startTimer();
       await next();
       // The matched route pattern, not the raw path, so ids do not explode the label set.
-      const matched = routePath(c, -1);
-      const route = matched.endsWith("*") ? "unmatched" : matched;
+      // The first handler (not middleware) that matched answered: Hono runs them in order.
+      const handler = matchedRoutes(c).find((r) => r.method !== "ALL" && !r.path.endsWith("*"));
+      const route = handler?.path ?? "unmatched";
       stop({ route, method: c.req.method });
       requests.inc({ route, method: c.req.method, status: String(c.res.status) });
     },
