@@ -4,13 +4,13 @@
  * A killed compaction leaves the old log whole and a tmp file the next one removes. Unreadable
  * lines are kept aside in quarantine, never dropped.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fchmodSync, fchownSync, fsyncSync, lstatSync, readdirSync, renameSync, rmSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { CLOSED_STATUSES, normalizeStoredEvent, normalizeStoredItem } from "../domain/item.js";
-import { fsyncDir, isBlank, openForRead, quarantine, type QuarantineRecord, readAt, scanFd, scanLines, tryParse } from "./jsonl-file.js";
+import { createTmpFile, fsyncDir, TMP_MARK, isBlank, openForRead, quarantine, type QuarantineRecord, readAt, scanFd, scanLines, tryParse } from "./jsonl-file.js";
 import type { CleanupReport } from "./types.js";
+import { storageUnavailable } from "../errors.js";
 
-export const TMP_MARK = ".tmp-";
 
 export interface CompactionTarget {
   dir: string;
@@ -101,8 +101,9 @@ function compactFrom(target: CompactionTarget, fd: number | null, cutoff: string
  * on identical ids), "drop", or "bad" (kept aside in quarantine).
  */
 function rewriteLog(target: CompactionTarget, path: string, write: boolean, classify: (line: string) => string): { dropped: number; quarantined: number } {
-  const tmp = `${path}${TMP_MARK}${process.pid}`;
-  const out = write && existsSync(path) ? openSync(tmp, "w") : null;
+  const created = write && existsSync(path) ? createLike(path) : null;
+  const out = created?.fd ?? null;
+  const tmp = created?.tmp ?? "";
   const bad: QuarantineRecord[] = [];
   const seen = new Set<string>();
   let dropped = 0;
@@ -126,6 +127,9 @@ function rewriteLog(target: CompactionTarget, path: string, write: boolean, clas
     if (scan.tornTail) bad.push({ reason: "torn_write", line: null, offset: scan.tornTail.offset, raw: scan.tornTail.text });
     flush();
     if (out !== null) fsyncSync(out);
+  } catch (error) {
+    if (out !== null) rmSync(tmp, { force: true });
+    throw error;
   } finally {
     if (out !== null) closeSync(out);
   }
@@ -137,10 +141,33 @@ function rewriteLog(target: CompactionTarget, path: string, write: boolean, clas
   return { dropped, quarantined: bad.length };
 }
 
+/**
+ * The temp file that will replace `path`, with its mode and group: a store shared by a group (people
+ * and cron) stays writable by that group after compaction. When the group cannot be kept (this user
+ * is not in it), nothing is written: exit 6 naming the fix.
+ */
+function createLike(path: string): { tmp: string; fd: number } {
+  const original = lstatSync(path);
+  const { tmp, fd } = createTmpFile(path, 0o600);
+  try {
+    fchmodSync(fd, original.mode & 0o7777);
+    const uid = process.getuid?.() ?? original.uid;
+    fchownSync(fd, uid === 0 ? original.uid : uid, original.gid);
+  } catch (error) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw storageUnavailable(
+      `cannot keep the mode and group of ${path} (group id ${original.gid}) for its compacted copy: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      "Run cleanup as a member of the store's group (the runbook's \"Shared store\" section), e.g. as the cron user; nothing was changed.",
+      "store_permissions",
+    );
+  }
+  return { tmp, fd };
+}
+
 /** Writes the lines at `kept` of `source` to a tmp file, fsyncs it, and renames it over `path`. */
 function replaceLog(dir: string, path: string, source: number, kept: ReadonlyArray<{ off: number; len: number }>): void {
-  const tmp = `${path}${TMP_MARK}${process.pid}`;
-  const fd = openSync(tmp, "w");
+  const { tmp, fd } = createLike(path);
   try {
     let batch: string[] = [];
     let size = 0;
@@ -155,6 +182,9 @@ function replaceLog(dir: string, path: string, source: number, kept: ReadonlyArr
     }
     if (batch.length > 0) writeSync(fd, `${batch.join("\n")}\n`);
     fsyncSync(fd);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw error;
   } finally {
     closeSync(fd);
   }

@@ -2,8 +2,53 @@
  * Line-level I/O on an append-only JSONL log: streamed scanning, durable appends that repair a torn
  * tail first, and the quarantine file where unreadable bytes are kept aside instead of destroyed.
  */
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname } from "node:path";
+import { storageUnavailable } from "../errors.js";
+
+const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_APPEND, O_NOFOLLOW } = constants;
+
+/** How store files are opened; every mode adds O_NOFOLLOW (see openStoreFile). */
+export const OPEN = {
+  read: O_RDONLY,
+  append: O_WRONLY | O_APPEND | O_CREAT,
+  appendRead: O_RDWR | O_APPEND | O_CREAT,
+  update: O_RDWR,
+  lock: O_RDWR | O_CREAT,
+} as const;
+
+/** Marks temp files beside a store file: `<file>.tmp-<random>`. */
+export const TMP_MARK = ".tmp-";
+
+/**
+ * Opens a file of the store without ever following a symbolic link: someone who can write the data
+ * directory must not be able to make another user's command read or write a file of their choice.
+ * A link is refused (exit 6) with its name.
+ */
+export function openStoreFile(path: string, flags: number, mode = 0o666): number {
+  try {
+    return openSync(path, flags | O_NOFOLLOW, mode);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ELOOP") {
+      throw storageUnavailable(
+        `${path} is a symbolic link: backlog never follows links for its store files`,
+        "Replace the link with the real file, or point --dir ($BACKLOG_DIR) at the real data directory.",
+        "store_file_is_link",
+      );
+    }
+    throw error;
+  }
+}
+
+/**
+ * A new temp file beside `path`, created exclusively (O_EXCL) under an unpredictable name, so that
+ * nothing planted in the directory can be written through.
+ */
+export function createTmpFile(path: string, mode = 0o644): { tmp: string; fd: number } {
+  const tmp = `${path}${TMP_MARK}${randomBytes(8).toString("hex")}`;
+  return { tmp, fd: openStoreFile(tmp, O_WRONLY | O_CREAT | O_EXCL, mode) };
+}
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
 const NEWLINE = 0x0a;
@@ -19,7 +64,8 @@ export interface ScanResult {
 /** The parsed JSON of a line, or undefined when it is not JSON. */
 export function tryParse(line: string): unknown {
   try {
-    return JSON.parse(line);
+    // A file saved by an editor may start with a UTF-8 byte-order mark: it is not part of the JSON.
+    return JSON.parse(line.charCodeAt(0) === 0xfeff ? line.slice(1) : line);
   } catch {
     return undefined;
   }
@@ -29,9 +75,8 @@ export const isBlank = (line: string) => line.trim() === "";
 
 /** Writes a whole file or nothing: a tmp file beside it, fsync'd, then renamed over it. */
 export function writeFileAtomically(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
+  const { tmp, fd } = createTmpFile(path);
   try {
-    const fd = openSync(tmp, "w");
     try {
       writeSync(fd, text);
       fsyncSync(fd);
@@ -50,7 +95,7 @@ const isMissing = (error: unknown) => (error as NodeJS.ErrnoException).code === 
 /** Opens for reading; null when the file does not exist yet (an empty store). */
 export function openForRead(path: string): number | null {
   try {
-    return openSync(path, "r");
+    return openStoreFile(path, OPEN.read);
   } catch (error) {
     if (isMissing(error)) return null;
     throw error;
@@ -169,7 +214,7 @@ export function fsyncDir(dir: string): void {
 }
 
 function appendDurably(path: string, text: string): void {
-  const fd = openSync(path, "a");
+  const fd = openStoreFile(path, OPEN.append);
   try {
     const created = fstatSync(fd).size === 0;
     writeAll(fd, Buffer.from(text, "utf8"));
@@ -203,7 +248,7 @@ function endOfLastLine(fd: number, size: number): number {
  */
 export function appendLines(path: string, lines: readonly string[], nowIso: string): number {
   if (lines.length === 0) return 0;
-  const fd = openSync(path, "a+");
+  const fd = openStoreFile(path, OPEN.appendRead);
   try {
     const size = fstatSync(fd).size;
     let start = size;
@@ -243,7 +288,7 @@ function cutBackFd(fd: number, size: number): void {
 
 /** Cuts a log back to `size`: undoes an append of the same locked write that could not finish. */
 export function cutBack(path: string, size: number): void {
-  const fd = openSync(path, "r+");
+  const fd = openStoreFile(path, OPEN.update);
   try {
     cutBackFd(fd, size);
   } finally {

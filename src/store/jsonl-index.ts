@@ -9,9 +9,9 @@
  * saved index is a cache that is never trusted over it, and deleting it is always safe.
  */
 import { createHash } from "node:crypto";
-import { fstatSync, readFileSync, readSync } from "node:fs";
+import { closeSync, fstatSync, readFileSync, readSync } from "node:fs";
 import { Worker } from "node:worker_threads";
-import { nextLineStart, scanFd, writeFileAtomically } from "./jsonl-file.js";
+import { nextLineStart, OPEN, openStoreFile, scanFd, writeFileAtomically } from "./jsonl-file.js";
 
 const FORMAT = 1;
 const WINDOW = 4096;
@@ -177,7 +177,15 @@ export async function refreshIndex<S>(kind: IndexKind<S>, fd: number, prior: Log
 /** A saved index, or null when there is none or it cannot be read (then it is simply rebuilt). */
 export function loadSavedIndex<S>(kind: IndexKind<S>, path: string): LogIndex<S> | null {
   try {
-    const saved = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+    // Never through a link: a planted one is ignored like any unusable index (and replaced on save).
+    const fd = openStoreFile(path, OPEN.read);
+    let text: string;
+    try {
+      text = readFileSync(fd, "utf8");
+    } finally {
+      closeSync(fd);
+    }
+    const saved = JSON.parse(text) as Record<string, unknown>;
     if (saved.format !== FORMAT || saved.kind !== kind.name) return null;
     const state = kind.fromJson(saved.state);
     if (state === null) return null;

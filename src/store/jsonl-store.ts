@@ -23,7 +23,7 @@ import { compactLogs, removeStaleTmpFiles } from "./jsonl-compact.js";
 import { appendLines, cutBack, isBlank, openForRead, readAt, scanLines, tryParse } from "./jsonl-file.js";
 import { type IndexKind, type LogIndex, loadSavedIndex, NO_PARALLELISM, type Parallelism, refreshIndex, saveIndex } from "./jsonl-index.js";
 import { eventsIndex, type ItemEntry, itemsIndex } from "./jsonl-indexes.js";
-import { acquireDirLock, DEFAULT_LOCK_TIMEOUT_MS } from "./lock.js";
+import { acquireDirLock, DEFAULT_LOCK_TIMEOUT_MS, LOCK_FILE } from "./lock.js";
 import type { CleanupOptions, CleanupReport, MigrationReport, Store, StoreDump, Warn, WriteOptions, WriteTx } from "./types.js";
 
 export const ITEMS_FILE = "items.jsonl";
@@ -198,7 +198,18 @@ export class JsonlStore implements Store {
       return await this.withItems(async (fd, entries) => {
         const tx = this.transaction(fd, entries);
         const result = await fn(tx);
-        if (!tx.isEmpty) this.append(tx);
+        if (!tx.isEmpty) {
+          // Someone deleted or replaced the lock file while we held it: another writer may hold
+          // the new one, so writing now could interleave with it.
+          if (!lock.stillHeld()) {
+            throw storageUnavailable(
+              `the store lock ${LOCK_FILE} in ${this.options.dir} was removed or replaced while this command held it; nothing was written`,
+              "Never delete the lock file by hand (the kernel frees it when its holder exits); run the command again.",
+              "lock_lost",
+            );
+          }
+          this.append(tx);
+        }
         return result;
       });
     } finally {
@@ -339,9 +350,15 @@ export class JsonlStore implements Store {
         throw error;
       }
     } catch (error) {
+      if (error instanceof BacklogError) throw error;
+      const code = (error as NodeJS.ErrnoException).code;
       throw storageUnavailable(
         `cannot write to ${this.options.dir}: ${(error as Error).message}`,
-        "Check free disk space and that the data directory is writable by this user.",
+        code === "ENOSPC" || code === "EDQUOT"
+          ? "The disk (or quota) is full: free some space and run the command again."
+          : code === "EACCES" || code === "EPERM" || code === "EROFS"
+            ? "This user may not write the store files: check their owner, group and mode (the runbook's \"Shared store\" section)."
+            : "Check that the data directory is writable by this user and has free space.",
       );
     }
   }

@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import { NO_PARALLELISM, type Parallelism } from "./jsonl-index.js";
 import { BacklogError, ExitCode } from "../errors.js";
 import { JsonlStore } from "./jsonl-store.js";
-import { resolveDsn } from "./pg/connection.js";
+import { checkDsn, resolveDsn } from "./pg/connection.js";
 import { DEFAULT_LOCK_TIMEOUT_MS } from "./lock.js";
 import { MemoryStore, NullStore } from "./memory-store.js";
 import type { Store, Warn } from "./types.js";
@@ -66,8 +66,17 @@ function indexParallelism(env: NodeJS.ProcessEnv): Parallelism {
   return url && Number.isFinite(minBytes) ? { workerUrl: url, minBytes: Math.max(1, minBytes) } : NO_PARALLELISM;
 }
 
-export const dataDir = (config: Pick<StoreConfig, "dir" | "cwd" | "env">): string =>
-  resolve(config.cwd, config.dir ?? config.env.BACKLOG_DIR ?? DEFAULT_DATA_DIR);
+/**
+ * --dir, else $BACKLOG_DIR, else ops/backlog. An empty $BACKLOG_DIR counts as unset (as an empty
+ * variable does for every other setting), never as "the working directory"; an empty --dir is a
+ * mistake of the command line.
+ */
+export function dataDir(config: Pick<StoreConfig, "dir" | "cwd" | "env">): string {
+  if (config.dir === "") {
+    throw new BacklogError("invalid_usage", ExitCode.invalid, "--dir is empty", "Pass the data directory, e.g. --dir ops/backlog (or leave --dir out for $BACKLOG_DIR, else ops/backlog).");
+  }
+  return resolve(config.cwd, config.dir ?? (config.env.BACKLOG_DIR || DEFAULT_DATA_DIR));
+}
 
 export async function openStore(config: StoreConfig): Promise<Store> {
   const dsn = resolveDsn({ dsnFile: config.dsnFile, env: config.env, cwd: config.cwd });
@@ -95,6 +104,7 @@ export async function openStore(config: StoreConfig): Promise<Store> {
           "Set $BACKLOG_POSTGRES_DSN (or $POSTGRES_DSN) to postgres://user@host:port/db, or pass --dsn-file FILE.",
         );
       }
+      checkDsn(dsn);
       // Loaded only here: the driver costs start-up time that JSONL commands should not pay.
       const { PgStore } = await import("./pg/pg-store.js");
       return new PgStore({ dsn, lockTimeoutMs: lockTimeout(config.env) });

@@ -38,21 +38,41 @@ export function describeDsn(dsn: string): string {
   }
 }
 
-/** Removes any occurrence of the DSN's password from a driver message, to be sure. */
-function redact(message: string, dsn: string): string {
+/**
+ * Why a connection failed, in words built from the error's fields, never from the DSN: a server
+ * error's own text (the server never sees the client's DSN), a system error's code, or only the
+ * error's kind. Nothing is removed from a message by search and replace, so no password can leak
+ * whatever characters it holds.
+ */
+export function connectionReason(error: unknown): string {
+  const e = error as { code?: unknown; severity?: unknown; message?: unknown; name?: unknown; syscall?: unknown };
+  if (typeof e?.code === "string" && typeof e.severity === "string" && typeof e.message === "string") return `${e.message} (SQLSTATE ${e.code})`;
+  if (typeof e?.code === "string" && /^E[A-Z]+$/.test(e.code)) return `${e.code}${typeof e.syscall === "string" ? ` on ${e.syscall}` : ""}`;
+  if (typeof e?.message === "string" && /terminated|timeout|closed/i.test(e.message) && e.message.length < 120 && !/[:@/]/.test(e.message)) return e.message;
+  return `the connection failed (${typeof e?.name === "string" ? e.name : "unknown error"})`;
+}
+
+/** A DSN must be a postgres:// URL; one that is not is refused without printing it. */
+export function checkDsn(dsn: string): void {
+  let protocol = "";
   try {
-    const password = decodeURIComponent(new URL(dsn).password);
-    return password === "" ? message : message.split(password).join("***");
+    protocol = new URL(dsn).protocol;
   } catch {
-    return message;
+    // fall through: not a URL
+  }
+  if (protocol !== "postgres:" && protocol !== "postgresql:") {
+    throw invalidInput(
+      "the PostgreSQL DSN is not a postgres:// URL (its text is not shown: it may hold a password)",
+      "Write it as postgres://user:password@host:5432/db, percent-encoding special characters of the password (/ as %2F, @ as %40).",
+      "invalid_dsn",
+    );
   }
 }
 
 export function connectionFailed(dsn: string, error: unknown) {
-  const reason = redact(error instanceof Error ? error.message : String(error), dsn);
   return storageUnavailable(
-    `cannot connect to PostgreSQL at ${describeDsn(dsn)}: ${reason}`,
-    "Check that the server is up and the DSN ($BACKLOG_POSTGRES_DSN, $POSTGRES_DSN or --dsn-file) is right. backlog never falls back to another backend.",
+    `cannot reach PostgreSQL at ${describeDsn(dsn)}: ${connectionReason(error)}`,
+    "Check that the server is up and the DSN ($BACKLOG_POSTGRES_DSN, $POSTGRES_DSN or --dsn-file) is right, then run the command again. backlog never falls back to another backend.",
     "backend_unreachable",
   );
 }

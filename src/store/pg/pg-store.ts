@@ -334,6 +334,11 @@ export class PgStore implements Store {
 
   private async withClient<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.connect();
+    // A server lost mid-command makes the client emit 'error' besides failing the pending query:
+    // without a listener that event would end the process (exit 1); the query's error is reported.
+    const ignoreLost = () => undefined;
+    client.on("error", ignoreLost);
+    let broken = false;
     try {
       if (!this.schemaChecked) {
         await this.checkSchema(client);
@@ -341,9 +346,13 @@ export class PgStore implements Store {
       }
       return await fn(client);
     } catch (error) {
-      throw this.translate(error);
+      const translated = this.translate(error);
+      broken = translated instanceof BacklogError && translated.code === "backend_unreachable";
+      throw translated;
     } finally {
-      client.release();
+      client.removeListener("error", ignoreLost);
+      // A broken connection is dropped, not handed to the next query.
+      client.release(broken);
     }
   }
 
@@ -392,7 +401,7 @@ export class PgStore implements Store {
         return conflict("duplicate_dedupe_key", `a unique key is already taken: ${(error as Error).message}`, "Use `backlog upsert` for an existing dedupe key.");
     }
     if (code !== undefined && /^(08|28|3D|57P)/.test(code)) return connectionFailed(this.options.dsn, error);
-    if (error instanceof Error && /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|terminated/.test(error.message)) return connectionFailed(this.options.dsn, error);
+    if (error instanceof Error && /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EPIPE|terminated|Connection closed/i.test(`${code ?? ""} ${error.message}`)) return connectionFailed(this.options.dsn, error);
     return error;
   }
 }
