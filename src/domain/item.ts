@@ -3,7 +3,7 @@
 export const STATUSES = ["open", "in_progress", "blocked", "done", "canceled"] as const;
 export const PRIORITIES = ["P0", "P1", "P2", "P3"] as const;
 export const SOURCES = ["risk", "pressure", "digest", "manual"] as const;
-export const EVENT_TYPES = ["created", "status_change", "comment", "auto_update"] as const;
+export const EVENT_TYPES = ["created", "status_change", "comment", "auto_update", "edited"] as const;
 export const EVIDENCE_KINDS = ["alerts", "incidents", "release_checks", "artifacts", "followups"] as const;
 export const CLOSED_STATUSES: ReadonlySet<string> = new Set(["done", "canceled"]);
 
