@@ -14,7 +14,7 @@ import { safeMultiline } from "./output/sanitize.js";
  */
 const GROUPS: Array<{ commands: string[]; load: () => Promise<Register> }> = [
   { commands: ["list", "get", "dashboard"], load: async () => (await import("./commands/read.js")).registerRead },
-  { commands: ["create", "upsert", "set-status", "close", "comment"], load: async () => (await import("./commands/write.js")).registerWrite },
+  { commands: ["create", "upsert", "edit", "set-status", "close", "comment"], load: async () => (await import("./commands/write.js")).registerWrite },
   { commands: ["generate-weekly", "generate-daily"], load: async () => (await import("./commands/generate.js")).registerGenerate },
   { commands: ["cleanup"], load: async () => (await import("./commands/cleanup.js")).registerCleanup },
   { commands: ["gate"], load: async () => (await import("./commands/gate.js")).registerGate },

@@ -1,4 +1,4 @@
-/** Write commands: create, upsert, set-status, close, comment. */
+/** Write commands: create, upsert, edit, set-status, close, comment. */
 import { jsonDepthExceeds, LIMITS } from "../domain/limits.js";
 import { InputTooLarge, readBounded } from "../input/bounded-read.js";
 import { resolve } from "node:path";
@@ -7,6 +7,7 @@ import { EVIDENCE_KINDS, type BacklogItem, STATUSES } from "../domain/item.js";
 import { expectedOneOf } from "../domain/validation.js";
 import { invalidInput } from "../errors.js";
 import type { Context } from "../context.js";
+import { parseEditChanges } from "../service/edit-input.js";
 import { parseItemInput } from "../service/item-input.js";
 import type { Style } from "../output/style.js";
 import { cell } from "../output/table.js";
@@ -36,7 +37,7 @@ export function readJsonInput(file: string, cwd: string, what: string): unknown 
   }
 }
 
-function evidenceFromFlags(pairs: string[]): Record<string, string[]> | undefined {
+function evidenceFromFlags(pairs: string[], flag = "--evidence"): Record<string, string[]> | undefined {
   if (pairs.length === 0) return undefined;
   const refs: Record<string, string[]> = {};
   for (const pair of pairs) {
@@ -44,7 +45,7 @@ function evidenceFromFlags(pairs: string[]): Record<string, string[]> | undefine
     const kind = eq === -1 ? "" : pair.slice(0, eq);
     const ref = eq === -1 ? "" : pair.slice(eq + 1);
     if (!(EVIDENCE_KINDS as readonly string[]).includes(kind) || ref === "") {
-      throw invalidInput(`--evidence "${pair}": expected kind=ref with kind one of ${EVIDENCE_KINDS.join("|")}`, "Example: --evidence incidents=INC-7", "invalid_usage");
+      throw invalidInput(`${flag} "${pair}": expected kind=ref with kind one of ${EVIDENCE_KINDS.join("|")}`, `Example: ${flag} incidents=INC-7`, "invalid_usage");
     }
     (refs[kind] ??= []).push(ref);
   }
@@ -74,6 +75,34 @@ function itemInputFrom(ctx: Context, opts: Record<string, unknown>) {
   const merged: Record<string, unknown> = { ...(base as Record<string, unknown>) };
   for (const [key, value] of Object.entries(flags)) if (value !== undefined) merged[key] = value;
   return parseItemInput(merged, ctx.policy, opts.fromJson === undefined ? "flags" : `--from-json ${String(opts.fromJson)}`);
+}
+
+/** `edit` flags as a changes object: only the flags given; `--due none` clears the due date. */
+function editChangesFrom(opts: Record<string, unknown>) {
+  const meta: Record<string, string> = {};
+  for (const pair of opts.meta as string[]) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw invalidInput(`--meta "${pair}": expected key=value`, "Example: --meta ticket=OPS-12", "invalid_usage");
+    meta[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  const flags: Record<string, unknown> = {
+    title: opts.title,
+    description: opts.description,
+    owner: opts.owner,
+    priority: opts.priority,
+    due_date: opts.due === undefined ? undefined : opts.due === "none" ? null : opts.due,
+    add_tags: (opts.addTag as string[]).length > 0 ? opts.addTag : undefined,
+    remove_tags: (opts.removeTag as string[]).length > 0 ? opts.removeTag : undefined,
+    add_evidence: evidenceFromFlags(opts.evidence as string[]),
+    remove_evidence: evidenceFromFlags(opts.removeEvidence as string[], "--remove-evidence"),
+    meta: Object.keys(meta).length > 0 ? meta : undefined,
+  };
+  const changes: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(flags)) if (value !== undefined) changes[key] = value;
+  if (Object.keys(changes).length === 0) {
+    throw invalidInput("edit: nothing to change", "Pass at least one of --title, --description, --owner, --priority, --due, --add-tag, --remove-tag, --evidence, --remove-evidence, --meta.", "invalid_usage");
+  }
+  return parseEditChanges(changes, "flags");
 }
 
 const summary = (item: BacklogItem, style: Style) =>
@@ -153,6 +182,39 @@ export const registerWrite: Register = (program, run) => {
         const text = opts.message === undefined ? undefined : parseArg(message, opts.message, "--message", "close");
         const result = await ctx.service.close(parseArg(itemId, id, "id", "close"), parseArg(closing, opts.status, "--status", "close"), text);
         return { data: result, human: (style) => `${result.item.id}: closed as ${style.status(result.item.status)}\n` };
+      }),
+    );
+
+  program
+    .command("edit")
+    .description("change an item's title, description, owner, priority, due date, tags, evidence or meta (one `edited` event)")
+    .argument("<id>", "item id")
+    .option("--title <text>", "new title")
+    .option("--description <text>", "new markdown description")
+    .option("--owner <owner>", "new owner")
+    .option("--priority <P0-P3>", "new priority")
+    .option("--due <YYYY-MM-DD|none>", "new due date, or none to clear it")
+    .option("--add-tag <tag>", "add a tag (repeatable)", collect, [])
+    .option("--remove-tag <tag>", "remove a tag (repeatable)", collect, [])
+    .option("--evidence <kind=ref>", `add an evidence reference (repeatable); kind: ${EVIDENCE_KINDS.join(", ")}`, collect, [])
+    .option("--remove-evidence <kind=ref>", "remove an evidence reference (repeatable)", collect, [])
+    .option("--meta <key=value>", "set a meta key (repeatable)", collect, [])
+    .addHelpText(
+      "after",
+      examples(["backlog edit bl_0123456789ab --owner team-edge --priority P1", "backlog edit bl_0123456789ab --due none --add-tag q3 --remove-tag q2 --json"]) +
+        "\nStatus changes go through `backlog set-status` / `backlog close`; env, service, category and dedupe key are fixed.\n",
+    )
+    .action(
+      run(async (ctx, [id], opts) => {
+        const changes = editChangesFrom(opts);
+        const result = await ctx.service.edit(parseArg(itemId, id, "id", "edit"), changes);
+        return {
+          data: result,
+          human: (style) =>
+            result.event === null
+              ? `${result.item.id}: nothing changed\n`
+              : `Edited ${Object.keys(result.event.meta).join(", ")}: ${summary(result.item, style)}`,
+        };
       }),
     );
 

@@ -9,6 +9,7 @@ import { newEventId, newItemId, type RandomHex } from "../domain/ids.js";
 import { type BacklogEvent, type BacklogItem, emptyEvidence, type EventType, type Priority, type Status } from "../domain/item.js";
 import type { ItemFilter, Page } from "../domain/query.js";
 import { authorize, ENTITLEMENTS, type Entitlement } from "../domain/rbac.js";
+import { applyEdit, type EditChanges } from "../domain/edit.js";
 import { applyUpsert } from "../domain/upsert.js";
 import { allowedTargets, canTransition } from "../domain/workflow.js";
 import { conflict, invalidInput, notFound } from "../errors.js";
@@ -109,6 +110,23 @@ export class BacklogService {
     return this.deps.store.write(async (tx) => {
       const { item, event } = await this.transition(tx, id, status, message);
       return { item, events: [event] };
+    });
+  }
+
+  /**
+   * Changes the editable fields of an item: one `edited` event whose meta maps each changed field
+   * to `{from, to}`. Nothing changed: nothing is written, and the event is null.
+   */
+  async edit(id: string, changes: EditChanges): Promise<{ item: BacklogItem; event: BacklogEvent | null }> {
+    this.authorize(ENTITLEMENTS.write, "edit");
+    return this.deps.store.write(async (tx) => {
+      const existing = await tx.getItem(id);
+      if (!existing) throw itemNotFound(id);
+      const { item, changes: diff } = applyEdit(existing, changes, this.deps.now().toISOString());
+      const fields = Object.keys(diff);
+      if (fields.length === 0) return { item: existing, event: null };
+      tx.putItem(item);
+      return { item, event: this.addEvent(tx, id, "edited", `edited ${fields.join(", ")}`, diff) };
     });
   }
 

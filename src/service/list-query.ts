@@ -1,0 +1,95 @@
+/**
+ * One parser of `list` parameters for every face: CLI flags, the tool protocol and HTTP query
+ * strings all hand over snake_case names whose values are a string, a comma list, or an array of
+ * those (repeated flags). The result is the service's ListQuery; a bad value is exit 2 with the
+ * valid values and a did-you-mean. Out-of-range numbers are refused, never clamped.
+ */
+import { isCalendarDate } from "../domain/calendar.js";
+import { DATE_PATTERN, PRIORITIES, STATUSES } from "../domain/item.js";
+import { nearest } from "../domain/suggest.js";
+import { invalidInput } from "../errors.js";
+import type { Policy } from "../policy/types.js";
+import type { ListQuery } from "./backlog-service.js";
+
+export type ListParams = Record<string, string | boolean | number | ReadonlyArray<string> | undefined>;
+
+export const LIST_PARAMS = ["env", "service", "status", "owner", "category", "priority", "due_before", "overdue", "limit", "offset", "all"] as const;
+/** Parameters SPEC section 9 names that this build does not filter on yet: refused, not ignored. */
+const NOT_YET = ["tag", "week", "since", "search", "sort"];
+export const ACTIVE_STATUSES = ["open", "in_progress", "blocked"] as const;
+
+const bad = (message: string, hint: string) => invalidInput(message, hint, "invalid_usage");
+
+/** Every value of a parameter: strings split on commas, arrays flattened, blanks dropped. */
+function values(raw: ListParams[string]): string[] {
+  if (raw === undefined || typeof raw === "boolean") return [];
+  const parts = typeof raw === "number" ? [String(raw)] : typeof raw === "string" ? [raw] : [...raw];
+  return parts.flatMap((p) => p.split(",")).map((s) => s.trim()).filter((s) => s !== "");
+}
+
+function enumValues(name: string, raw: ListParams[string], valid: readonly string[]): string[] {
+  const out = values(raw);
+  for (const value of out) {
+    if (!valid.includes(value)) {
+      const guess = nearest(value, valid);
+      throw bad(`${name} "${value}": expected one of ${valid.join("|")}${guess ? ` (did you mean ${guess}?)` : ""}`, `Valid ${name} values: ${valid.join(", ")}.`);
+    }
+  }
+  return [...new Set(out)];
+}
+
+/** The filters this build's ItemFilter takes one value of. */
+function single(name: string, list: string[]): string | undefined {
+  if (list.length > 1) throw bad(`${name}: one value only (got ${list.join(",")})`, `Pass a single ${name}.`);
+  return list[0];
+}
+
+function flag(name: string, raw: ListParams[string]): boolean {
+  if (raw === undefined || raw === false) return false;
+  if (raw === true) return true;
+  const v = values(raw);
+  if (v.length === 1 && (v[0] === "true" || v[0] === "1")) return true;
+  if (v.length === 1 && (v[0] === "false" || v[0] === "0")) return false;
+  throw bad(`${name}: expected true or false`, `Example: ${name}=true`);
+}
+
+function whole(name: string, raw: ListParams[string], min: number, max: number, fallback: number): number {
+  const v = values(raw);
+  if (v.length === 0) return fallback;
+  if (v.length > 1 || !/^\d+$/.test(v[0])) throw bad(`${name} "${v.join(",")}": expected a whole number`, `${name} takes ${min}..${max}.`);
+  const n = Number(v[0]);
+  if (n < min || n > max) throw bad(`${name} ${n}: out of range ${min}..${max}`, `${name} takes ${min}..${max}.`);
+  return n;
+}
+
+export function parseListQuery(params: ListParams, policy: Policy, options: { maxLimit?: number; defaultLimit?: number } = {}): ListQuery {
+  const maxLimit = options.maxLimit ?? Number.MAX_SAFE_INTEGER;
+  for (const key of Object.keys(params)) {
+    if (params[key] === undefined) continue;
+    if (NOT_YET.includes(key)) throw bad(`${key}: not supported by this build yet`, `Supported: ${LIST_PARAMS.join(", ")}.`);
+    if (!(LIST_PARAMS as readonly string[]).includes(key)) {
+      const guess = nearest(key, LIST_PARAMS);
+      throw bad(`unknown list parameter "${key}"${guess ? ` (did you mean ${guess}?)` : ""}`, `Supported: ${LIST_PARAMS.join(", ")}.`);
+    }
+  }
+  const statusValues = values(params.status);
+  const statuses = statusValues.length === 1 && statusValues[0] === "all" ? undefined : statusValues.length === 0 ? [...ACTIVE_STATUSES] : enumValues("status", params.status, STATUSES);
+  const dueBefore = single("due_before", values(params.due_before));
+  if (dueBefore !== undefined && !(DATE_PATTERN.test(dueBefore) && isCalendarDate(dueBefore))) {
+    throw bad(`due_before "${dueBefore}": expected a date YYYY-MM-DD`, "Example: due_before=2026-03-01");
+  }
+  const all = flag("all", params.all);
+  const limit = whole("limit", params.limit, 1, maxLimit, options.defaultLimit ?? 50);
+  return {
+    env: single("env", enumValues("env", params.env, policy.envs)),
+    service: single("service", values(params.service)),
+    statuses,
+    owner: single("owner", values(params.owner)),
+    category: single("category", enumValues("category", params.category, Object.keys(policy.categories))),
+    priority: single("priority", enumValues("priority", params.priority, PRIORITIES)),
+    dueBefore,
+    overdue: flag("overdue", params.overdue) || undefined,
+    limit: all ? null : limit,
+    offset: whole("offset", params.offset, 0, Number.MAX_SAFE_INTEGER, 0),
+  };
+}
