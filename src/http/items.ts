@@ -5,6 +5,7 @@ import { isCalendarDate } from "../domain/calendar.js";
 import { PRIORITIES, STATUSES } from "../domain/item.js";
 import { expectedOneOf, issueLines } from "../domain/validation.js";
 import { invalidInput } from "../errors.js";
+import { parseEditChanges } from "../service/edit-input.js";
 import { parseItemInput } from "../service/item-input.js";
 import { jsonBody, type Env } from "./app.js";
 
@@ -43,6 +44,7 @@ export function registerItems(app: Hono<Env>): void {
     const service = c.get("service");
     return c.json(await service.create(parseItemInput(await jsonBody(c), service.policy, "body")), 201);
   });
+  app.patch("/v1/backlog/items/:id", async (c) => c.json(await c.get("service").edit(c.req.param("id"), parseEditChanges(await jsonBody(c), "body"))));
   app.post("/v1/backlog/upsert", async (c) => {
     const service = c.get("service");
     const result = await service.upsert(parseItemInput(await jsonBody(c), service.policy, "body"));

@@ -13,6 +13,7 @@ export const ROUTES: readonly RouteInfo[] = [
   { method: "get", path: "/v1/backlog/items/{id}", entitlement: "read", summary: "one item with its events", success: 200 },
   { method: "post", path: "/v1/backlog/items", entitlement: "write", summary: "create an item (body as --from-json)", success: 201 },
   { method: "post", path: "/v1/backlog/upsert", entitlement: "write", summary: "create or update by dedupe_key", success: 200 },
+  { method: "patch", path: "/v1/backlog/items/{id}", entitlement: "write", summary: "edit: title, description, owner, priority, due_date (null clears), tags, evidence_refs (replace), meta (merge)", success: 200 },
   { method: "post", path: "/v1/backlog/items/{id}/status", entitlement: "write", summary: "set status {status, message}", success: 200 },
   { method: "post", path: "/v1/backlog/items/{id}/comments", entitlement: "write", summary: "comment {message}", success: 201 },
   { method: "post", path: "/v1/backlog/items/{id}/close", entitlement: "write", summary: "close {status: done|canceled, message}", success: 200 },

@@ -8,12 +8,13 @@ import type { EditChanges } from "../domain/edit.js";
 import { DATE_PATTERN, EVIDENCE_KINDS, PRIORITIES } from "../domain/item.js";
 import { expectedOneOf, issueLines } from "../domain/validation.js";
 import { invalidInput } from "../errors.js";
-import { MAX_DESCRIPTION, MAX_META_BYTES, MAX_TITLE } from "./item-input.js";
+import { LIMITS, valueDepthExceeds } from "../domain/limits.js";
+import { badTextPath, MAX_DESCRIPTION, MAX_META_BYTES, MAX_TITLE } from "./item-input.js";
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const line = (max: number) => z.string().min(1, "must not be empty").max(max, `must be at most ${max} characters`).refine((t) => !CONTROL.test(t), "must not contain control characters");
-const tagList = z.array(line(200));
-const evidence = z.partialRecord(z.enum(EVIDENCE_KINDS, { error: expectedOneOf(EVIDENCE_KINDS) }), z.array(line(500)));
+const tagList = z.array(line(LIMITS.tagChars)).max(LIMITS.tags, `at most ${LIMITS.tags} tags`);
+const evidence = z.partialRecord(z.enum(EVIDENCE_KINDS, { error: expectedOneOf(EVIDENCE_KINDS) }), z.array(line(500)).max(LIMITS.refsPerKind, `at most ${LIMITS.refsPerKind} refs per kind`));
 
 /** The fields `edit` refuses, with the command that changes them. */
 export const NOT_EDITABLE: Readonly<Record<string, string>> = {
@@ -46,7 +47,8 @@ export const editChangesSchema = z.strictObject({
   remove_evidence: evidence.optional(),
   meta: z
     .record(z.string(), z.unknown())
-    .refine((m) => Buffer.byteLength(JSON.stringify(m)) <= MAX_META_BYTES, `must be at most ${MAX_META_BYTES} bytes serialized`)
+    .refine((m) => !valueDepthExceeds(m, LIMITS.metaDepth), `must nest at most ${LIMITS.metaDepth} levels`)
+    .refine((m) => valueDepthExceeds(m, LIMITS.metaDepth) || Buffer.byteLength(JSON.stringify(m)) <= MAX_META_BYTES, `must be at most ${MAX_META_BYTES} bytes serialized`)
     .optional(),
 });
 
@@ -62,6 +64,8 @@ export function parseEditChanges(raw: unknown, origin: string): EditChanges {
       );
     }
   }
+  const badText = badTextPath(raw);
+  if (badText !== null) throw invalidInput(`invalid changes (${origin}): ${badText}: must not contain NUL or unpaired surrogates`, "Remove the character and send the change again.");
   const parsed = editChangesSchema.safeParse(raw);
   if (!parsed.success) {
     throw invalidInput(`invalid changes (${origin}): ${issueLines(parsed.error).join("; ")}`, "See `backlog edit --help` for the fields edit changes.");

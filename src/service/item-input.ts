@@ -85,7 +85,7 @@ export function parseItemInput(raw: unknown, policy: Policy, origin: string): It
 }
 
 /** The path of the first string (key or value) holding NUL or a lone surrogate, found without recursion. */
-function badTextPath(raw: unknown): string | null {
+export function badTextPath(raw: unknown): string | null {
   const stack: Array<[unknown, string]> = [[raw, "(input)"]];
   let seen = 0;
   while (stack.length > 0 && seen < 1_000_000) {

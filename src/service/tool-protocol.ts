@@ -11,6 +11,7 @@ import { BacklogError, ExitCode, invalidInput } from "../errors.js";
 import type { Policy } from "../policy/types.js";
 import { BacklogService } from "./backlog-service.js";
 import { runGenerate } from "./generate.js";
+import { parseEditChanges } from "./edit-input.js";
 import { parseItemInput } from "./item-input.js";
 
 const commaList = (value: string) => value.split(",").map((part) => part.trim()).filter((part) => part !== "");
@@ -44,6 +45,7 @@ const ACTIONS = {
   create: z.strictObject({ ...common, env: z.string().min(1).optional(), item }),
   upsert: z.strictObject({ ...common, env: z.string().min(1).optional(), item }),
   set_status: z.strictObject({ ...common, id, status, message: message.optional() }),
+  edit: z.strictObject({ ...common, id, changes: z.unknown() }),
   add_comment: z.strictObject({ ...common, id, message }),
   close: z.strictObject({ ...common, id, status: z.enum(["done", "canceled"], { error: expectedOneOf(["done", "canceled"]) }).default("done"), message: message.optional() }),
   auto_generate_weekly: z.strictObject({ ...common, env: z.string().optional(), digest: z.string().min(1).optional(), digest_dir: z.string().min(1).optional(), dry_run: z.boolean().default(false) }),
@@ -146,6 +148,8 @@ export async function executeTool(caller: ToolCaller, { action, params: p }: Too
       return service.create(parseItemInput(itemWithEnv(p), caller.policy, "item"));
     case "upsert":
       return service.upsert(parseItemInput(itemWithEnv(p), caller.policy, "item"));
+    case "edit":
+      return service.edit(p.id, parseEditChanges(p.changes, "changes"));
     case "set_status":
       return service.setStatus(p.id, p.status, p.message);
     case "add_comment":
