@@ -6,6 +6,7 @@ import { gateOptionsOf, gateParamsSchema, runGate } from "../service/gate.js";
 import type { Style } from "../output/style.js";
 import { cell, renderTable } from "../output/table.js";
 import { examples, type Register } from "./kit.js";
+import { noteIfEmpty } from "./read.js";
 
 function renderGate(r: GateReport, style: Style): string {
   const c = style.chalk;
@@ -49,6 +50,7 @@ export const registerGate: Register = (program, run) => {
           throw invalidInput(problems.join("; "), "See `backlog gate --help`.", "invalid_usage");
         }
         const report = await runGate(ctx.service, gateOptionsOf(parsed.data));
+        await noteIfEmpty(ctx, "gate");
         return { data: report, human: (style) => renderGate(report, style), exitCode: report.pass ? ExitCode.ok : ExitCode.gateFailed };
       }),
     );

@@ -1,46 +1,41 @@
 /** Read commands: list, get, dashboard. */
 import { MAX_COUNT } from "../domain/limits.js";
 import * as z from "zod";
-import { isCalendarDate } from "../domain/calendar.js";
-import { ITEM_ID_PATTERN, PRIORITIES, STATUSES } from "../domain/item.js";
-import { expectedOneOf } from "../domain/validation.js";
+import { ITEM_ID_PATTERN } from "../domain/item.js";
 import { renderDashboard } from "../output/render-dashboard.js";
 import { renderItemDetail, renderItemList } from "../output/render-items.js";
-import { commaList, examples, parseArg, parseOptions, type Register } from "./kit.js";
+import type { Context } from "../context.js";
+import { safeInline } from "../output/sanitize.js";
+import { parseListQuery } from "../service/list-query.js";
+import { examples, parseArg, type Register } from "./kit.js";
 
-const count = z.string().regex(/^\d{1,9}$/, `expected a whole number from 0 to ${MAX_COUNT}`).transform(Number);
-const date = z.string().refine(isCalendarDate, "expected a date YYYY-MM-DD");
 export const itemId = z.string().regex(ITEM_ID_PATTERN, "expected an item id like bl_0123456789ab");
 
-const listOptions = z.object({
-  env: z.string().optional(),
-  service: z.string().optional(),
-  status: z.array(z.enum(STATUSES, { error: expectedOneOf(STATUSES) })).optional(),
-  owner: z.string().optional(),
-  category: z.string().optional(),
-  priority: z.enum(PRIORITIES, { error: expectedOneOf(PRIORITIES) }).optional(),
-  dueBefore: date.optional(),
-  overdue: z.boolean().optional(),
-  limit: count.default(50),
-  offset: count.default(0),
-  all: z.boolean().optional(),
-  jsonl: z.boolean().optional(),
-});
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/**
+ * A read that matched nothing says which store it read when that store holds no items at all: a
+ * wrong --dir, $BACKLOG_DIR or working directory shows at once instead of passing for a clean backlog.
+ */
+export async function noteIfEmpty(ctx: Context, command: string): Promise<void> {
+  if ((await ctx.service.list({ limit: 0, offset: 0 })).total > 0) return;
+  ctx.warn(`${command}: no items found in the ${ctx.store.backend} store at ${safeInline(ctx.store.location)}`);
+}
 
 export const registerRead: Register = (program, run) => {
   program
     .command("list")
     .description("list items, sorted by priority, due date (empty last), created_at, id")
-    .option("--env <env>", "only this environment")
-    .option("--service <name>", "only this service")
-    .option("--status <list>", "only these statuses, comma-separated (open,in_progress,...)")
-    .option("--owner <owner>", "only this owner")
-    .option("--category <category>", "only this category")
-    .option("--priority <P0-P3>", "only this priority")
+    .option("--env <env>", "only this environment (a policy env)", collect, [])
+    .option("--service <name>", "only this service", collect, [])
+    .option("--status <list>", "only these statuses: comma list or repeated; `all` for every status (default open,in_progress,blocked)", collect, [])
+    .option("--owner <owner>", "only this owner", collect, [])
+    .option("--category <category>", "only this category", collect, [])
+    .option("--priority <P0-P3>", "only this priority", collect, [])
     .option("--due-before <YYYY-MM-DD>", "due date set and earlier than this day")
     .option("--overdue", "not done/canceled and due before today (UTC)")
-    .option("--limit <n>", "at most n items", "50")
-    .option("--offset <n>", "skip the first n items", "0")
+    .option("--limit <n>", "at most n items (default 50)")
+    .option("--offset <n>", "skip the first n items")
     .option("--all", "no limit")
     .option("--jsonl", "one JSON item per line")
     .addHelpText(
@@ -53,24 +48,31 @@ export const registerRead: Register = (program, run) => {
     )
     .action(
       run(async (ctx, _args, raw) => {
-        const opts = parseOptions(listOptions, { ...raw, status: commaList(raw.status as string | undefined) }, "list");
-        const { items, total } = await ctx.service.list({
-          env: opts.env,
-          service: opts.service,
-          statuses: opts.status,
-          owner: opts.owner,
-          category: opts.category,
-          priority: opts.priority,
-          dueBefore: opts.dueBefore,
-          overdue: opts.overdue,
-          limit: opts.all ? null : opts.limit,
-          offset: opts.offset,
-        });
-        if (opts.jsonl) {
+        const query = parseListQuery(
+          {
+            env: raw.env as string[],
+            service: raw.service as string[],
+            status: raw.status as string[],
+            owner: raw.owner as string[],
+            category: raw.category as string[],
+            priority: raw.priority as string[],
+            due_before: raw.dueBefore as string | undefined,
+            overdue: raw.overdue as boolean | undefined,
+            limit: raw.limit as string | undefined,
+            offset: raw.offset as string | undefined,
+            all: raw.all as boolean | undefined,
+          },
+          ctx.policy,
+          { maxLimit: MAX_COUNT, flagNames: true },
+        );
+        const { items, total } = await ctx.service.list(query);
+        if (total === 0) await noteIfEmpty(ctx, "list");
+        else if (items.length < total - query.offset) ctx.warn(`showing ${items.length} of ${total} (use --limit N or --all)`);
+        if (raw.jsonl) {
           const text = items.map((i) => `${JSON.stringify(i)}\n`).join("");
           return { data: items, raw: text, human: () => text };
         }
-        return { data: items, human: (style) => renderItemList(items, total, opts.offset, style) };
+        return { data: items, human: (style) => renderItemList(items, total, query.offset, style) };
       }),
     );
 
@@ -94,6 +96,7 @@ export const registerRead: Register = (program, run) => {
     .action(
       run(async (ctx, _args, opts) => {
         const dashboard = await ctx.service.dashboard(String(opts.env));
+        if (dashboard.total === 0) await noteIfEmpty(ctx, "dashboard");
         return { data: dashboard, human: (style) => renderDashboard(dashboard, ctx.service.today(), style) };
       }),
     );

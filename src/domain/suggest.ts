@@ -21,5 +21,7 @@ export function nearest(value: string, valid: readonly string[]): string | undef
     const d = distance(v, candidate.toLowerCase());
     if (d < bestDistance) [best, bestDistance] = [candidate, d];
   }
-  return best !== undefined && bestDistance <= Math.max(1, Math.floor(best.length / 3)) ? best : undefined;
+  if (best !== undefined && bestDistance <= Math.max(1, Math.floor(best.length / 3))) return best;
+  // An abbreviation or a long form of a valid value: "production" for prod, "sec" for security.
+  return v.length >= 3 ? valid.find((c) => v.startsWith(c.toLowerCase()) || c.toLowerCase().startsWith(v)) : undefined;
 }

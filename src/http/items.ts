@@ -1,27 +1,12 @@
 /** The item routes: dashboard, list, get, create and upsert, over BacklogService. */
 import type { Hono } from "hono";
 import * as z from "zod";
-import { isCalendarDate } from "../domain/calendar.js";
-import { PRIORITIES, STATUSES } from "../domain/item.js";
-import { expectedOneOf, issueLines } from "../domain/validation.js";
+import { issueLines } from "../domain/validation.js";
 import { invalidInput } from "../errors.js";
 import { parseEditChanges } from "../service/edit-input.js";
 import { parseItemInput } from "../service/item-input.js";
+import { parseListQuery } from "../service/list-query.js";
 import { jsonBody, type Env } from "./app.js";
-
-const number = (max: number) => z.coerce.number({ error: "expected a whole number" }).int("expected a whole number").min(0, "must be ≥ 0").max(max, `must be ≤ ${max}`);
-const listQuery = z.strictObject({
-  env: z.string().optional(),
-  service: z.string().optional(),
-  status: z.string().optional().transform((v) => (v === undefined ? undefined : v.split(",").map((s) => s.trim()).filter(Boolean))).pipe(z.array(z.enum(STATUSES, { error: expectedOneOf(STATUSES) })).optional()),
-  owner: z.string().optional(),
-  category: z.string().optional(),
-  priority: z.enum(PRIORITIES, { error: expectedOneOf(PRIORITIES) }).optional(),
-  due_before: z.string().refine(isCalendarDate, "expected a date YYYY-MM-DD").optional(),
-  overdue: z.enum(["true", "false"], { error: "expected true or false" }).optional(),
-  limit: number(1000).default(50),
-  offset: number(Number.MAX_SAFE_INTEGER).default(0),
-});
 
 function parseQuery<T extends z.ZodType>(schema: T, query: Record<string, string>): z.infer<T> {
   const parsed = schema.safeParse(query);
@@ -35,9 +20,10 @@ export function registerItems(app: Hono<Env>): void {
     return c.json(await c.get("service").dashboard(env));
   });
   app.get("/v1/backlog/items", async (c) => {
-    const q = parseQuery(listQuery, c.req.query());
-    const { items, total } = await c.get("service").list({ env: q.env, service: q.service, statuses: q.status, owner: q.owner, category: q.category, priority: q.priority, dueBefore: q.due_before, overdue: q.overdue === "true", limit: q.limit, offset: q.offset });
-    return c.json({ items, total, limit: q.limit, offset: q.offset });
+    const service = c.get("service");
+    const query = parseListQuery(c.req.queries(), service.policy, { maxLimit: 1000 });
+    const { items, total } = await service.list(query);
+    return c.json({ items, total, limit: query.limit, offset: query.offset });
   });
   app.get("/v1/backlog/items/:id", async (c) => c.json(await c.get("service").get(c.req.param("id"))));
   app.post("/v1/backlog/items", async (c) => {

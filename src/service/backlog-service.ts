@@ -17,6 +17,7 @@ import { renderTitle } from "../domain/templates.js";
 import type { Policy } from "../policy/types.js";
 import type { CleanupReport, Store, WriteTx } from "../store/types.js";
 import type { ItemInput } from "./item-input.js";
+import { checkEnum } from "./list-query.js";
 
 /** `list` as the CLI and the tool protocol ask for it: filters, `overdue` as of today, a page. */
 export type ListQuery = Omit<ItemFilter, "overdueAsOf"> & Page & { overdue?: boolean };
@@ -67,6 +68,7 @@ export class BacklogService {
 
   async dashboard(env: string): Promise<Dashboard> {
     this.authorize(ENTITLEMENTS.read, "dashboard");
+    checkEnum("env", env, this.deps.policy.envs);
     return this.deps.store.dashboard(env, this.today(), Object.keys(this.deps.policy.categories));
   }
 

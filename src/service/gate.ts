@@ -6,6 +6,7 @@ import { CLOSED_STATUSES, PRIORITIES, STATUSES } from "../domain/item.js";
 import { ENTITLEMENTS } from "../domain/rbac.js";
 import type { GatePolicy } from "../policy/types.js";
 import type { BacklogService } from "./backlog-service.js";
+import { checkEnum } from "./list-query.js";
 
 export interface GateOptions {
   env: string;
@@ -36,6 +37,8 @@ export function gateOptionsOf(params: z.infer<typeof gateParamsSchema>): GateOpt
 
 export async function runGate(service: BacklogService, options: GateOptions): Promise<GateReport> {
   service.authorize(ENTITLEMENTS.read, "gate");
+  // A typo (`--env production`) must not read as an empty backlog and a passing gate.
+  checkEnum("env", options.env, service.policy.envs);
   const thresholds: GatePolicy = { ...service.policy.gates, ...options.overrides };
   // Gates look at open items only: closed ones are not even read.
   const statuses = STATUSES.filter((s) => !CLOSED_STATUSES.has(s));

@@ -38,6 +38,11 @@ function enumValues(name: string, raw: ListParams[string], valid: readonly strin
   return [...new Set(out)];
 }
 
+/** One value of an enum the policy defines (env, category, ...): exit 2 with the valid ones and a did-you-mean. */
+export function checkEnum(name: string, value: string, valid: readonly string[]): string {
+  return enumValues(name, value, valid)[0] ?? value;
+}
+
 /** The filters this build's ItemFilter takes one value of. */
 function single(name: string, list: string[]): string | undefined {
   if (list.length > 1) throw bad(`${name}: one value only (got ${list.join(",")})`, `Pass a single ${name}.`);
@@ -56,14 +61,23 @@ function flag(name: string, raw: ListParams[string]): boolean {
 function whole(name: string, raw: ListParams[string], min: number, max: number, fallback: number): number {
   const v = values(raw);
   if (v.length === 0) return fallback;
-  if (v.length > 1 || !/^\d+$/.test(v[0])) throw bad(`${name} "${v.join(",")}": expected a whole number`, `${name} takes ${min}..${max}.`);
+  const range = `a whole number from ${min} to ${max}`;
+  if (v.length > 1 || !/^\d+$/.test(v[0])) throw bad(`${name} "${v.join(",")}": expected ${range}`, `${name} takes ${range}.`);
   const n = Number(v[0]);
-  if (n < min || n > max) throw bad(`${name} ${n}: out of range ${min}..${max}`, `${name} takes ${min}..${max}.`);
+  if (n < min || n > max) throw bad(`${name} ${v[0]}: out of range: expected ${range}`, `${name} takes ${range}.`);
   return n;
 }
 
-export function parseListQuery(params: ListParams, policy: Policy, options: { maxLimit?: number; defaultLimit?: number } = {}): ListQuery {
+export interface ListQueryOptions {
+  maxLimit?: number;
+  defaultLimit?: number;
+  /** Name parameters as command-line flags (`--due-before`) in messages: the CLI's door. */
+  flagNames?: boolean;
+}
+
+export function parseListQuery(params: ListParams, policy: Policy, options: ListQueryOptions = {}): ListQuery {
   const maxLimit = options.maxLimit ?? Number.MAX_SAFE_INTEGER;
+  const n = (name: string) => (options.flagNames ? `--${name.replace(/_/g, "-")}` : name);
   for (const key of Object.keys(params)) {
     if (params[key] === undefined) continue;
     if (NOT_YET.includes(key)) throw bad(`${key}: not supported by this build yet`, `Supported: ${LIST_PARAMS.join(", ")}.`);
@@ -73,23 +87,23 @@ export function parseListQuery(params: ListParams, policy: Policy, options: { ma
     }
   }
   const statusValues = values(params.status);
-  const statuses = statusValues.length === 1 && statusValues[0] === "all" ? undefined : statusValues.length === 0 ? [...ACTIVE_STATUSES] : enumValues("status", params.status, STATUSES);
-  const dueBefore = single("due_before", values(params.due_before));
+  const statuses = statusValues.length === 1 && statusValues[0] === "all" ? undefined : statusValues.length === 0 ? [...ACTIVE_STATUSES] : enumValues(n("status"), params.status, STATUSES);
+  const dueBefore = single(n("due_before"), values(params.due_before));
   if (dueBefore !== undefined && !(DATE_PATTERN.test(dueBefore) && isCalendarDate(dueBefore))) {
-    throw bad(`due_before "${dueBefore}": expected a date YYYY-MM-DD`, "Example: due_before=2026-03-01");
+    throw bad(`${n("due_before")} "${dueBefore}": expected a date YYYY-MM-DD`, "Example: due_before=2026-03-01");
   }
-  const all = flag("all", params.all);
-  const limit = whole("limit", params.limit, 1, maxLimit, options.defaultLimit ?? 50);
+  const all = flag(n("all"), params.all);
+  const limit = whole(n("limit"), params.limit, 0, maxLimit, options.defaultLimit ?? 50);
   return {
-    env: single("env", enumValues("env", params.env, policy.envs)),
-    service: single("service", values(params.service)),
+    env: single(n("env"), enumValues(n("env"), params.env, policy.envs)),
+    service: single(n("service"), values(params.service)),
     statuses,
-    owner: single("owner", values(params.owner)),
-    category: single("category", enumValues("category", params.category, Object.keys(policy.categories))),
-    priority: single("priority", enumValues("priority", params.priority, PRIORITIES)),
+    owner: single(n("owner"), values(params.owner)),
+    category: single(n("category"), enumValues(n("category"), params.category, Object.keys(policy.categories))),
+    priority: single(n("priority"), enumValues(n("priority"), params.priority, PRIORITIES)),
     dueBefore,
-    overdue: flag("overdue", params.overdue) || undefined,
+    overdue: flag(n("overdue"), params.overdue) || undefined,
     limit: all ? null : limit,
-    offset: whole("offset", params.offset, 0, Number.MAX_SAFE_INTEGER, 0),
+    offset: whole(n("offset"), params.offset, 0, Number.MAX_SAFE_INTEGER, 0),
   };
 }

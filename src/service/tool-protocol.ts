@@ -4,17 +4,15 @@
  */
 import * as z from "zod";
 import { MAX_COUNT } from "../domain/limits.js";
-import { isCalendarDate } from "../domain/calendar.js";
-import { ITEM_ID_PATTERN, PRIORITIES, STATUSES } from "../domain/item.js";
+import { ITEM_ID_PATTERN, STATUSES } from "../domain/item.js";
 import { expectedOneOf, issueLines } from "../domain/validation.js";
 import { BacklogError, ExitCode, invalidInput } from "../errors.js";
 import type { Policy } from "../policy/types.js";
 import { BacklogService } from "./backlog-service.js";
 import { runGenerate } from "./generate.js";
 import { parseEditChanges } from "./edit-input.js";
+import { parseListQuery } from "./list-query.js";
 import { parseItemInput } from "./item-input.js";
-
-const commaList = (value: string) => value.split(",").map((part) => part.trim()).filter((part) => part !== "");
 
 const id = z.string({ error: "required: an item id like bl_0123456789ab" }).regex(ITEM_ID_PATTERN, "expected an item id like bl_0123456789ab");
 const status = z.enum(STATUSES, { error: expectedOneOf(STATUSES) });
@@ -24,21 +22,8 @@ const common = { action: z.string(), actor: z.string().min(1).optional() };
 const item = z.record(z.string(), z.unknown(), { error: "required: the item as an object" });
 
 const ACTIONS = {
-  list: z.strictObject({
-    ...common,
-    env: z.string().optional(),
-    service: z.string().optional(),
-    // "open,blocked" as the CLI takes it, or a list.
-    status: z.preprocess((v) => (typeof v === "string" ? commaList(v) : v), z.array(status, { error: "expected a list of statuses or a comma-separated string" })).optional(),
-    owner: z.string().optional(),
-    category: z.string().optional(),
-    priority: z.enum(PRIORITIES, { error: expectedOneOf(PRIORITIES) }).optional(),
-    due_before: z.string().refine(isCalendarDate, "expected a date YYYY-MM-DD").optional(),
-    overdue: z.boolean().optional(),
-    limit: count.default(50),
-    offset: count.default(0),
-    all: z.boolean().optional(),
-  }),
+  // Filters as `list` takes them (one parser for every door), checked by parseListQuery.
+  list: z.looseObject({ ...common }),
   get: z.strictObject({ ...common, id }),
   dashboard: z.strictObject({ ...common, env: z.string().default("prod") }),
   // A top-level env beside the item is the item's env when it has none (the reference's form).
@@ -137,7 +122,8 @@ export async function executeTool(caller: ToolCaller, { action, params: p }: Too
   const service = serviceFor(caller, p.actor);
   switch (action) {
     case "list": {
-      const { items } = await service.list({ env: p.env, service: p.service, statuses: p.status, owner: p.owner, category: p.category, priority: p.priority, dueBefore: p.due_before, overdue: p.overdue, limit: p.all ? null : p.limit, offset: p.offset });
+      const { action: _action, actor: _actor, ...filters } = p;
+      const { items } = await service.list(parseListQuery(filters, caller.policy, { maxLimit: MAX_COUNT }));
       return items;
     }
     case "get":

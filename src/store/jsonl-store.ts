@@ -71,6 +71,9 @@ const SAVE_AFTER_BYTES = 4 << 20;
 
 export class JsonlStore implements Store {
   readonly backend = "jsonl";
+  get location(): string {
+    return this.options.dir;
+  }
   readonly itemsPath: string;
   readonly eventsPath: string;
   private readonly itemsSlot: IndexSlot<Map<string, ItemEntry>>;

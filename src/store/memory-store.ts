@@ -15,6 +15,7 @@ function sumLineBytes(items: Iterable<BacklogItem>): number {
 
 export class MemoryStore implements Store {
   readonly backend: string = "memory";
+  readonly location: string = "this process's memory";
   private items = new Map<string, BacklogItem>();
   private events: BacklogEvent[] = [];
   /** Every version ever written, to report lines/bytes the way the log would. */

@@ -62,6 +62,8 @@ export interface StoreDump {
 
 export interface Store {
   readonly backend: string;
+  /** Where it reads, for messages: the data directory, the server, or "in memory". */
+  readonly location: string;
   listItems(filter: ItemFilter, page: Page): Promise<QueryResult>;
   getItem(id: string): Promise<BacklogItem | null>;
   /** The item's events, oldest first. */

@@ -197,7 +197,9 @@ describe("list", () => {
     expect(ids(["--priority", "P3"])).toEqual([low.id]);
     expect(ids(["--overdue"])).toEqual([mid.id]);
     expect(ids(["--due-before", "2026-02-02"])).toEqual([mid.id]);
-    expect(ids(["--limit", "1", "--offset", "1"])).toEqual([mid.id]);
+    const page = w.run(["list", "--json", "--limit", "1", "--offset", "1"]);
+    expect(json(page).map((i: { id: string }) => i.id)).toEqual([mid.id]);
+    expect(JSON.parse(page.stderr)).toEqual({ warning: "showing 1 of 3 (use --limit N or --all)" });
     expect(ids(["--env", "staging"])).toEqual([]);
     const lines = ok(w.run(["list", "--jsonl"])).stdout.trim().split("\n");
     expect(lines.map((l) => JSON.parse(l).id)).toEqual([high.id, mid.id, low.id]);
@@ -211,9 +213,11 @@ describe("list", () => {
     const lines = Array.from({ length: 60 }, (_, i) => JSON.stringify({ id: `bl_${i.toString(16).padStart(12, "0")}`, created_at: NOW, service: "s", category: "refactor", title: `t${i}` }));
     w.run(["create", "--service", "x", "--category", "refactor"]);
     writeFileSync(join(w.store, "items.jsonl"), `${lines.join("\n")}\n`);
-    expect(json(ok(w.run(["list", "--json"])))).toHaveLength(50);
+    const capped = w.run(["list", "--json"]);
+    expect(json(capped)).toHaveLength(50);
+    expect(capped.stderr).toContain("showing 50 of 60 (use --limit N or --all)");
     expect(json(ok(w.run(["list", "--all", "--json"])))).toHaveLength(60);
-    expect(ok(w.run(["list"])).stdout).toContain("Items 1–50 of 60");
+    expect(w.run(["list"]).stdout).toContain("Items 1–50 of 60");
   });
 
   it.each([
@@ -297,7 +301,11 @@ describe("the command line", () => {
     ok(w.run(["create", "--service", "a", "--category", "refactor", "--dir", elsewhere]));
     ok(w.run(["create", "--service", "b", "--category", "refactor"], { env: { BACKLOG_DIR: elsewhere } }));
     expect(json(ok(w.run(["list", "--json", "--dir", elsewhere])))).toHaveLength(2);
-    expect(json(ok(w.run(["list", "--json"])))).toHaveLength(0);
+    // The default store is empty: the answer says which store it read, so the mistake shows.
+    const empty = w.run(["list", "--json"]);
+    expect(empty.code).toBe(0);
+    expect(json(empty)).toHaveLength(0);
+    expect(JSON.parse(empty.stderr).warning).toContain(`jsonl store at ${join(w.dir, "ops/backlog")}`);
   });
 
   it("never writes stored control characters to the terminal", () => {

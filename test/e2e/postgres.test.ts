@@ -37,7 +37,9 @@ describe.skipIf(!POSTGRES.dsn)(suiteTitle("PostgreSQL backend, end to end"), () 
     expect(json(ok(w.run(["migrate", "--actor", "scheduler", "--json"])))).toMatchObject({ backend: "postgres", applied: [1, 2], version: 2 });
     expect(json(ok(w.run(["migrate", "--actor", "scheduler", "--json"])))).toMatchObject({ backend: "postgres", applied: [], version: 2 });
     expect(w.run(["migrate"]).code).toBe(5);
-    expect(json(ok(w.run(["list", "--json"])))).toEqual([]);
+    const empty = w.run(["list", "--json"]);
+    expect(json(empty)).toEqual([]);
+    expect(empty.stderr).toContain("no items found in the postgres store at");
   });
 
   it("runs every command against the server with the JSONL store's semantics", async () => {
@@ -122,7 +124,7 @@ describe.skipIf(!POSTGRES.dsn)(suiteTitle("PostgreSQL backend, end to end"), () 
     const jsonl = { BACKLOG_BACKEND: "jsonl", BACKLOG_DIR: join(w.dir, "source") };
     const back = { BACKLOG_BACKEND: "jsonl", BACKLOG_DIR: join(w.dir, "back") };
     ok(w.run(["generate-weekly", "--actor", "scheduler"], jsonl));
-    const first = json(ok(w.run(["list", "--limit", "1", "--json"], jsonl)))[0].id;
+    const first = json(w.run(["list", "--limit", "1", "--json"], jsonl))[0].id;
     ok(w.run(["set-status", first, "blocked", "--message", "vendor"], jsonl));
     ok(w.run(["comment", first, "ünïcødé, \"quotes\" and\nnewlines"], jsonl));
     ok(w.run(["create", "--service", "billing", "--category", "security", "--due", "", "--tag", "x", "--evidence", "alerts=A-1"], jsonl));
@@ -195,7 +197,9 @@ describe.skipIf(!POSTGRES.dsn)(suiteTitle("PostgreSQL backend, end to end"), () 
     ok(w.run(["create", "--service", "a", "--category", "refactor", "--backend", "postgres", "--dsn-file", "dsn"], noEnv));
     expect(json(ok(w.run(["list", "--json", "--backend", "auto", "--dsn-file", "dsn"], noEnv)))).toHaveLength(1);
     expect(json(ok(w.run(["list", "--json"], { BACKLOG_BACKEND: "auto" })))).toHaveLength(1);
-    expect(json(ok(w.run(["list", "--json", "--backend", "auto"], noEnv)))).toHaveLength(0);
+    const jsonlEmpty = w.run(["list", "--json", "--backend", "auto"], noEnv);
+    expect(json(jsonlEmpty)).toHaveLength(0);
+    expect(jsonlEmpty.stderr).toContain("no items found in the jsonl store at");
     const missing = w.run(["list", "--backend", "postgres"], noEnv);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("needs a DSN");

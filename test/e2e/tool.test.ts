@@ -71,7 +71,7 @@ describe("tool protocol", () => {
     ["no action", "{}", "action: required"],
     ["an unknown action", '{"action":"delete"}', 'unknown action "delete"'],
     ["a missing parameter", '{"action":"get"}', "id: required"],
-    ["a wrong-typed parameter", '{"action":"list","limit":"ten"}', "limit: expected a whole number"],
+    ["a wrong-typed parameter", '{"action":"list","limit":"ten"}', 'limit "ten": expected a whole number'],
     ["a bad status", '{"action":"set_status","id":"bl_0123456789ab","status":"finished"}', "status: expected one of"],
     ["an unknown parameter", '{"action":"get","id":"bl_0123456789ab","verbose":true}', "verbose: unknown key"],
     ["an invalid item", '{"action":"create","item":{"service":"gateway","category":"security","priority":"urgent"}}', "priority: expected one of P0|P1|P2|P3"],

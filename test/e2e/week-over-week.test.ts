@@ -51,7 +51,7 @@ async function workspace(backend: Backend, policy?: string) {
   if (backend.name === "postgres") ok(run(["migrate"], MONDAY["2026-W08"]));
   const publish = (week: string, services: Svc[]) => writeFileSync(join(dir, "digests", `${week}.json`), JSON.stringify(digestOf(week, services)));
   const generate = (week: string, extra: string[] = []) => json(ok(run(["generate-weekly", "--json", ...extra], MONDAY[week])));
-  const items = (now = MONDAY["2026-W10"]) => json(ok(run(["list", "--all", "--json"], now))) as Array<Record<string, any>>;
+  const items = (now = MONDAY["2026-W10"]) => json(ok(run(["list", "--all", "--status", "all", "--json"], now))) as Array<Record<string, any>>;
   return { dir, store: join(dir, "ops/backlog"), run, runAsync, publish, generate, items };
 }
 

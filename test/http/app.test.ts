@@ -85,8 +85,8 @@ describe("HTTP API in process", () => {
     await check(await request("POST", "/v1/backlog/items", ITEM), 409, "duplicate_dedupe_key");
     await check(await request("POST", `/v1/backlog/items/${id}/close`, { status: "finished" }), 400, "invalid_request");
     await check(await request("POST", "/v1/backlog/items", { service: "gateway", category: "security", priority: "urgent" }), 400, "invalid_input");
-    await check(await request("GET", "/v1/backlog/items?limit=1001"), 400, "invalid_query");
-    await check(await request("GET", "/v1/backlog/items?colour=red"), 400, "invalid_query");
+    await check(await request("GET", "/v1/backlog/items?limit=1001"), 400, "invalid_usage");
+    await check(await request("GET", "/v1/backlog/items?colour=red"), 400, "invalid_usage");
     await check(await request("POST", "/v1/backlog/items", "{oops"), 400, "invalid_json");
     await check(await request("POST", "/v1/backlog/items", "{}", { "content-type": "text/plain" }), 415, "unsupported_media_type");
     await check(await request("DELETE", `/v1/backlog/items/${id}`), 405, "method_not_allowed");

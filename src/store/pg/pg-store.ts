@@ -105,6 +105,9 @@ async function flush(client: Queryable, tx: BufferedTx): Promise<void> {
 
 export class PgStore implements Store {
   readonly backend = "postgres";
+  get location(): string {
+    return describeDsn(this.options.dsn);
+  }
   private readonly pool: pg.Pool;
   private schemaChecked = false;
 
