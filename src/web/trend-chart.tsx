@@ -1,15 +1,10 @@
 // The weekly trend chart of the board: an inline SVG drawn on the server (no script, no library).
 // Pure: same weeks in, same markup out. Numbers come from the `backlog report` rows.
 
-export type TrendWeek = {
-  week: string;
-  created: number;
-  done: number;
-  canceled: number;
-  active: number;
-  overdue: number;
-  median_days_to_done: number | null;
-};
+import type { WeekFigures } from "../domain/report.js";
+
+/** One row of `backlog report`: the chart draws what the report computes. */
+export type TrendWeek = WeekFigures;
 
 type Series = { key: "created" | "done" | "active" | "overdue"; label: string; className: string };
 
