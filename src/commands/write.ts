@@ -166,7 +166,9 @@ export const registerWrite: Register = (program, run) => {
       run(async (ctx, [id, to], opts) => {
         const text = opts.message === undefined ? undefined : parseArg(message, opts.message, "--message", "set-status");
         const result = await ctx.service.setStatus(parseArg(itemId, id, "id", "set-status"), parseArg(status, to, "status", "set-status"), text);
-        return { data: result, human: (style) => `${result.item.id}: ${String(result.event.meta.from)} → ${style.status(result.item.status)}\n` };
+        const event = result.event;
+        if (event === null) ctx.warn(`${result.item.id} is already ${result.item.status}: nothing written`);
+        return { data: result, human: (style) => `${result.item.id}: ${event === null ? "" : `${String(event.meta.from)} → `}${style.status(result.item.status)}\n` };
       }),
     );
 
@@ -181,6 +183,7 @@ export const registerWrite: Register = (program, run) => {
       run(async (ctx, [id], opts) => {
         const text = opts.message === undefined ? undefined : parseArg(message, opts.message, "--message", "close");
         const result = await ctx.service.close(parseArg(itemId, id, "id", "close"), parseArg(closing, opts.status, "--status", "close"), text);
+        if (result.events.length === 0) ctx.warn(`${result.item.id} is already ${result.item.status}: nothing written`);
         return { data: result, human: (style) => `${result.item.id}: closed as ${style.status(result.item.status)}\n` };
       }),
     );
@@ -222,10 +225,15 @@ export const registerWrite: Register = (program, run) => {
     .command("comment")
     .description("append a comment to an item's timeline")
     .argument("<id>", "item id")
-    .argument("<message>", "the comment")
-    .addHelpText("after", examples(["backlog comment bl_0123456789ab \"waiting for the vendor fix\""]))
+    .argument("[message]", "the comment (or -m)")
+    .option("-m, --message <text>", "the comment, as git commit -m takes it")
+    .addHelpText("after", examples(["backlog comment bl_0123456789ab \"waiting for the vendor fix\"", "backlog comment bl_0123456789ab -m \"waiting for the vendor fix\""]))
     .action(
-      run(async (ctx, [id, text]) => {
+      run(async (ctx, [id, positional], opts) => {
+        if ((positional === undefined) === (opts.message === undefined)) {
+          throw invalidInput("comment needs its message once: as the argument or with -m", "Example: backlog comment bl_0123456789ab -m \"waiting for the vendor fix\"", "invalid_usage");
+        }
+        const text = positional ?? String(opts.message);
         const result = await ctx.service.comment(parseArg(itemId, id, "id", "comment"), parseArg(message, text, "message", "comment"));
         return { data: result, human: () => `${result.event.item_id}: comment ${result.event.id} added\n` };
       }),

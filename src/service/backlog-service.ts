@@ -102,7 +102,8 @@ export class BacklogService {
     });
   }
 
-  async setStatus(id: string, status: Status, message?: string): Promise<{ item: BacklogItem; event: BacklogEvent }> {
+  /** To the status the item already has: nothing written, `event` null (scripts may retry safely). */
+  async setStatus(id: string, status: Status, message?: string): Promise<{ item: BacklogItem; event: BacklogEvent | null }> {
     this.authorize(ENTITLEMENTS.write, "set-status");
     return this.deps.store.write(async (tx) => this.transition(tx, id, status, message));
   }
@@ -111,7 +112,7 @@ export class BacklogService {
     this.authorize(ENTITLEMENTS.write, "close");
     return this.deps.store.write(async (tx) => {
       const { item, event } = await this.transition(tx, id, status, message);
-      return { item, events: [event] };
+      return { item, events: event === null ? [] : [event] };
     });
   }
 
@@ -226,9 +227,10 @@ export class BacklogService {
     return next;
   }
 
-  private async transition(tx: WriteTx, id: string, to: Status, message?: string) {
+  private async transition(tx: WriteTx, id: string, to: Status, message?: string): Promise<{ item: BacklogItem; event: BacklogEvent | null }> {
     const item = await tx.getItem(id);
     if (!item) throw itemNotFound(id);
+    if (item.status === to) return { item, event: null };
     const transitions = this.deps.policy.workflow.allowed_transitions;
     if (!canTransition(transitions, item.status, to)) {
       const allowed = allowedTargets(transitions, item.status);

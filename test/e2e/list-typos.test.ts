@@ -73,3 +73,30 @@ describe("typos are errors, not an empty backlog", () => {
     expect(none.stderr).toBe("");
   });
 });
+
+describe("retry-safe transitions and comment -m", () => {
+  it("set-status and close to the current status are exit 0, write nothing and say so", () => {
+    const w = workspace();
+    const id = w.create("a");
+    expect(w.run(["set-status", id, "in_progress"]).code).toBe(0);
+    const again = w.run(["set-status", id, "in_progress", "--json"]);
+    expect(again.code).toBe(0);
+    expect(json(again).event).toBeNull();
+    expect(again.stderr).toContain("already in_progress");
+    expect(w.run(["close", id, "--message", "fixed"]).code).toBe(0);
+    const closedAgain = w.run(["close", id, "--json"]);
+    expect(closedAgain.code).toBe(0);
+    expect(json(closedAgain).events).toEqual([]);
+    const events = json(w.run(["get", id, "--json"])).events.map((e: { type: string }) => e.type);
+    expect(events).toEqual(["created", "status_change", "status_change"]);
+  });
+
+  it("comment takes its message as the argument or with -m, once", () => {
+    const w = workspace();
+    const id = w.create("a");
+    expect(json(w.run(["comment", id, "-m", "waiting on vendor", "--json"])).event.message).toBe("waiting on vendor");
+    expect(json(w.run(["comment", id, "plain", "--json"])).event.message).toBe("plain");
+    expect(w.run(["comment", id]).code).toBe(2);
+    expect(w.run(["comment", id, "both", "-m", "twice"]).code).toBe(2);
+  });
+});
