@@ -8,8 +8,8 @@ import type { EditChanges } from "../domain/edit.js";
 import { DATE_PATTERN, EVIDENCE_KINDS, PRIORITIES } from "../domain/item.js";
 import { expectedOneOf, issueLines } from "../domain/validation.js";
 import { invalidInput } from "../errors.js";
-import { LIMITS, valueDepthExceeds } from "../domain/limits.js";
-import { badTextPath, MAX_DESCRIPTION, MAX_META_BYTES, MAX_TITLE } from "./item-input.js";
+import { LIMITS } from "../domain/limits.js";
+import { badTextPath, MAX_DESCRIPTION, MAX_TITLE, metaSchema } from "./item-input.js";
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const line = (max: number) => z.string().min(1, "must not be empty").max(max, `must be at most ${max} characters`).refine((t) => !CONTROL.test(t), "must not contain control characters");
@@ -45,11 +45,7 @@ export const editChangesSchema = z.strictObject({
   evidence_refs: evidence.optional(),
   add_evidence: evidence.optional(),
   remove_evidence: evidence.optional(),
-  meta: z
-    .record(z.string(), z.unknown())
-    .refine((m) => !valueDepthExceeds(m, LIMITS.metaDepth), `must nest at most ${LIMITS.metaDepth} levels`)
-    .refine((m) => valueDepthExceeds(m, LIMITS.metaDepth) || Buffer.byteLength(JSON.stringify(m)) <= MAX_META_BYTES, `must be at most ${MAX_META_BYTES} bytes serialized`)
-    .optional(),
+  meta: metaSchema.optional(),
 });
 
 /** Validates a changes object; exit 2 naming every problem (and the command for fixed fields). */

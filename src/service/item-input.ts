@@ -12,6 +12,11 @@ export const MAX_DESCRIPTION = LIMITS.descriptionChars;
 export const MAX_META_BYTES = LIMITS.metaBytes;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
+/** Free-form meta: ≤ 64 KiB serialized and ≤ 32 levels deep (depth checked first, without recursion). */
+export const metaSchema = z
+    .record(z.string(), z.unknown())
+    .refine((m) => !valueDepthExceeds(m, LIMITS.metaDepth), `must nest at most ${LIMITS.metaDepth} levels`)
+    .refine((m) => valueDepthExceeds(m, LIMITS.metaDepth) || Buffer.byteLength(JSON.stringify(m)) <= MAX_META_BYTES, `must be at most ${MAX_META_BYTES} bytes serialized`);
 const evidence = z.partialRecord(z.enum(EVIDENCE_KINDS, { error: expectedOneOf(EVIDENCE_KINDS) }), z.array(z.string().min(1)).max(LIMITS.refsPerKind, `at most ${LIMITS.refsPerKind} refs per kind`));
 
 export const itemInputSchema = z.strictObject({
@@ -40,11 +45,7 @@ export const itemInputSchema = z.strictObject({
   dedupe_key: z.string().min(1, "must not be empty").max(500).refine((t) => !CONTROL.test(t), "must not contain control characters").optional(),
   tags: z.array(z.string().min(1).max(LIMITS.tagChars, `must be at most ${LIMITS.tagChars} characters`)).max(LIMITS.tags, `at most ${LIMITS.tags} tags`).optional(),
   evidence_refs: evidence.optional(),
-  meta: z
-    .record(z.string(), z.unknown())
-    .refine((m) => !valueDepthExceeds(m, LIMITS.metaDepth), `must nest at most ${LIMITS.metaDepth} levels`)
-    .refine((m) => valueDepthExceeds(m, LIMITS.metaDepth) || Buffer.byteLength(JSON.stringify(m)) <= MAX_META_BYTES, `must be at most ${MAX_META_BYTES} bytes serialized`)
-    .optional(),
+  meta: metaSchema.optional(),
 });
 
 export type ItemInput = Omit<z.infer<typeof itemInputSchema>, "id" | "created_at" | "updated_at" | "evidence_refs"> & {
