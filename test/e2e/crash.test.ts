@@ -3,19 +3,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cliAsync, type CliResult } from "../helpers/cli.js";
 import { readLog, seedStore } from "../helpers/store-files.js";
+import { prng } from "../helpers/prng.js";
 import { tempDir } from "../helpers/temp.js";
 
-/** A small seeded PRNG (mulberry32): a failing run can be replayed with its seed. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED = Number(process.env.BACKLOG_CRASH_SEED ?? Date.now() % 1_000_000);
 

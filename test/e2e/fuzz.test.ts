@@ -7,6 +7,7 @@ import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import { cli, REPO, snapshot } from "../helpers/cli.js";
+import { prng } from "../helpers/prng.js";
 import { tempDir } from "../helpers/temp.js";
 
 const SEED = Number(process.env.BACKLOG_FUZZ_SEED ?? Date.now() % 1_000_000);
@@ -14,17 +15,6 @@ const MAX_RUNS = 60;
 const MAX_MS = 25_000;
 const ALLOWED = new Set([0, 2, 3, 4, 5, 6, 10]);
 
-/** mulberry32: small, seeded, reproducible. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NASTY = ["constructor", "__proto__", "toString", "", " ", "-1", "1e400", "99999999999999999999", "2026-02-30", "0001-01-01", "\u0000", "\ud800", "\x1b[31m", "\u202e", "\u2028", "{", "[]", "null", "é", "a".repeat(300)];
 
