@@ -93,9 +93,14 @@ export function readDigest(kind: DigestKind, path: string, cwd: string): Digest 
   } catch (error) {
     throw invalidInput(`${kind.label} ${path} is not valid JSON: ${(error as Error).message}`, "Regenerate the digest, or fix it (`jq . FILE` shows where).", "invalid_digest");
   }
+  return parseDigest(kind, raw, path);
+}
+
+/** A parsed digest of `kind`, or exit 2 listing every bad field; `where` names the file or "the request". */
+export function parseDigest(kind: DigestKind, raw: unknown, where: string): Digest {
   const result = kind.parse(raw);
   if ("problems" in result) {
-    throw invalidInput(`invalid ${kind.label} ${path}:\n  ${result.problems.join("\n  ")}`, "Fix the fields named above; SPEC section 5 gives the digest format.", "invalid_digest");
+    throw invalidInput(`invalid ${kind.label} ${where}:\n  ${result.problems.join("\n  ")}`, "Fix the fields named above; the README's Digest format section describes it.", "invalid_digest");
   }
   return result.digest;
 }

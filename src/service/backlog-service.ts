@@ -218,11 +218,9 @@ export class BacklogService {
   recordEscalation(tx: WriteTx, item: BacklogItem, to: Priority, weeksSeen: number): BacklogItem {
     const next: BacklogItem = { ...item, priority: to, updated_at: this.deps.now().toISOString() };
     tx.putItem(next);
-    this.addEvent(tx, item.id, "edited", `escalated ${item.priority} → ${to}: seen ${weeksSeen} weeks`, {
-      fields: ["priority"],
-      changes: { priority: { from: item.priority, to } },
-      reason: "escalate_after_weeks",
-      weeks_seen: weeksSeen,
+    // The meta has the shape of every `edited` event (field → from/to); the reason is the message.
+    this.addEvent(tx, item.id, "edited", `escalated ${item.priority} → ${to}: seen ${weeksSeen} weeks (generation.escalate_after_weeks)`, {
+      priority: { from: item.priority, to },
     });
     return next;
   }

@@ -6,7 +6,7 @@ import { unionTags } from "../domain/upsert.js";
 import { escalation, type GeneratedRef, latestBySeries, parseGeneratedKey, seenMeta, seriesKey } from "../domain/week-over-week.js";
 import { ENTITLEMENTS } from "../domain/rbac.js";
 import { invalidInput, notFound } from "../errors.js";
-import { type DigestKind, type DigestLocation, locateDigest, readDigest, RISK_DIGEST, WEEKLY_DIGEST } from "../digest/source.js";
+import { type DigestKind, type DigestLocation, locateDigest, parseDigest, readDigest, RISK_DIGEST, WEEKLY_DIGEST } from "../digest/source.js";
 import type { BacklogService } from "./backlog-service.js";
 
 export type RunAction = "created" | "updated" | "carried_over" | "unchanged";
@@ -159,11 +159,7 @@ function digestOf(kind: DigestKind, options: GenerateOptions): { path: string; d
     const path = locateDigest(kind, options.location);
     return { path, digest: readDigest(kind, path, options.location.cwd) };
   }
-  const result = kind.parse(options.inline);
-  if ("problems" in result) {
-    throw invalidInput(`invalid ${kind.label} in the request:\n  ${result.problems.join("\n  ")}`, "Fix the fields named above; SPEC section 5 gives the digest format.", "invalid_digest");
-  }
-  return { path: "(request)", digest: result.digest };
+  return { path: "(request)", digest: parseDigest(kind, options.inline, "in the request") };
 }
 
 function resolveEnv(flag: string | undefined, fromDigest: string | undefined, kind: DigestKind, path: string, envs: readonly string[]): string {
