@@ -1,4 +1,6 @@
 /** The data model of SPEC section 1: items, events, and how stored lines are read back. */
+import { isCalendarDate } from "./calendar.js";
+import { MAX_YEAR, MIN_YEAR } from "./limits.js";
 
 export const STATUSES = ["open", "in_progress", "blocked", "done", "canceled"] as const;
 export const PRIORITIES = ["P0", "P1", "P2", "P3"] as const;
@@ -46,6 +48,7 @@ export interface BacklogEvent {
 
 export const SERVICE_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 export const ITEM_ID_PATTERN = /^bl_[0-9a-f]{12}$/;
+export const EVENT_ID_PATTERN = /^ev_[0-9a-f]{12}$/;
 export const DATE_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 
 export const isClosed = (item: Pick<BacklogItem, "status">): boolean => CLOSED_STATUSES.has(item.status);
@@ -91,6 +94,17 @@ export function normalizeTimestamp(value: unknown, fallback: string): string {
   const text = NAIVE_TIMESTAMP.test(value) ? `${value.replace(" ", "T")}Z` : value;
   const ms = Date.parse(text);
   return Number.isNaN(ms) ? value : new Date(ms).toISOString();
+}
+
+/**
+ * A timestamp a store may hold: one that normalizeTimestamp reads (zone or naive UTC) and whose
+ * date is a real calendar date (Date.parse would roll 2026-02-30 over) in the clock's years.
+ */
+export function isStoredTimestamp(value: string): boolean {
+  const year = Number(value.slice(0, 4));
+  return (
+    CANONICAL_TIMESTAMP.test(normalizeTimestamp(value, "")) && isCalendarDate(value.slice(0, 10)) && year >= MIN_YEAR && year <= MAX_YEAR
+  );
 }
 
 const asString = (value: unknown, fallback: string): string => (typeof value === "string" ? value : fallback);
