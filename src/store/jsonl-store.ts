@@ -23,7 +23,7 @@ import { compactLogs, removeStaleTmpFiles } from "./jsonl-compact.js";
 import { appendLines, cutBack, isBlank, openForRead, readAt, scanLines, tryParse } from "./jsonl-file.js";
 import { type IndexKind, type LogIndex, loadSavedIndex, NO_PARALLELISM, type Parallelism, refreshIndex, saveIndex } from "./jsonl-index.js";
 import { eventsIndex, type ItemEntry, itemsIndex } from "./jsonl-indexes.js";
-import { acquireDirLock, DEFAULT_LOCK_TIMEOUT_MS, LOCK_FILE } from "./lock.js";
+import { acquireDirLock, acquireSharedDirLock, DEFAULT_LOCK_TIMEOUT_MS, LOCK_FILE } from "./lock.js";
 import type { CleanupOptions, CleanupReport, MigrationReport, Store, StoreDump, Warn, WriteOptions, WriteTx } from "./types.js";
 
 export const ITEMS_FILE = "items.jsonl";
@@ -253,9 +253,16 @@ export class JsonlStore implements Store {
     return { applied: [], version: null, sql: "" };
   }
 
+  /** Both logs read under the shared directory lock: no writer (nor a compaction) runs meanwhile, so they agree. */
   async dump(): Promise<StoreDump> {
-    const items = await this.withItems((fd, entries) => [...entries.values()].sort(compareByCreation).map((e) => hydrate(fd, e, this.itemsPath)));
-    return { items, events: this.readEvents() };
+    const lock = await acquireSharedDirLock(this.options.dir, this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
+    if (lock === null) return { items: [], events: [] };
+    try {
+      const items = await this.withItems((fd, entries) => [...entries.values()].sort(compareByCreation).map((e) => hydrate(fd, e, this.itemsPath)));
+      return { items, events: this.readEvents() };
+    } finally {
+      lock.release();
+    }
   }
 
   /** A successful read-only command leaves its indexes for the next one; nothing else writes them. */

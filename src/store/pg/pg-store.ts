@@ -304,11 +304,19 @@ export class PgStore implements Store {
     }
   }
 
+  /** One REPEATABLE READ, read-only transaction: both queries see the same committed state. */
   async dump(): Promise<StoreDump> {
     return this.withClient(async (c) => {
-      const items = await c.query<BacklogItem>(`SELECT ${ITEMS} FROM backlog_items ORDER BY created_at, id`);
-      const events = await c.query<BacklogEvent>(`SELECT ${EVENTS} FROM backlog_events ORDER BY seq`);
-      return { items: items.rows.map(toItem), events: events.rows.map(toEvent) };
+      await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      try {
+        const items = await c.query<BacklogItem>(`SELECT ${ITEMS} FROM backlog_items ORDER BY created_at, id`);
+        const events = await c.query<BacklogEvent>(`SELECT ${EVENTS} FROM backlog_events ORDER BY seq`);
+        await c.query("COMMIT");
+        return { items: items.rows.map(toItem), events: events.rows.map(toEvent) };
+      } catch (error) {
+        await c.query("ROLLBACK").catch(() => undefined);
+        throw error;
+      }
     });
   }
 
