@@ -110,12 +110,11 @@ const storedItemExtras = z.object({
  * create checks (schema, sizes, policy names; any status), plus its id and timestamps.
  */
 export function storedItemProblems(raw: unknown, policy: Policy): string[] {
-  const { problems } = itemProblems(raw, policy);
   const extras = storedItemExtras.safeParse(raw);
-  if (!extras.success) {
-    const named = new Set(problems.map((p) => p.slice(0, p.indexOf(":"))));
-    for (const line of issueLines(extras.error)) if (!named.has(line.slice(0, line.indexOf(":")))) problems.push(line);
-  }
+  const problems = extras.success ? [] : issueLines(extras.error);
+  const field = (line: string) => line.slice(0, line.indexOf(":"));
+  const named = new Set(problems.map(field));
+  for (const line of itemProblems(raw, policy).problems) if (!named.has(field(line))) problems.push(line);
   return problems;
 }
 
