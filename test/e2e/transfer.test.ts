@@ -2,7 +2,7 @@
  * export and import under attack and under load (SPEC 13): every record validated like create on
  * every backend, a snapshot that restores while writers run, an output that is never a store file.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cli, cliAsync, type CliResult, json, snapshot } from "../helpers/cli.js";
@@ -116,6 +116,44 @@ describe("import validates like create (JSONL and memory)", () => {
     expect(taken.code).toBe(4);
     expect(taken.stderr).toContain(`line 1: item bl_abcdefabcdef: dedupe key "${base.dedupe_key}" is taken by ${base.id}`);
     expect(snapshot(join(dir, "ops/backlog"))).toEqual(before);
+  });
+});
+
+describe("export --output never lands on the store", () => {
+  it("refuses a store file by name, by symlink, by hard link and through another path to the directory, changing no byte", () => {
+    const dir = tempDir();
+    const env = { BACKLOG_NOW: NOW, BACKLOG_DIR: join(dir, "store") };
+    const run = (args: string[]) => cli(args, { cwd: dir, env });
+    ok(run(["create", "--service", "api", "--category", "security", "--title", "keep me"]));
+    ok(run(["list"]));
+    symlinkSync(join(dir, "store/items.jsonl"), join(dir, "link.jsonl"));
+    linkSync(join(dir, "store/events.jsonl"), join(dir, "hard.jsonl"));
+    symlinkSync(join(dir, "store"), join(dir, "alias"));
+    const before = snapshot(dir);
+    const targets = [
+      "store/items.jsonl",
+      "store/events.jsonl",
+      "store/.backlog.lock",
+      "store/items.jsonl.quarantine",
+      "store/fresh.jsonl",
+      "store",
+      "./store/../store/items.jsonl",
+      "link.jsonl",
+      "hard.jsonl",
+      "alias/items.jsonl",
+      "alias/new.jsonl",
+    ];
+    for (const target of targets) {
+      const r = run(["export", "--output", target]);
+      expect(r.code, `${target}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toContain(`refusing to write ${target}`);
+    }
+    // The data directory named through the alias is the same directory.
+    const viaAlias = cli(["export", "--output", "store/x.jsonl"], { cwd: dir, env: { ...env, BACKLOG_DIR: join(dir, "alias") } });
+    expect(viaAlias.code).toBe(2);
+    expect(snapshot(dir)).toEqual(before);
+    expect(json(ok(run(["export", "--output", "backup.jsonl", "--json"])))).toEqual({ items: 1, events: 1 });
+    expect(readFileSync(join(dir, "backup.jsonl"), "utf8")).toContain("keep me");
   });
 });
 
