@@ -48,6 +48,7 @@ function hostileExport(base: Record<string, unknown>): { text: string; expected:
     v("bl_000000000001", { title: "bell \u0007 here" }),
     v("bl_000000000002", { surprise: true }),
     JSON.stringify({ event: { id: "ev_000000000001", item_id: "bl_aaaaaaaaaaaa", ts: "soon", type: "rumour", message: "", actor: "x", meta: {} } }),
+    v("bl_\u001b[2J", {}),
     // Valid: imported only if everything else were.
     v("bl_000000000003", { status: "done" }),
   ];
@@ -66,6 +67,7 @@ function hostileExport(base: Record<string, unknown>): { text: string; expected:
       "line 10: item bl_000000000002: surprise: unknown key",
       "line 11: event ev_000000000001: ts: expected an ISO 8601 UTC timestamp",
       "type: expected one of created|status_change|comment|auto_update|edited",
+      "line 12: item bl_\\x1b[2J: id: expected bl_ and 12 lowercase hex digits",
     ],
   };
 }
@@ -78,12 +80,12 @@ function expectHostileImportRefused(dir: string, run: (args: string[]) => CliRes
   writeFileSync(join(dir, "hostile.jsonl"), text);
   const r = run(["import", "hostile.jsonl", "--actor", "scheduler"]);
   expect(r.code, r.stderr).toBe(2);
-  expect(r.stderr).toContain("hostile.jsonl has 10 invalid records; nothing was imported");
+  expect(r.stderr).toContain("hostile.jsonl has 11 invalid records; nothing was imported");
   for (const line of expected) expect(r.stderr).toContain(line);
   expect(r.stderr).not.toContain("line 1:");
-  expect(r.stderr).not.toContain("line 12:");
-  // The terminal never gets the raw control character back.
-  expect(r.stderr).not.toContain("\u0007");
+  expect(r.stderr).not.toContain("line 13:");
+  // The terminal never gets a raw control character back.
+  expect(r.stderr).not.toMatch(/[\u0007\u001b]/);
   expect(stored()).toBe(before);
 }
 
