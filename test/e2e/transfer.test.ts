@@ -2,7 +2,7 @@
  * export and import under attack and under load (SPEC 13): every record validated like create on
  * every backend, a snapshot that restores while writers run, an output that is never a store file.
  */
-import { linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cli, cliAsync, type CliResult, json, snapshot } from "../helpers/cli.js";
@@ -214,6 +214,25 @@ describe("stored values outside their enum (JSONL)", () => {
     ok(run(["cleanup", "--actor", "scheduler", "--json"]));
     const quarantined = readFileSync(`${items}.quarantine`, "utf8");
     expect(quarantined).toContain('\\"status\\":\\"finished\\"');
+  });
+
+  it("keeps reporting them when reads come from the saved index", () => {
+    const dir = tempDir();
+    const store = join(dir, "ops/backlog");
+    mkdirSync(store, { recursive: true });
+    // Past the 4 MiB after which a read saves the index for the next one.
+    seedStore(store, 16000, 1);
+    const items = join(store, "items.jsonl");
+    appendFileSync(items, `${item(1, { status: "Blocked" })}\n${item(2, { status: "wip" })}\n`);
+    const run = (args: string[]) => cli(args, { cwd: dir, env: { BACKLOG_NOW: NOW } });
+    for (let read = 0; read < 2; read += 1) {
+      const r = run(["list", "--status", "blocked", "--json"]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(json(r).map((i: { id: string }) => i.id)).toEqual(["bl_000000000001"]);
+      expect(warnings(r)).toContain(`${items}:16001: status: "Blocked" read as "blocked"`);
+      expect(warnings(r)).toContain(`${items}:16002: unreadable line skipped (status: "wip" is not one of`);
+      expect(existsSync(join(store, ".items.jsonl.index"))).toBe(true);
+    }
   });
 });
 
