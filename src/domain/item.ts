@@ -190,7 +190,8 @@ function itemScalars(r: Record<string, unknown>, id: string, note: StoredValueNo
 /**
  * Reads one stored item the way the reference store defines it: missing fields take its defaults
  * (env prod, priority P2, status open, owner oncall, source manual, empty collections).
- * Returns null when the value is not an item at all (no string id).
+ * Returns null when the value is not an item at all (no string id), or holds a value outside its
+ * enum (told to `note`): such a line is unreadable, never coerced to a default.
  */
 export function normalizeStoredItem(raw: unknown, note?: StoredValueNote): BacklogItem | null {
   const scalars = storedItemScalars(raw, note);
