@@ -4,6 +4,8 @@ import { resolve } from "node:path";
 import { invalidInput } from "../errors.js";
 import { runExport, runImport, runMigrate } from "../service/transfer.js";
 import { writeFileAtomically } from "../store/jsonl-file.js";
+import { dataDir } from "../store/open-store.js";
+import { outputOutsideStore } from "../store/output-guard.js";
 import { examples, type Register } from "./kit.js";
 
 export const registerTransfer: Register = (program, run) => {
@@ -33,10 +35,13 @@ export const registerTransfer: Register = (program, run) => {
     .addHelpText("after", examples(["backlog export > backlog.jsonl", "backlog export --output backup.jsonl --json"]))
     .action(
       run(async (ctx, _args, opts) => {
+        // Checked before reading the store, and the target is written only after the snapshot.
+        const store = dataDir({ dir: program.opts().dir as string | undefined, cwd: ctx.cwd, env: ctx.env });
+        const target = opts.output === undefined ? null : outputOutsideStore(store, ctx.cwd, String(opts.output), "export");
         const r = await runExport(ctx.service);
         const counts = { items: r.items, events: r.events };
-        if (opts.output === undefined) return { data: counts, raw: r.text, human: () => r.text };
-        writeFileAtomically(resolve(ctx.cwd, String(opts.output)), r.text);
+        if (target === null) return { data: counts, raw: r.text, human: () => r.text };
+        writeFileAtomically(target, r.text);
         return { data: counts, human: () => `Exported ${r.items} items and ${r.events} events to ${String(opts.output)}.\n` };
       }),
     );

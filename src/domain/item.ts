@@ -1,4 +1,6 @@
 /** The data model of SPEC section 1: items, events, and how stored lines are read back. */
+import { isCalendarDate } from "./calendar.js";
+import { MAX_YEAR, MIN_YEAR } from "./limits.js";
 
 export const STATUSES = ["open", "in_progress", "blocked", "done", "canceled"] as const;
 export const PRIORITIES = ["P0", "P1", "P2", "P3"] as const;
@@ -46,6 +48,7 @@ export interface BacklogEvent {
 
 export const SERVICE_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 export const ITEM_ID_PATTERN = /^bl_[0-9a-f]{12}$/;
+export const EVENT_ID_PATTERN = /^ev_[0-9a-f]{12}$/;
 export const DATE_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 
 export const isClosed = (item: Pick<BacklogItem, "status">): boolean => CLOSED_STATUSES.has(item.status);
@@ -93,16 +96,49 @@ export function normalizeTimestamp(value: unknown, fallback: string): string {
   return Number.isNaN(ms) ? value : new Date(ms).toISOString();
 }
 
+/**
+ * A timestamp a store may hold: one that normalizeTimestamp reads (zone or naive UTC) and whose
+ * date is a real calendar date (Date.parse would roll 2026-02-30 over) in the clock's years.
+ */
+export function isStoredTimestamp(value: string): boolean {
+  const year = Number(value.slice(0, 4));
+  return (
+    CANONICAL_TIMESTAMP.test(normalizeTimestamp(value, "")) && isCalendarDate(value.slice(0, 10)) && year >= MIN_YEAR && year <= MAX_YEAR
+  );
+}
+
 const asString = (value: unknown, fallback: string): string => (typeof value === "string" ? value : fallback);
 const asStringArray = (value: unknown): string[] =>
   Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
 const asRecord = (value: unknown): Record<string, unknown> =>
   value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 
-/** The allowed constant itself (one shared string), or the fallback. */
-function oneOf<T extends string>(allowed: readonly T[], value: unknown, fallback: T): T {
+/**
+ * Receives what reading a stored line found about one field: a case variant read as the canonical
+ * value (`Done` as `done`), or a value outside its enum (then the line is unreadable: it is never
+ * coerced to a default). The store adds file and line and reports it on stderr.
+ */
+export type StoredValueNote = (field: string, message: string) => void;
+
+/** Thrown inside a normaliser when a value is outside its enum; caught by the normaliser itself. */
+const UNKNOWN = Symbol("unknown stored value");
+
+/**
+ * The allowed constant itself (one shared string); `fallback` when the field is absent or null
+ * (the reference store's default); a case variant normalised with a note; anything else is UNKNOWN.
+ */
+function oneOf<T extends string>(allowed: readonly T[], value: unknown, fallback: T, field: string, note?: StoredValueNote): T {
+  if (value === undefined || value === null) return fallback;
   const i = typeof value === "string" ? (allowed as readonly string[]).indexOf(value) : -1;
-  return i === -1 ? fallback : allowed[i];
+  if (i !== -1) return allowed[i];
+  const lower = typeof value === "string" ? value.toLowerCase() : null;
+  const variant = lower === null ? -1 : allowed.findIndex((a) => a.toLowerCase() === lower);
+  if (variant !== -1) {
+    note?.(field, `${JSON.stringify(value)} read as "${allowed[variant]}"`);
+    return allowed[variant];
+  }
+  note?.(field, `${JSON.stringify(value)} is not one of ${allowed.join("|")}`);
+  throw UNKNOWN;
 }
 
 function normalizeEvidence(value: unknown): EvidenceRefs {
@@ -119,56 +155,76 @@ export type ItemScalars = Pick<BacklogItem, "id" | "created_at" | "updated_at" |
  * The scalar fields of a stored item, with the reference store's defaults. Indexes read only
  * these (it is the hot path of a cold read); normalizeStoredItem builds on it, so the two agree.
  */
-export function storedItemScalars(raw: unknown): ItemScalars | null {
+export function storedItemScalars(raw: unknown, note?: StoredValueNote): ItemScalars | null {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return null;
   const r = raw as Record<string, unknown>;
   if (typeof r.id !== "string" || r.id === "") return null;
+  try {
+    return itemScalars(r, r.id, note);
+  } catch (error) {
+    if (error === UNKNOWN) return null;
+    throw error;
+  }
+}
+
+function itemScalars(r: Record<string, unknown>, id: string, note: StoredValueNote | undefined): ItemScalars {
+  // Not an index field, but checked here so that the index and a full read skip the same lines.
+  oneOf(SOURCES, r.source, "manual", "source", note);
   const createdAt = normalizeTimestamp(r.created_at, "1970-01-01T00:00:00.000Z");
   return {
-    id: r.id,
+    id,
     created_at: createdAt,
     updated_at: normalizeTimestamp(r.updated_at, createdAt),
     env: asString(r.env, "prod") || "prod",
     service: asString(r.service, ""),
     category: asString(r.category, ""),
-    priority: oneOf(PRIORITIES, r.priority, "P2"),
-    status: oneOf(STATUSES, r.status, "open"),
+    priority: oneOf(PRIORITIES, r.priority, "P2", "priority", note),
+    status: oneOf(STATUSES, r.status, "open", "status", note),
     owner: asString(r.owner, "oncall") || "oncall",
     due_date: typeof r.due_date === "string" ? r.due_date.slice(0, 10) : "",
     // The default is built only when needed: this runs for every line of a log.
-    dedupe_key: typeof r.dedupe_key === "string" && r.dedupe_key !== "" ? r.dedupe_key : `manual:${r.id}`,
+    dedupe_key: typeof r.dedupe_key === "string" && r.dedupe_key !== "" ? r.dedupe_key : `manual:${id}`,
   };
 }
 
 /**
  * Reads one stored item the way the reference store defines it: missing fields take its defaults
  * (env prod, priority P2, status open, owner oncall, source manual, empty collections).
- * Returns null when the value is not an item at all (no string id).
+ * Returns null when the value is not an item at all (no string id), or holds a value outside its
+ * enum (told to `note`): such a line is unreadable, never coerced to a default.
  */
-export function normalizeStoredItem(raw: unknown): BacklogItem | null {
-  const scalars = storedItemScalars(raw);
+export function normalizeStoredItem(raw: unknown, note?: StoredValueNote): BacklogItem | null {
+  const scalars = storedItemScalars(raw, note);
   if (!scalars) return null;
   const r = raw as Record<string, unknown>;
   return canonicalItem({
     ...scalars,
     title: asString(r.title, ""),
     description: asString(r.description, ""),
-    source: oneOf(SOURCES, r.source, "manual"),
+    // Already checked (and noted) by storedItemScalars.
+    source: oneOf(SOURCES, r.source, "manual", "source"),
     evidence_refs: normalizeEvidence(r.evidence_refs),
     tags: asStringArray(r.tags),
     meta: asRecord(r.meta),
   });
 }
 
-export function normalizeStoredEvent(raw: unknown): BacklogEvent | null {
+export function normalizeStoredEvent(raw: unknown, note?: StoredValueNote): BacklogEvent | null {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return null;
   const r = raw as Record<string, unknown>;
   if (typeof r.id !== "string" || typeof r.item_id !== "string") return null;
+  let type: EventType;
+  try {
+    type = oneOf(EVENT_TYPES, r.type, "comment", "type", note);
+  } catch (error) {
+    if (error === UNKNOWN) return null;
+    throw error;
+  }
   return {
     id: r.id,
     item_id: r.item_id,
     ts: normalizeTimestamp(r.ts, "1970-01-01T00:00:00.000Z"),
-    type: oneOf(EVENT_TYPES, r.type, "comment"),
+    type,
     message: asString(r.message, ""),
     actor: asString(r.actor, ""),
     meta: asRecord(r.meta),

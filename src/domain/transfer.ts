@@ -12,45 +12,80 @@ export function exportLines(items: readonly BacklogItem[], events: readonly Back
   return out.length === 0 ? "" : `${out.join("\n")}\n`;
 }
 
+/** An import's record and the line of the file it came from (1-based), for messages. */
+export interface Numbered<T> {
+  line: number;
+  value: T;
+}
+
 export interface ParsedExport {
-  items: BacklogItem[];
-  events: BacklogEvent[];
+  items: Array<Numbered<BacklogItem>>;
+  events: Array<Numbered<BacklogEvent>>;
+  /** `line N: …`, in line order. */
   errors: string[];
 }
 
-export function parseExport(text: string): ParsedExport {
+/**
+ * How a record is validated: the rules `create` applies (schema, sizes, policy names) plus those
+ * of stored records (ids, timestamps). Passed in, so that this module stays pure and the rules
+ * stay in one place; each returns `field: problem` lines, none when the record is valid.
+ */
+export interface RecordChecks {
+  item(raw: unknown): string[];
+  event(raw: unknown): string[];
+}
+
+const idOf = (raw: unknown): string | null => {
+  const id = raw !== null && typeof raw === "object" ? (raw as Record<string, unknown>).id : undefined;
+  return typeof id === "string" ? id : null;
+};
+
+/** Parses and validates every line; a record that fails is listed, never imported in part. */
+export function parseExport(text: string, checks: RecordChecks): ParsedExport {
   const parsed: ParsedExport = { items: [], events: [], errors: [] };
-  const itemIds = new Set<string>();
-  const eventIds = new Set<string>();
-  text.split("\n").forEach((line, index) => {
-    const where = `line ${index + 1}`;
+  const itemLines = new Map<string, number>();
+  const keyLines = new Map<string, number>();
+  const eventLines = new Map<string, number>();
+  // A file saved by an editor may start with a UTF-8 byte-order mark: it is not part of the JSON.
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  body.split("\n").forEach((line, index) => {
+    const lineNo = index + 1;
+    const fail = (what: string) => parsed.errors.push(`line ${lineNo}: ${what}`);
     if (line.trim() === "") return;
     let record: unknown;
     try {
       record = JSON.parse(line);
     } catch {
-      parsed.errors.push(`${where}: not JSON`);
+      fail("not JSON");
       return;
     }
-    const r = (record ?? {}) as Record<string, unknown>;
-    if ("item" in r && !("event" in r)) {
-      const item = normalizeStoredItem(r.item);
-      if (!item || item.service === "" || item.category === "") parsed.errors.push(`${where}: item needs id, service and category`);
-      else if (itemIds.has(item.id)) parsed.errors.push(`${where}: item ${item.id} appears twice`);
-      else {
-        itemIds.add(item.id);
-        parsed.items.push(item);
-      }
-    } else if ("event" in r && !("item" in r)) {
-      const event = normalizeStoredEvent(r.event);
-      if (!event) parsed.errors.push(`${where}: event needs id and item_id`);
-      else if (eventIds.has(event.id)) parsed.errors.push(`${where}: event ${event.id} appears twice`);
-      else {
-        eventIds.add(event.id);
-        parsed.events.push(event);
-      }
+    const r = record !== null && typeof record === "object" && !Array.isArray(record) ? (record as Record<string, unknown>) : {};
+    const keys = Object.keys(r);
+    if (keys.length !== 1 || (keys[0] !== "item" && keys[0] !== "event")) {
+      fail('expected {"item":{…}} or {"event":{…}}');
+      return;
+    }
+    if (keys[0] === "item") {
+      const problems = checks.item(r.item);
+      const item = problems.length === 0 ? normalizeStoredItem(r.item) : null;
+      const label = `item ${idOf(r.item) ?? "(no id)"}`;
+      if (!item) return fail(`${label}: ${problems.join("; ") || "not an item"}`);
+      const twin = itemLines.get(item.id);
+      if (twin !== undefined) return fail(`${label} appears twice (also line ${twin})`);
+      const keyTwin = keyLines.get(item.dedupe_key);
+      if (keyTwin !== undefined) return fail(`${label}: dedupe key "${item.dedupe_key}" is also the key of line ${keyTwin}`);
+      itemLines.set(item.id, lineNo);
+      keyLines.set(item.dedupe_key, lineNo);
+      parsed.items.push({ line: lineNo, value: item });
     } else {
-      parsed.errors.push(`${where}: expected {"item":{…}} or {"event":{…}}`);
+      const problems = checks.event(r.event);
+      const event = problems.length === 0 ? normalizeStoredEvent(r.event) : null;
+      const label = `event ${idOf(r.event) ?? "(no id)"}`;
+      if (!event) return fail(`${label}: ${problems.join("; ") || "not an event"}`);
+      const twin = eventLines.get(event.id);
+      if (twin !== undefined) return fail(`${label} appears twice (also line ${twin})`);
+      eventLines.set(event.id, lineNo);
+      parsed.events.push({ line: lineNo, value: event });
     }
   });
   return parsed;
@@ -72,13 +107,13 @@ export function planImport(
 ): ImportPlan {
   const plan: ImportPlan = { items: [], events: [], unchanged: 0, conflicts: [] };
   const known = new Set(stored.byId.keys());
-  for (const item of incoming.items) {
+  for (const { line, value: item } of incoming.items) {
     const current = stored.byId.get(item.id);
     const keyOwner = stored.byKey.get(item.dedupe_key);
     if (keyOwner && keyOwner.id !== item.id) {
-      plan.conflicts.push(`item ${item.id}: dedupe key "${item.dedupe_key}" is taken by ${keyOwner.id}`);
+      plan.conflicts.push(`line ${line}: item ${item.id}: dedupe key "${item.dedupe_key}" is taken by ${keyOwner.id}`);
     } else if (current && !same(canonicalItem(current), canonicalItem(item))) {
-      plan.conflicts.push(`item ${item.id}: differs from the stored version (updated_at ${current.updated_at} here, ${item.updated_at} in the file)`);
+      plan.conflicts.push(`line ${line}: item ${item.id}: differs from the stored version (updated_at ${current.updated_at} here, ${item.updated_at} in the file)`);
     } else if (current) {
       plan.unchanged += 1;
     } else {
@@ -86,11 +121,11 @@ export function planImport(
     }
     known.add(item.id);
   }
-  for (const event of incoming.events) {
+  for (const { line, value: event } of incoming.events) {
     const current = stored.events.get(event.id);
-    if (current && !same(current, event)) plan.conflicts.push(`event ${event.id}: differs from the stored event`);
+    if (current && !same(current, event)) plan.conflicts.push(`line ${line}: event ${event.id}: differs from the stored event`);
     else if (current) plan.unchanged += 1;
-    else if (!known.has(event.item_id)) plan.conflicts.push(`event ${event.id}: its item ${event.item_id} is neither stored nor in the file`);
+    else if (!known.has(event.item_id)) plan.conflicts.push(`line ${line}: event ${event.id}: its item ${event.item_id} is neither stored nor in the file`);
     else plan.events.push(event);
   }
   return plan;

@@ -3,6 +3,7 @@ import { ENTITLEMENTS } from "../domain/rbac.js";
 import { exportLines, parseExport, planImport } from "../domain/transfer.js";
 import { conflict, invalidInput } from "../errors.js";
 import type { BacklogService } from "./backlog-service.js";
+import { storedEventProblems, storedItemProblems } from "./item-input.js";
 
 const MAX_LISTED = 20;
 
@@ -25,15 +26,20 @@ export async function runExport(service: BacklogService): Promise<{ text: string
 /** Loads an export in one transaction: new items and events are written, identical ones skipped. */
 export async function runImport(service: BacklogService, text: string, origin: string): Promise<{ items: number; events: number }> {
   service.authorize(ENTITLEMENTS.admin, "import");
-  const incoming = parseExport(text);
+  const policy = service.policy;
+  const incoming = parseExport(text, { item: (raw) => storedItemProblems(raw, policy), event: storedEventProblems });
   if (incoming.errors.length > 0) {
-    throw invalidInput(`${origin} is not a backlog export:\n  ${listed(incoming.errors)}`, "Import a file written by `backlog export`.", "invalid_import");
+    throw invalidInput(
+      `${origin} has ${incoming.errors.length} invalid record${incoming.errors.length === 1 ? "" : "s"}; nothing was imported:\n  ${listed(incoming.errors)}`,
+      "Import a file written by `backlog export`; every record must pass the checks of `backlog create` (and the policy's envs and categories).",
+      "invalid_import",
+    );
   }
   return service.deps.store.write(async (tx) => {
     const plan = planImport(incoming, {
-      byId: await tx.getItems(incoming.items.map((i) => i.id)),
-      byKey: await tx.findByDedupeKeys(incoming.items.map((i) => i.dedupe_key)),
-      events: await tx.getEvents(incoming.events.map((e) => e.id)),
+      byId: await tx.getItems(incoming.items.map((i) => i.value.id)),
+      byKey: await tx.findByDedupeKeys(incoming.items.map((i) => i.value.dedupe_key)),
+      events: await tx.getEvents(incoming.events.map((e) => e.value.id)),
     });
     if (plan.conflicts.length > 0) {
       throw conflict(

@@ -13,15 +13,16 @@ import { closeSync, fstatSync, readFileSync, readSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { nextLineStart, OPEN, openStoreFile, scanFd, writeFileAtomically } from "./jsonl-file.js";
 
-const FORMAT = 1;
+// 2: notes about stored values (case variants, values outside their enum) are kept and reported.
+const FORMAT = 2;
 const WINDOW = 4096;
 
 export interface IndexKind<S> {
   /** Identifies the kind in saved files, so an index of one kind is never read as another. */
   name: string;
   empty(): S;
-  /** Adds one complete line; false when the line is unreadable. */
-  add(state: S, line: string, offset: number, bytes: number): boolean;
+  /** Adds one complete line; false when the line is unreadable. `note` receives what it found about a field. */
+  add(state: S, line: string, offset: number, bytes: number, note: (field: string, message: string) => void): boolean;
   toJson(state: S): unknown;
   fromJson(json: unknown): S | null;
   /** Folds `later` (the index of the lines after those of `into`) into `into`. */
@@ -36,9 +37,13 @@ export interface Parallelism {
 
 export const NO_PARALLELISM: Parallelism = { workerUrl: null, minBytes: Number.POSITIVE_INFINITY };
 
+/** Something a line's reading noted about one of its fields, `[line number, "field: message"]`. */
+export type LineNote = [number, string];
+
 export interface RangeIndex<S> {
   state: S;
   bad: number[];
+  notes: LineNote[];
   /** Line number of the last line seen. */
   lines: number;
   /** End of the last complete line indexed. */
@@ -48,18 +53,22 @@ export interface RangeIndex<S> {
 /** Indexes the complete lines of [from, to) into `state`; line numbers continue `linesBefore`. */
 export function indexRange<S>(kind: IndexKind<S>, fd: number, state: S, from: number, to: number, linesBefore: number): RangeIndex<S> {
   const bad: number[] = [];
+  const notes: LineNote[] = [];
+  let current = 0;
+  const note = (field: string, message: string) => notes.push([current, `${field}: ${message}`]);
   let covered = from;
   const scan = scanFd(
     fd,
     (line, lineNo, offset, bytes) => {
       covered = offset + bytes + 1;
-      if (line.trim() !== "" && !kind.add(state, line, offset, bytes)) bad.push(lineNo);
+      current = lineNo;
+      if (line.trim() !== "" && !kind.add(state, line, offset, bytes, note)) bad.push(lineNo);
     },
     from,
     linesBefore,
     to,
   );
-  return { state, bad, lines: scan.lines, covered };
+  return { state, bad, notes, lines: scan.lines, covered };
 }
 
 /** Runs indexRange on a worker thread for the second half of a large range. */
@@ -67,10 +76,10 @@ function indexInWorker<S>(kind: IndexKind<S>, workerUrl: URL, fd: number, from: 
   return new Promise((resolve, reject) => {
     // The descriptor is shared by the threads of a process: the worker reads this very file.
     const worker = new Worker(workerUrl, { workerData: { kind: kind.name, fd, from, to } });
-    worker.once("message", (r: { state: unknown; bad: number[]; lines: number; covered: number }) => {
+    worker.once("message", (r: { state: unknown; bad: number[]; notes: LineNote[]; lines: number; covered: number }) => {
       const state = kind.fromJson(r.state);
       if (state === null) reject(new Error("the indexing worker returned an unreadable index"));
-      else resolve({ state, bad: r.bad, lines: r.lines, covered: r.covered });
+      else resolve({ state, bad: r.bad, notes: r.notes, lines: r.lines, covered: r.covered });
     });
     worker.once("error", reject);
     worker.once("exit", (code) => reject(new Error(`the indexing worker exited with ${code}`)));
@@ -100,6 +109,7 @@ async function indexLines<S>(kind: IndexKind<S>, fd: number, state: S, from: num
   return {
     state,
     bad: [...first.bad, ...rest.bad.map((n) => n + first.lines)],
+    notes: [...first.notes, ...rest.notes.map(([n, text]): LineNote => [n + first.lines, text])],
     lines: first.lines + rest.lines,
     covered: rest.covered,
   };
@@ -117,6 +127,8 @@ export interface LogIndex<S> {
   state: S;
   /** Line numbers of unreadable lines, to report on every read, not only the first. */
   bad: number[];
+  /** What reading noted about values of lines (case variants, values outside their enum), reported likewise. */
+  notes: LineNote[];
   lines: number;
   /** Bytes covered: the end of the last complete line indexed. */
   covered: number;
@@ -165,6 +177,7 @@ export async function refreshIndex<S>(kind: IndexKind<S>, fd: number, prior: Log
   return {
     state: r.state,
     bad: base ? [...base.bad, ...r.bad] : r.bad,
+    notes: base ? [...base.notes, ...r.notes] : r.notes,
     lines: r.lines,
     covered: r.covered,
     identity,
@@ -192,6 +205,7 @@ export function loadSavedIndex<S>(kind: IndexKind<S>, path: string): LogIndex<S>
     return {
       state,
       bad: saved.bad as number[],
+      notes: saved.notes as LineNote[],
       lines: saved.lines as number,
       covered: saved.covered as number,
       identity: saved.identity as Identity,

@@ -29,10 +29,10 @@ function intern(value: string): string {
 export const itemsIndex: IndexKind<Map<string, ItemEntry>> = {
   name: "items",
   empty: () => new Map(),
-  add(state, line, off, len) {
+  add(state, line, off, len, note) {
     // The same reading as a full read (defaults of the reference store included): the entry
     // cannot disagree with the item it points to.
-    const f = storedItemScalars(tryParse(line));
+    const f = storedItemScalars(tryParse(line), note);
     if (!f) return false;
     const entry = state.get(f.id);
     if (entry) {
@@ -88,8 +88,8 @@ export const itemsIndex: IndexKind<Map<string, ItemEntry>> = {
 export const eventsIndex: IndexKind<Map<string, number[]>> = {
   name: "events",
   empty: () => new Map(),
-  add(state, line, off, len) {
-    const event = normalizeStoredEvent(tryParse(line));
+  add(state, line, off, len, note) {
+    const event = normalizeStoredEvent(tryParse(line), note);
     if (!event) return false;
     const positions = state.get(event.item_id);
     if (positions) positions.push(off, len);

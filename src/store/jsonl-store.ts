@@ -13,6 +13,7 @@ import {
   isClosed,
   normalizeStoredEvent,
   normalizeStoredItem,
+  type StoredValueNote,
 } from "../domain/item.js";
 import { compareByCreation, type ItemFilter, type Page, type QueryResult, queryItems } from "../domain/query.js";
 import { type LogEvent, type LogQuery, newestFirst, wantsEvent } from "../domain/event-log.js";
@@ -21,9 +22,9 @@ import { BacklogError, storageUnavailable } from "../errors.js";
 import { BufferedTx, emptySource, mapSource } from "./buffered-tx.js";
 import { compactLogs, removeStaleTmpFiles } from "./jsonl-compact.js";
 import { appendLines, cutBack, isBlank, openForRead, readAt, scanLines, tryParse } from "./jsonl-file.js";
-import { type IndexKind, type LogIndex, loadSavedIndex, NO_PARALLELISM, type Parallelism, refreshIndex, saveIndex } from "./jsonl-index.js";
+import { type IndexKind, type LineNote, type LogIndex, loadSavedIndex, NO_PARALLELISM, type Parallelism, refreshIndex, saveIndex } from "./jsonl-index.js";
 import { eventsIndex, type ItemEntry, itemsIndex } from "./jsonl-indexes.js";
-import { acquireDirLock, DEFAULT_LOCK_TIMEOUT_MS, LOCK_FILE } from "./lock.js";
+import { acquireDirLock, acquireSharedDirLock, DEFAULT_LOCK_TIMEOUT_MS, LOCK_FILE } from "./lock.js";
 import type { CleanupOptions, CleanupReport, MigrationReport, Store, StoreDump, Warn, WriteOptions, WriteTx } from "./types.js";
 
 export const ITEMS_FILE = "items.jsonl";
@@ -149,8 +150,8 @@ export class JsonlStore implements Store {
     return this.withItems((fd, entries) => {
       const wanted: Array<{ event: BacklogEvent; order: number }> = [];
       let order = 0;
-      this.scan(this.eventsPath, (line) => {
-        const event = normalizeStoredEvent(tryParse(line));
+      this.scan(this.eventsPath, (line, note) => {
+        const event = normalizeStoredEvent(tryParse(line), note);
         if (!event) return false;
         if (wantsEvent(query, event, entries.get(event.item_id))) wanted.push({ event, order });
         order += 1;
@@ -253,9 +254,16 @@ export class JsonlStore implements Store {
     return { applied: [], version: null, sql: "" };
   }
 
+  /** Both logs read under the shared directory lock: no writer (nor a compaction) runs meanwhile, so they agree. */
   async dump(): Promise<StoreDump> {
-    const items = await this.withItems((fd, entries) => [...entries.values()].sort(compareByCreation).map((e) => hydrate(fd, e, this.itemsPath)));
-    return { items, events: this.readEvents() };
+    const lock = await acquireSharedDirLock(this.options.dir, this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
+    if (lock === null) return { items: [], events: [] };
+    try {
+      const items = await this.withItems((fd, entries) => [...entries.values()].sort(compareByCreation).map((e) => hydrate(fd, e, this.itemsPath)));
+      return { items, events: this.readEvents() };
+    } finally {
+      lock.release();
+    }
   }
 
   /** A successful read-only command leaves its indexes for the next one; nothing else writes them. */
@@ -281,7 +289,7 @@ export class JsonlStore implements Store {
       slot.savedLoaded = true;
       const index = await refreshIndex(slot.kind, fd, slot.index, this.options.parallelism ?? NO_PARALLELISM);
       slot.index = index;
-      this.reportBad(slot.path, index.bad);
+      this.reportBad(slot.path, index.bad, index.notes);
       return index;
     } catch (error) {
       if (error instanceof BacklogError) throw error;
@@ -305,19 +313,30 @@ export class JsonlStore implements Store {
     return new BufferedTx(mapSource(entries, (entry) => hydrate(fd, entry, this.itemsPath), () => this.readEvents()));
   }
 
-  private reportBad(path: string, bad: readonly number[]): void {
+  /**
+   * Unreadable lines, with the reason when a value is outside its enum (never coerced: the line is
+   * skipped like any unreadable one), and case variants read as their canonical value.
+   */
+  private reportBad(path: string, bad: readonly number[], notes: readonly LineNote[]): void {
+    const why = new Map<number, string>();
+    for (const [lineNo, text] of notes) why.set(lineNo, why.has(lineNo) ? `${why.get(lineNo)}; ${text}` : text);
     for (const lineNo of bad.slice(0, MAX_WARNINGS)) {
-      this.options.warn(`${path}:${lineNo}: unreadable line skipped; \`backlog cleanup\` moves it to ${path}.quarantine`);
+      const reason = why.get(lineNo);
+      this.options.warn(`${path}:${lineNo}: unreadable line skipped${reason ? ` (${reason})` : ""}; \`backlog cleanup\` moves it to ${path}.quarantine`);
     }
     if (bad.length > MAX_WARNINGS) this.options.warn(`${path}: ${bad.length - MAX_WARNINGS} more unreadable lines skipped`);
+    const unreadable = new Set(bad);
+    const variants = notes.filter(([lineNo]) => !unreadable.has(lineNo));
+    for (const [lineNo, text] of variants.slice(0, MAX_WARNINGS)) this.options.warn(`${path}:${lineNo}: ${text}`);
+    if (variants.length > MAX_WARNINGS) this.options.warn(`${path}: ${variants.length - MAX_WARNINGS} more values read in another case`);
   }
 
   /** Every event in file order, once per id. */
   private readEvents(): BacklogEvent[] {
     const events: BacklogEvent[] = [];
     const seen = new Set<string>();
-    this.scan(this.eventsPath, (line) => {
-      const event = normalizeStoredEvent(tryParse(line));
+    this.scan(this.eventsPath, (line, note) => {
+      const event = normalizeStoredEvent(tryParse(line), note);
       if (!event) return false;
       if (!seen.has(event.id)) {
         seen.add(event.id);
@@ -328,17 +347,21 @@ export class JsonlStore implements Store {
     return events;
   }
 
-  /** Visits complete lines; `visit` returns false for an unreadable line, which is reported. */
-  private scan(path: string, visit: (line: string) => boolean): void {
+  /** Visits complete lines; `visit` returns false for an unreadable line, which is reported with what `note` got. */
+  private scan(path: string, visit: (line: string, note: StoredValueNote) => boolean): void {
     const bad: number[] = [];
+    const notes: LineNote[] = [];
+    let current = 0;
+    const note = (field: string, message: string) => notes.push([current, `${field}: ${message}`]);
     try {
       scanLines(path, (line, lineNo) => {
-        if (!isBlank(line) && !visit(line)) bad.push(lineNo);
+        current = lineNo;
+        if (!isBlank(line) && !visit(line, note)) bad.push(lineNo);
       });
     } catch (error) {
       throw readFailed(path, error);
     }
-    this.reportBad(path, bad);
+    this.reportBad(path, bad, notes);
   }
 
   /** Items, then events; if the events cannot be written, the items appended are cut off again. */

@@ -166,7 +166,7 @@ describe.skipIf(!POSTGRES.dsn)(suiteTitle("PostgreSQL backend, end to end"), () 
     writeFileSync(join(w.dir, "junk.jsonl"), '{"item": {"id": "x"}}\nnot json\n');
     const junk = w.run(["import", "junk.jsonl", "--actor", "scheduler"]);
     expect(junk.code).toBe(2);
-    expect(junk.stderr).toContain("line 1: item needs id, service and category");
+    expect(junk.stderr).toContain("line 1: item x: id: expected bl_ and 12 lowercase hex digits");
     expect(junk.stderr).toContain("line 2: not JSON");
   });
 

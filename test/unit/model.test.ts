@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { normalizeStoredEvent, normalizeStoredItem } from "../../src/domain/item.js";
+import { isStoredTimestamp, normalizeStoredEvent, normalizeStoredItem } from "../../src/domain/item.js";
+import { parseExport } from "../../src/domain/transfer.js";
 import { applyUpsert } from "../../src/domain/upsert.js";
 import { resolveOutputMode } from "../../src/output/mode.js";
 import { safeInline, safeMultiline } from "../../src/output/sanitize.js";
@@ -32,6 +33,67 @@ describe("reading reference-store records", () => {
     expect(normalizeStoredItem(null)).toBeNull();
     expect(normalizeStoredItem([1])).toBeNull();
     expect(normalizeStoredItem({ title: "no id" })).toBeNull();
+  });
+});
+
+describe("stored values outside their enum", () => {
+  const read = (over: Record<string, unknown>) => {
+    const notes: string[] = [];
+    const item = normalizeStoredItem({ id: "bl_0123456789ab", service: "api", category: "refactor", ...over }, (field, message) => notes.push(`${field}: ${message}`));
+    return { item, notes };
+  };
+
+  it.each([
+    [{ status: "Done" }, { status: "done" }, ['status: "Done" read as "done"']],
+    [{ priority: "p0" }, { priority: "P0" }, ['priority: "p0" read as "P0"']],
+    [{ source: "RISK", status: "IN_PROGRESS" }, { source: "risk", status: "in_progress" }, ['source: "RISK" read as "risk"', 'status: "IN_PROGRESS" read as "in_progress"']],
+    [{ status: null, priority: undefined }, { status: "open", priority: "P2" }, []],
+  ])("normalises case variants with a note: %j", (over, expected, notes) => {
+    const r = read(over);
+    expect(r.item).toMatchObject(expected);
+    expect(r.notes).toEqual(notes);
+  });
+
+  it.each([[{ status: "finished" }, 'status: "finished" is not one of open|in_progress|blocked|done|canceled'], [{ priority: 0 }, "priority: 0 is not one of P0|P1|P2|P3"], [{ source: "bot" }, 'source: "bot" is not one of risk|pressure|digest|manual']])(
+    "never coerces another value: the record is unreadable, with a note (%j)",
+    (over, note) => {
+      const r = read(over);
+      expect(r.item).toBeNull();
+      expect(r.notes).toEqual([note]);
+    },
+  );
+
+  it("events too", () => {
+    const notes: string[] = [];
+    expect(normalizeStoredEvent({ id: "ev_1", item_id: "x", type: "Comment" }, (f, m) => notes.push(`${f}: ${m}`))?.type).toBe("comment");
+    expect(normalizeStoredEvent({ id: "ev_1", item_id: "x", type: "rumour" }, (f, m) => notes.push(`${f}: ${m}`))).toBeNull();
+    expect(notes).toEqual(['type: "Comment" read as "comment"', 'type: "rumour" is not one of created|status_change|comment|auto_update|edited']);
+  });
+});
+
+describe("export records", () => {
+  it.each([
+    ["2026-02-16T06:20:00.000Z", true],
+    ["2026-02-16T06:20:00", true],
+    ["2026-02-16T07:20:00+01:00", true],
+    ["2026-02-30T00:00:00.000Z", false],
+    ["0001-01-01T00:00:00.000Z", false],
+    ["yesterday", false],
+    ["", false],
+  ])("a stored timestamp %j is valid: %s", (value, valid) => expect(isStoredTimestamp(value)).toBe(valid));
+
+  it("parses with the checks it is given, numbering lines and finding twins", () => {
+    const item = (id: string, key: string) => JSON.stringify({ item: { id, service: "api", category: "refactor", dedupe_key: key } });
+    const text = [item("bl_1", "a"), "", item("bl_2", "a"), item("bl_1", "b"), "[]", item("bad", "c"), JSON.stringify({ event: { id: "ev_1", item_id: "bl_1" } })].join("\n");
+    const parsed = parseExport(`\ufeff${text}`, { item: (raw) => ((raw as { id: string }).id === "bad" ? ["id: no"] : []), event: () => [] });
+    expect(parsed.items.map((i) => [i.line, i.value.id])).toEqual([[1, "bl_1"]]);
+    expect(parsed.events.map((e) => e.line)).toEqual([7]);
+    expect(parsed.errors).toEqual([
+      'line 3: item bl_2: dedupe key "a" is also the key of line 1',
+      "line 4: item bl_1 appears twice (also line 1)",
+      'line 5: expected {"item":{…}} or {"event":{…}}',
+      "line 6: item bad: id: no",
+    ]);
   });
 });
 

@@ -7,7 +7,7 @@
 import pg from "pg";
 import type { Dashboard } from "../../domain/dashboard.js";
 import { DASHBOARD_OVERDUE_SHOWN, DASHBOARD_TOP_SERVICES } from "../../domain/dashboard.js";
-import { type BacklogEvent, type BacklogItem, canonicalItem, PRIORITIES, STATUSES } from "../../domain/item.js";
+import { type BacklogEvent, type BacklogItem, canonicalItem, EVENT_TYPES, PRIORITIES, SOURCES, STATUSES } from "../../domain/item.js";
 import type { LogEvent, LogQuery } from "../../domain/event-log.js";
 import { type Report, type ReportFrame, REPORT_TOP_SERVICES, roundDays } from "../../domain/report.js";
 import type { ItemFilter, Page, QueryResult } from "../../domain/query.js";
@@ -35,8 +35,34 @@ export interface PgStoreOptions {
 
 type Queryable = Pick<pg.PoolClient, "query">;
 
-const toItem = (row: BacklogItem): BacklogItem => canonicalItem(row);
-const toEvent = (row: BacklogEvent): BacklogEvent => ({ id: row.id, item_id: row.item_id, ts: row.ts, type: row.type, message: row.message, actor: row.actor, meta: row.meta });
+const ITEM_ENUMS: ReadonlyArray<[string, readonly string[]]> = [["priority", PRIORITIES], ["status", STATUSES], ["source", SOURCES]];
+const EVENT_ENUMS: ReadonlyArray<[string, readonly string[]]> = [["type", EVENT_TYPES]];
+
+/**
+ * A row whose enum column holds another value (even a case variant) was written by hand, not by
+ * backlog, which validates every write and import: it is reported (exit 6, naming table, row and
+ * column), never coerced, and the fix is SQL. (The JSONL store, edited with any text editor,
+ * reads case variants with a warning instead.)
+ */
+function checkEnums<R extends { id: string }>(table: string, row: R, enums: ReadonlyArray<[string, readonly string[]]>): R {
+  for (const [column, allowed] of enums) {
+    const value = (row as unknown as Record<string, unknown>)[column];
+    if (typeof value === "string" && allowed.includes(value)) continue;
+    const variant = typeof value === "string" ? allowed.find((a) => a.toLowerCase() === value.toLowerCase()) : undefined;
+    throw storageUnavailable(
+      `${table} row ${row.id}: ${column} ${JSON.stringify(value)} is not one of ${allowed.join("|")}`,
+      `Correct the row with SQL, e.g. UPDATE ${table} SET ${column} = '${variant ?? allowed[0]}' WHERE id = '${row.id}'; backlog itself never writes such a value.`,
+      "invalid_stored_value",
+    );
+  }
+  return row;
+}
+
+const toItem = (row: BacklogItem): BacklogItem => canonicalItem(checkEnums("backlog_items", row, ITEM_ENUMS));
+const toEvent = (row: BacklogEvent): BacklogEvent => {
+  checkEnums("backlog_events", row, EVENT_ENUMS);
+  return { id: row.id, item_id: row.item_id, ts: row.ts, type: row.type, message: row.message, actor: row.actor, meta: row.meta };
+};
 
 /** WHERE clause and parameters for a filter, mirroring matchesFilter of the pure core. */
 function where(f: ItemFilter, params: unknown[]): string {
@@ -304,11 +330,19 @@ export class PgStore implements Store {
     }
   }
 
+  /** One REPEATABLE READ, read-only transaction: both queries see the same committed state. */
   async dump(): Promise<StoreDump> {
     return this.withClient(async (c) => {
-      const items = await c.query<BacklogItem>(`SELECT ${ITEMS} FROM backlog_items ORDER BY created_at, id`);
-      const events = await c.query<BacklogEvent>(`SELECT ${EVENTS} FROM backlog_events ORDER BY seq`);
-      return { items: items.rows.map(toItem), events: events.rows.map(toEvent) };
+      await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      try {
+        const items = await c.query<BacklogItem>(`SELECT ${ITEMS} FROM backlog_items ORDER BY created_at, id`);
+        const events = await c.query<BacklogEvent>(`SELECT ${EVENTS} FROM backlog_events ORDER BY seq`);
+        await c.query("COMMIT");
+        return { items: items.rows.map(toItem), events: events.rows.map(toEvent) };
+      } catch (error) {
+        await c.query("ROLLBACK").catch(() => undefined);
+        throw error;
+      }
     });
   }
 
