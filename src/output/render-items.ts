@@ -36,6 +36,14 @@ function evidenceLines(item: BacklogItem): string[] {
     .map(([kind, refs]) => `  ${kind}: ${refs.map((r) => cell(r)).join(", ")}`);
 }
 
+/** A status change reads `from → to`, followed by its message when one was given. */
+export function timelineMessage(event: BacklogEvent): string {
+  const { from, to } = event.meta;
+  if (event.type !== "status_change" || typeof from !== "string" || typeof to !== "string") return event.message;
+  const change = `${from} → ${to}`;
+  return event.message === change || event.message === "" ? change : `${change}: ${event.message}`;
+}
+
 export function renderItemDetail(item: BacklogItem, events: readonly BacklogEvent[], style: Style): string {
   const c = style.chalk;
   const field = (name: string, value: string) => `${c.dim(name.padEnd(11))}${value}`;
@@ -63,7 +71,7 @@ export function renderItemDetail(item: BacklogItem, events: readonly BacklogEven
     lines.push(
       renderTable(
         ["WHEN", "TYPE", "ACTOR", "MESSAGE"].map((h) => c.bold(h)),
-        events.map((e) => [cell(e.ts), cell(e.type), cell(e.actor, 20), cell(e.message)]),
+        events.map((e) => [cell(e.ts), cell(e.type), cell(e.actor, 20), cell(timelineMessage(e))]),
         style.width,
       ),
     );
