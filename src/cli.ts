@@ -24,6 +24,7 @@ const GROUPS: Array<{ commands: string[]; load: () => Promise<Register> }> = [
   { commands: ["token"], load: async () => (await import("./commands/token.js")).registerToken },
   { commands: ["serve"], load: async () => (await import("./commands/serve.js")).registerServe },
   { commands: ["migrate", "export", "import"], load: async () => (await import("./commands/transfer.js")).registerTransfer },
+  { commands: ["completion"], load: async () => (await import("./commands/completion.js")).registerCompletion },
 ];
 const VALUE_OPTIONS = new Set(["--dir", "--policy", "--backend", "--actor", "--dsn-file", "--color"]);
 
@@ -172,7 +173,13 @@ export async function main(io: Io): Promise<number> {
   try {
     const word = commandWord(io.argv);
     const versionOnly = word === undefined && (io.argv.includes("--version") || io.argv.includes("-V"));
-    const named = GROUPS.filter((g) => word !== undefined && g.commands.includes(word));
+    // Called by the completion scripts at each <Tab>: no command tree, no store opened, no error shown.
+    if (word === "__complete") {
+      io.stdout.write(await (await import("./commands/completion.js")).completeValues(io.argv, io.cwd, io.env));
+      return ExitCode.ok;
+    }
+    // A completion script is written from the whole command tree.
+    const named = word === "completion" ? GROUPS : GROUPS.filter((g) => word !== undefined && g.commands.includes(word));
     const needed = versionOnly ? [] : named.length > 0 ? named : GROUPS;
     for (const register of await Promise.all(needed.map((g) => g.load()))) register(program, run);
     for (const command of program.commands) command.exitOverride();
