@@ -19,6 +19,8 @@ export function renderItemRows(items: readonly BacklogItem[], style: Style): str
       cell(i.title),
     ]),
     style.width,
+    // OWNER, ENV, SERVICE and CATEGORY give way to the title on a narrow terminal.
+    [4, 5, 6, 7],
   );
 }
 
@@ -73,6 +75,7 @@ export function renderItemDetail(item: BacklogItem, events: readonly BacklogEven
         ["WHEN", "TYPE", "ACTOR", "MESSAGE"].map((h) => c.bold(h)),
         events.map((e) => [cell(e.ts), cell(e.type), cell(e.actor, 20), cell(timelineMessage(e))]),
         style.width,
+        [2],
       ),
     );
   }
