@@ -69,7 +69,8 @@ export function completionSpec(program: Command): CompletionSpec {
         ),
         { flag: "--help", value: null, help: "display help for command" },
       ],
-      args: command.registeredArguments.map((a) => ARGUMENT_VALUES[a.name()] ?? { none: true }),
+      // A command with subcommands (`token add|list|revoke`) completes their names first.
+      args: command.commands.length > 0 ? [{ words: command.commands.map((c) => c.name()) }] : command.registeredArguments.map((a) => ARGUMENT_VALUES[a.name()] ?? { none: true }),
     })),
   };
 }

@@ -63,6 +63,7 @@ describe("backlog completion bash", () => {
     expect(bashComplete(w, ["backlog", "--color", "a"])).toEqual(["always", "auto"]);
     expect(bashComplete(w, ["backlog", "set-status", "bl_0123456789ab", "b"])).toEqual(["blocked"]);
     expect(bashComplete(w, ["backlog", "completion", ""])).toEqual(["bash", "zsh", "fish"]);
+    expect(bashComplete(w, ["backlog", "token", ""])).toEqual(["add", "list", "revoke"]);
   });
 
   it("completes --env and --category from the policy of the directory", () => {
