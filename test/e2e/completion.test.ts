@@ -120,7 +120,7 @@ describe("backlog completion bash", () => {
   });
 });
 
-describe.skipIf(!has("zsh"))("backlog completion zsh", () => {
+describe.skipIf(!has("zsh"))(`backlog completion zsh${has("zsh") ? "" : " — SKIPPED: zsh is not installed"}`, () => {
   it("is a valid zsh script that defines _backlog", () => {
     const w = installed();
     const file = script("zsh", w.dir);
@@ -130,7 +130,7 @@ describe.skipIf(!has("zsh"))("backlog completion zsh", () => {
   });
 });
 
-describe.skipIf(!has("fish"))("backlog completion fish", () => {
+describe.skipIf(!has("fish"))(`backlog completion fish${has("fish") ? "" : " — SKIPPED: fish is not installed"}`, () => {
   it("is a valid fish script whose completions fish lists", () => {
     const w = installed();
     const file = script("fish", w.dir);

@@ -22,7 +22,7 @@ function workspace() {
 
 const hasTmux = spawnSync("sh", ["-c", "command -v tmux"]).status === 0;
 
-describe.skipIf(!hasTmux)("tables on a terminal (tmux)", () => {
+describe.skipIf(!hasTmux)(`tables on a terminal (tmux)${hasTmux ? "" : " — SKIPPED: tmux is not installed"}`, () => {
   /** Runs `backlog ARGS` in a detached tmux pane of `columns` columns; the pane's lines, wrapped lines joined. */
   function onTerminal(dir: string, columns: number, args: string): string[] {
     const socket = `backlog-test-${process.pid}-${columns}`;
