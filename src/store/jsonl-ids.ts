@@ -1,9 +1,9 @@
 /**
- * Item ids of a JSONL store for shell completion, without parsing the log: the saved items index
- * (when there is one that still fits the log) plus a byte scan of the lines after it for their
- * leading `{"id":"bl_…"`. Read-only, no lock: a completion may miss an item written meanwhile.
+ * Item ids of a JSONL store for shell completion, without parsing the log: a byte scan of its lines
+ * for their leading `{"id":"bl_…"`, after the saved items index when that is cheaper (see
+ * worthLoading) and still fits the log. Read-only, no lock: a completion may miss an item written meanwhile.
  */
-import { closeSync, fstatSync, readSync } from "node:fs";
+import { closeSync, fstatSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { OPEN, openStoreFile } from "./jsonl-file.js";
 import { loadSavedIndex } from "./jsonl-index.js";
@@ -14,6 +14,8 @@ const CHUNK = 1 << 20;
 const MARK = Buffer.from('{"id":"bl_');
 const ID_HEX = 12;
 const HEX = /^[0-9a-f]{12}$/;
+/** Parse cost of a saved index byte over scan cost of a log byte (measured: about 10). */
+const INDEX_COST_RATIO = 10;
 
 /** Ids starting `prefix`, sorted; at most `max` of them. */
 export function itemIdsWithPrefix(dir: string, prefix: string, max = 1000): string[] {
@@ -22,7 +24,8 @@ export function itemIdsWithPrefix(dir: string, prefix: string, max = 1000): stri
   const fd = openStoreFile(path, OPEN.read);
   try {
     const size = fstatSync(fd).size;
-    const saved = loadSavedIndex(itemsIndex, indexPathOf(path));
+    const indexPath = indexPathOf(path);
+    const saved = worthLoading(indexPath, size) ? loadSavedIndex(itemsIndex, indexPath) : null;
     let from = 0;
     if (saved !== null && saved.covered <= size) {
       for (const id of saved.state.keys()) ids.add(id);
@@ -33,6 +36,19 @@ export function itemIdsWithPrefix(dir: string, prefix: string, max = 1000): stri
     closeSync(fd);
   }
   return [...ids].filter((id) => id.startsWith(prefix)).sort().slice(0, max);
+}
+
+/**
+ * Parsing a saved index costs about ten times as much per byte as scanning the log for ids, so it
+ * pays only when the log holds many versions per item (a long-lived store): then the index stands
+ * for most of the log and only the lines after it are scanned.
+ */
+function worthLoading(indexPath: string, logBytes: number): boolean {
+  try {
+    return statSync(indexPath).size * INDEX_COST_RATIO < logBytes;
+  } catch {
+    return false;
+  }
 }
 
 /** Adds the id of every line in [from, to) that starts with `{"id":"bl_` and 12 hex digits. */
