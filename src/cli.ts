@@ -24,8 +24,9 @@ const GROUPS: Array<{ commands: string[]; load: () => Promise<Register> }> = [
   { commands: ["token"], load: async () => (await import("./commands/token.js")).registerToken },
   { commands: ["serve"], load: async () => (await import("./commands/serve.js")).registerServe },
   { commands: ["migrate", "export", "import"], load: async () => (await import("./commands/transfer.js")).registerTransfer },
+  { commands: ["completion"], load: async () => (await import("./commands/completion.js")).registerCompletion },
 ];
-const VALUE_OPTIONS = new Set(["--dir", "--policy", "--backend", "--actor", "--dsn-file"]);
+const VALUE_OPTIONS = new Set(["--dir", "--policy", "--backend", "--actor", "--dsn-file", "--color"]);
 
 /** The command named on the line: the first word that is neither an option nor its value. */
 function commandWord(argv: readonly string[]): string | undefined {
@@ -51,7 +52,8 @@ interface Io {
 const HELP_FOOTER = `
 Global options go anywhere on the line. Environment: BACKLOG_DIR, BACKLOG_POLICY, BACKLOG_BACKEND,
 BACKLOG_POSTGRES_DSN (or POSTGRES_DSN), BACKLOG_ACTOR, BACKLOG_NOW, BACKLOG_DIGEST_DIR,
-BACKLOG_RISK_DIGEST_DIR, BACKLOG_LOCK_TIMEOUT_MS, BACKLOG_INDEX_CACHE, NO_COLOR (README: all of them).
+BACKLOG_RISK_DIGEST_DIR, BACKLOG_LOCK_TIMEOUT_MS, BACKLOG_INDEX_CACHE, NO_COLOR, FORCE_COLOR, COLUMNS
+(README: all of them).
 Exit codes: 0 ok, 1 unexpected, 2 invalid input, 3 not found, 4 conflict, 5 permission denied,
 6 storage unavailable, 10 gate failed.
 
@@ -102,6 +104,21 @@ let outputFailed = false;
 const safeJson = (json: string): string =>
   json.replace(/[\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
 
+/** `backlog get` → "missing argument <id>: item id", with the command's usage as the hint. */
+function missingArgument(program: Command, argv: readonly string[], commanderMessage: string): BacklogError {
+  const name = /'([^']+)'/.exec(commanderMessage)?.[1] ?? "argument";
+  const word = commandWord(argv);
+  const command = program.commands.find((c) => c.name() === word || c.aliases().includes(word ?? ""));
+  const argument = command?.registeredArguments.find((a) => a.name() === name);
+  const usage = command ? `Usage: backlog ${command.name()} ${command.usage()}` : "Run `backlog --help` for usage.";
+  return new BacklogError(
+    "invalid_usage",
+    ExitCode.invalid,
+    `missing argument <${name}>${argument?.description ? `: ${argument.description}` : ""}`,
+    `${usage} (see \`backlog ${command?.name() ?? "<command>"} --help\`).`,
+  );
+}
+
 export async function main(io: Io): Promise<number> {
   ignoreClosedReaders(io);
   // The tool protocol always answers in JSON, errors included.
@@ -139,7 +156,8 @@ export async function main(io: Io): Promise<number> {
     .option("--dsn-file <file>", "file holding the PostgreSQL DSN (else $BACKLOG_POSTGRES_DSN, else $POSTGRES_DSN)")
     .option("--actor <name>", "who acts, for RBAC and events (default $BACKLOG_ACTOR, else the OS user)")
     .option("--json", "print the result as JSON (errors as JSON on stderr)")
-    .option("--no-color", "no colour (also off when stdout is not a TTY or NO_COLOR is set)")
+    .option("--color <when>", "always, never or auto (default auto: on a TTY, unless NO_COLOR or TERM=dumb; FORCE_COLOR=1 forces, 0 stops)")
+    .option("--no-color", "the same as --color never")
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
     .showSuggestionAfterError(true)
     .showHelpAfterError(false)
@@ -155,7 +173,13 @@ export async function main(io: Io): Promise<number> {
   try {
     const word = commandWord(io.argv);
     const versionOnly = word === undefined && (io.argv.includes("--version") || io.argv.includes("-V"));
-    const named = GROUPS.filter((g) => word !== undefined && g.commands.includes(word));
+    // Called by the completion scripts at each <Tab>: no command tree, no store opened, no error shown.
+    if (word === "__complete") {
+      io.stdout.write(await (await import("./commands/completion.js")).completeValues(io.argv, io.cwd, io.env));
+      return ExitCode.ok;
+    }
+    // A completion script is written from the whole command tree.
+    const named = word === "completion" ? GROUPS : GROUPS.filter((g) => word !== undefined && g.commands.includes(word));
     const needed = versionOnly ? [] : named.length > 0 ? named : GROUPS;
     for (const register of await Promise.all(needed.map((g) => g.load()))) register(program, run);
     for (const command of program.commands) command.exitOverride();
@@ -167,6 +191,7 @@ export async function main(io: Io): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return ExitCode.ok; // --help, --version
+      if (error.code === "commander.missingArgument") return reportError(io, wantsJson, missingArgument(program, io.argv, error.message));
       const message = error.message.replace(/^error: /, "");
       return reportError(io, wantsJson, new BacklogError("invalid_usage", ExitCode.invalid, message, "Run `backlog --help` (or `backlog <command> --help`) for usage."));
     }

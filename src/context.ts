@@ -19,7 +19,8 @@ export interface GlobalOptions {
   dsnFile?: string;
   actor?: string;
   json?: boolean;
-  color?: boolean;
+  /** `--color always|never|auto`; false from `--no-color`. */
+  color?: string | boolean;
 }
 
 export interface Context {

@@ -2,7 +2,7 @@
  * `backlog tool '<json>'`: reads one request of the reference backlog_tool's protocol and prints the
  * JSON result; parsing, identity and dispatch live in src/service/tool-protocol.ts.
  */
-import { badToolRequest, executeTool, parseToolRequest, TOOL_ACTIONS } from "../service/tool-protocol.js";
+import { badToolRequest, executeTool, parseToolRequest, TOOL_ACTIONS, toolActionSignatures } from "../service/tool-protocol.js";
 import { readJsonInput } from "./write.js";
 import { examples, type Register } from "./kit.js";
 
@@ -11,6 +11,7 @@ export const registerTool: Register = (program, run) => {
     .command("tool")
     .description(`run one action of the backlog_tool protocol (${TOOL_ACTIONS.join(", ")}); prints its JSON result`)
     .argument("[request]", "the request as JSON, or - to read it from stdin")
+    .addHelpText("after", `\nActions and their parameters (name? is optional):\n${toolActionSignatures().map(({ action, params }) => `  ${action.padEnd(22)}${params.join(", ")}`).join("\n")}\n`)
     .addHelpText(
       "after",
       examples([

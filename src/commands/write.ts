@@ -150,6 +150,14 @@ export const registerWrite: Register = (program, run) => {
         run(async (ctx, _args, opts) => {
           const input = itemInputFrom(ctx, opts);
           const result = verb === "create" ? await ctx.service.create(input) : await ctx.service.upsert(input);
+          if (result.kept !== undefined) {
+            const flags = result.kept.map((field) => (field === "due_date" ? "due date" : field)).join(", ");
+            const how = [
+              ...(result.kept.some((f) => f !== "status") ? [`\`backlog edit ${result.item.id}\``] : []),
+              ...(result.kept.includes("status") ? [`\`backlog set-status ${result.item.id}\` for the status`] : []),
+            ];
+            ctx.warn(`upsert kept the ${flags} of ${result.item.id} (an existing item keeps them); change ${result.kept.length === 1 ? "it" : "them"} with ${how.join(", ")}`);
+          }
           return { data: result, human: (style) => `${result.action === "created" ? "Created" : "Updated"} ${summary(result.item, style)}` };
         }),
       );

@@ -19,6 +19,8 @@ export function renderItemRows(items: readonly BacklogItem[], style: Style): str
       cell(i.title),
     ]),
     style.width,
+    // OWNER, ENV, SERVICE and CATEGORY give way to the title on a narrow terminal.
+    [4, 5, 6, 7],
   );
 }
 
@@ -34,6 +36,14 @@ function evidenceLines(item: BacklogItem): string[] {
   return Object.entries(item.evidence_refs)
     .filter(([, refs]) => refs.length > 0)
     .map(([kind, refs]) => `  ${kind}: ${refs.map((r) => cell(r)).join(", ")}`);
+}
+
+/** A status change reads `from → to`, followed by its message when one was given. */
+export function timelineMessage(event: BacklogEvent): string {
+  const { from, to } = event.meta;
+  if (event.type !== "status_change" || typeof from !== "string" || typeof to !== "string") return event.message;
+  const change = `${from} → ${to}`;
+  return event.message === change || event.message === "" ? change : `${change}: ${event.message}`;
 }
 
 export function renderItemDetail(item: BacklogItem, events: readonly BacklogEvent[], style: Style): string {
@@ -63,8 +73,9 @@ export function renderItemDetail(item: BacklogItem, events: readonly BacklogEven
     lines.push(
       renderTable(
         ["WHEN", "TYPE", "ACTOR", "MESSAGE"].map((h) => c.bold(h)),
-        events.map((e) => [cell(e.ts), cell(e.type), cell(e.actor, 20), cell(e.message)]),
+        events.map((e) => [cell(e.ts), cell(e.type), cell(e.actor, 20), cell(timelineMessage(e))]),
         style.width,
+        [2],
       ),
     );
   }

@@ -14,16 +14,17 @@ export function createStyle(mode: OutputMode): Style {
   const chalk = new Chalk({ level: mode.color ? 1 : 0 });
   const priorityColor: Record<string, ChalkInstance> = {
     P0: chalk.bold.red,
-    P1: chalk.yellow,
-    P2: chalk.cyan,
-    P3: chalk.gray,
+    P1: chalk.magenta,
+    P2: chalk.blue,
+    P3: chalk.dim,
   };
   const statusColor: Record<string, ChalkInstance> = {
-    open: chalk.white,
+    // Normal and bold colours only: readable on dark and light backgrounds alike (no white, no black).
+    open: chalk.bold,
     in_progress: chalk.blue,
     blocked: chalk.magenta,
     done: chalk.green,
-    canceled: chalk.gray,
+    canceled: chalk.dim,
   };
   return {
     chalk,

@@ -10,25 +10,55 @@ const NO_BORDERS = {
 };
 
 const ANSI = /\x1b\[[0-9;]*m/g;
+const ANSI_START = /\x1b\[/;
 const visibleLength = (text: string) => text.replace(ANSI, "").length;
 const COLUMN_GAP = 2;
 
+/** How far the plain-text columns between the first and the last give way, in two steps. */
+const CUT_STEPS = [
+  { columnMin: 10, lastWanted: 40 },
+  { columnMin: 6, lastWanted: 20 },
+  { columnMin: 3, lastWanted: 16 },
+];
+
+/** Cuts text that may be wrapped in colour codes (a styled header) to `max` visible characters. */
+function truncateStyled(text: string, max: number): string {
+  const m = /^((?:\x1b\[[0-9;]*m)*)(.*?)((?:\x1b\[[0-9;]*m)*)$/s.exec(text);
+  return m ? `${m[1]}${truncate(m[2], max)}${m[3]}` : truncate(text, max);
+}
+
 /**
- * On a terminal (`width` set), the last column, where the long free text goes, is cut so that
- * each row fits on one line; piped output keeps every character.
+ * With a width (a terminal, or $COLUMNS), each row fits on one line and the last column, where the
+ * long free text goes, gets the room left. When that is too little, the widest of the `flexible`
+ * columns (plain text such as owner or service; never ids, dates or coloured cells) give way first.
+ * Piped output keeps every character.
  */
-function fitLastColumn(head: string[], rows: string[][], width: number): string[][] {
+function fitToWidth(head: string[], rows: string[][], width: number, flexible: readonly number[]): { head: string[]; rows: string[][] } {
   const last = head.length - 1;
-  let used = 0;
-  for (let c = 0; c < last; c += 1) used += Math.max(visibleLength(head[c]), ...rows.map((r) => visibleLength(r[c]))) + COLUMN_GAP;
-  const room = Math.max(16, width - used - 1);
-  return rows.map((r) => [...r.slice(0, last), truncate(r[last], room)]);
+  const widths = head.slice(0, last).map((h, c) => Math.max(visibleLength(h), ...rows.map((r) => visibleLength(r[c]))));
+  const cuttable = widths.map((_, c) => flexible.includes(c) && rows.every((r) => !ANSI_START.test(r[c])));
+  const lastLongest = Math.max(visibleLength(head[last]), ...rows.map((r) => visibleLength(r[last])));
+  const used = () => widths.reduce((sum, w) => sum + w + COLUMN_GAP, 0);
+  for (const step of CUT_STEPS) {
+    while (used() + Math.min(step.lastWanted, lastLongest) + 1 > width) {
+      let widest = -1;
+      for (let c = 0; c < widths.length; c += 1) if (cuttable[c] && widths[c] > step.columnMin && (widest < 0 || widths[c] > widths[widest])) widest = c;
+      if (widest < 0) break;
+      widths[widest] -= 1;
+    }
+  }
+  const room = Math.max(4, width - used() - 1);
+  const cut = (cells: string[], fit: (text: string, max: number) => string) => [
+    ...cells.slice(0, last).map((text, c) => (cuttable[c] ? fit(text, widths[c]) : text)),
+    fit(cells[last], room),
+  ];
+  return { head: cut(head, truncateStyled), rows: rows.map((r) => cut(r, truncate)) };
 }
 
 const truncate = (text: string, max: number) => (text.length > max ? `${text.slice(0, Math.max(1, max - 1))}…` : text);
 
-export function renderTable(head: string[], rows: string[][], width: number | null = null): string {
-  if (width !== null && rows.length > 0) rows = fitLastColumn(head, rows, width);
+export function renderTable(head: string[], rows: string[][], width: number | null = null, flexible: readonly number[] = []): string {
+  if (width !== null && rows.length > 0) ({ head, rows } = fitToWidth(head, rows, width, flexible));
   const table = new Table({
     head,
     chars: NO_BORDERS,

@@ -10,7 +10,7 @@ import { type BacklogEvent, type BacklogItem, emptyEvidence, type EventType, typ
 import type { ItemFilter, Page } from "../domain/query.js";
 import { authorize, ENTITLEMENTS, type Entitlement } from "../domain/rbac.js";
 import { applyEdit, type EditChanges } from "../domain/edit.js";
-import { applyUpsert } from "../domain/upsert.js";
+import { applyUpsert, keptFields } from "../domain/upsert.js";
 import { allowedTargets, canTransition } from "../domain/workflow.js";
 import { conflict, invalidInput, notFound } from "../errors.js";
 import { renderTitle } from "../domain/templates.js";
@@ -33,6 +33,8 @@ export interface ServiceDeps {
 export interface UpsertResult {
   action: "created" | "updated";
   item: BacklogItem;
+  /** upsert of an existing item: the fields the input asked to change but that were kept (absent when none). */
+  kept?: string[];
 }
 
 const itemNotFound = (id: string) =>
@@ -94,7 +96,10 @@ export class BacklogService {
     this.authorize(ENTITLEMENTS.write, "upsert");
     return this.deps.store.write(async (tx) => {
       const existing = await this.holderOf(tx, input.dedupe_key);
-      if (existing) return { action: "updated", item: this.recordUpdate(tx, existing, input, {}) };
+      if (existing) {
+        const kept = keptFields(existing, input);
+        return { action: "updated", item: this.recordUpdate(tx, existing, input, {}), ...(kept.length > 0 ? { kept } : {}) };
+      }
       const [id] = await this.freshIds(tx, 1);
       const item = this.buildItem(input, id);
       this.recordCreate(tx, item, {});

@@ -37,6 +37,23 @@ const ACTIONS = {
   cleanup: z.strictObject({ ...common, retention_days: count.optional(), dry_run: z.boolean().default(false) }),
 } as const;
 
+/**
+ * Each action with its parameters (`name` required, `name?` optional), read from the schemas above
+ * so that help cannot drift from what is accepted. `list` also takes the filters of `backlog list`.
+ */
+export function toolActionSignatures(): Array<{ action: ToolAction; params: string[] }> {
+  return (Object.entries(ACTIONS) as Array<[ToolAction, z.ZodObject]>).map(([action, schema]) => ({
+    action,
+    params: [
+      ...Object.entries(schema.shape)
+        .filter(([name]) => name !== "action" && name !== "actor")
+        .map(([name, field]) => ((field as z.ZodType).safeParse(undefined).success ? `${name}?` : name)),
+      ...(action === "list" ? ["…list filters"] : []),
+      "actor?",
+    ],
+  }));
+}
+
 export type ToolAction = keyof typeof ACTIONS;
 export const TOOL_ACTIONS = Object.keys(ACTIONS) as ToolAction[];
 export const TOOL_NAME = "backlog_tool";

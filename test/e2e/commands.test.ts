@@ -125,7 +125,12 @@ describe("upsert", () => {
     const first = json(ok(w.run([...base, "--title", "v1", "--tag", "a", "--owner", "alice"])));
     expect(first.action).toBe("created");
     ok(w.run(["set-status", first.item.id, "in_progress"]));
-    const second = json(ok(w.run([...base, "--title", "v2", "--tag", "b", "--owner", "bob", "--priority", "P0", "--description", "more"])));
+    const updated = w.run([...base, "--title", "v2", "--tag", "b", "--owner", "bob", "--priority", "P0", "--description", "more"]);
+    expect(updated.code, updated.stderr).toBe(0);
+    // The owner and priority asked for are kept, and said so (with --json, as a JSON warning).
+    expect(JSON.parse(updated.stderr).warning).toMatch(/^upsert kept the owner, priority of bl_/);
+    const second = json(updated);
+    expect(second.kept).toEqual(["owner", "priority"]);
     expect(second.action).toBe("updated");
     expect(second.item).toMatchObject({ id: first.item.id, title: "v2", description: "more", tags: ["a", "b"], status: "in_progress", owner: "alice", priority: "P1", due_date: first.item.due_date });
     const events = json(ok(w.run(["get", first.item.id, "--json"]))).events;
@@ -275,7 +280,7 @@ describe("the command line", () => {
   it("refuses unknown flags and missing arguments with exit 2", () => {
     const w = workspace();
     fails(w.run(["list", "--colour"]), 2, "unknown option '--colour'");
-    fails(w.run(["get"]), 2, "missing required argument 'id'");
+    fails(w.run(["get"]), 2, "missing argument <id>");
   });
 
   it("has help with examples on every command", () => {

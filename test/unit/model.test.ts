@@ -129,8 +129,26 @@ describe("output mode", () => {
     [{}, { isTTY: true }, { NO_COLOR: "" }, false],
     [{}, { isTTY: true }, { TERM: "dumb" }, false],
     [{ json: true }, { isTTY: true }, {}, false],
+    [{ color: "always" }, { isTTY: false }, { NO_COLOR: "1" }, true],
+    [{ color: "never" }, { isTTY: true }, { FORCE_COLOR: "1" }, false],
+    [{ color: "auto" }, { isTTY: false }, { FORCE_COLOR: "1" }, true],
+    [{}, { isTTY: false }, { FORCE_COLOR: "" }, true],
+    [{}, { isTTY: true }, { FORCE_COLOR: "0" }, false],
+    [{}, { isTTY: true }, { FORCE_COLOR: "false" }, false],
+    [{ json: true, color: "always" }, { isTTY: true }, {}, false],
   ])("flags %j, stdout %j, env %j → colour %s", (flags, stdout, env, color) => {
     expect(resolveOutputMode(flags, stdout, env).color).toBe(color);
+  });
+
+  it.each([
+    [{ isTTY: true, columns: 132 }, {}, 132],
+    [{ isTTY: true, columns: 132 }, { COLUMNS: "90" }, 90],
+    [{ isTTY: false }, { COLUMNS: "90" }, 90],
+    [{ isTTY: false }, {}, null],
+    [{ isTTY: false }, { COLUMNS: "wide" }, null],
+    [{ isTTY: true }, {}, 100],
+  ])("stdout %j, env %j → width %s", (stdout, env, width) => {
+    expect(resolveOutputMode({}, stdout, env).width).toBe(width);
   });
 });
 

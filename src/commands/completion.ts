@@ -1,0 +1,134 @@
+/**
+ * `backlog completion bash|zsh|fish`: a completion script generated from commander's command tree
+ * (commands, their flags, which flags take a value), so completions cannot drift from the CLI.
+ * Values that depend on the directory (item ids, the policy's envs and categories) come at
+ * completion time from `backlog __complete KIND PREFIX`, which is fast and never fails loudly.
+ */
+import type { Command, Option } from "commander";
+import { EVENT_TYPES, PRIORITIES, SOURCES, STATUSES } from "../domain/item.js";
+import { invalidInput } from "../errors.js";
+import { COLOR_CHOICES } from "../output/mode.js";
+import { completionScript, PASSED_GLOBALS, SHELLS, type CompletionSpec, type ValueKind } from "../output/completion-scripts.js";
+import { examples, type Register } from "./kit.js";
+
+/** Values of flags whose choices commander does not know, by `command --flag`, then by `--flag`. */
+const FLAG_VALUES: Record<string, ValueKind> = {
+  "list --status": { words: [...STATUSES, "all"] },
+  "list --format": { words: ["table", "json", "jsonl", "csv", "tsv", "markdown"] },
+  "report --format": { words: ["text", "json", "markdown", "html"] },
+  "--status": { words: [...STATUSES] },
+  "--priority": { words: [...PRIORITIES] },
+  "--source": { words: [...SOURCES] },
+  "--type": { words: [...EVENT_TYPES] },
+  "--color": { words: [...COLOR_CHOICES] },
+  "--backend": { words: ["jsonl", "postgres", "memory", "null", "auto"] },
+  "--env": { dynamic: "envs" },
+  "--category": { dynamic: "categories" },
+  "--dir": { files: "dirs" },
+  "--digest-dir": { files: "dirs" },
+  "--policy": { files: "all" },
+  "--dsn-file": { files: "all" },
+  "--from-json": { files: "all" },
+  "--output": { files: "all" },
+  "--digest": { files: "all" },
+  "--tokens": { files: "all" },
+};
+
+/** Values of positional arguments, by the argument's name. */
+const ARGUMENT_VALUES: Record<string, ValueKind> = {
+  id: { dynamic: "ids" },
+  status: { words: [...STATUSES] },
+  shell: { words: [...SHELLS] },
+  file: { files: "all" },
+};
+
+const takesValue = (option: Option) => option.required || option.optional;
+
+function valueKind(command: string, option: Option): ValueKind {
+  if (option.argChoices) return { words: [...option.argChoices] };
+  const long = option.long ?? "";
+  return FLAG_VALUES[`${command} ${long}`] ?? FLAG_VALUES[long] ?? { none: true };
+}
+
+const flagsOf = (option: Option) => [option.long, option.short].filter((f): f is string => f !== undefined);
+
+/** What the scripts complete, read from the command tree as registered. */
+export function completionSpec(program: Command): CompletionSpec {
+  const globalValues: CompletionSpec["globalOptions"] = [];
+  for (const option of program.options) {
+    for (const flag of flagsOf(option)) globalValues.push({ flag, value: takesValue(option) ? valueKind("", option) : null, help: option.description });
+  }
+  return {
+    globalOptions: globalValues,
+    commands: program.commands.map((command) => ({
+      name: command.name(),
+      help: command.description(),
+      options: [
+        ...command.options.flatMap((option) =>
+          flagsOf(option).map((flag) => ({ flag, value: takesValue(option) ? valueKind(command.name(), option) : null, help: option.description })),
+        ),
+        { flag: "--help", value: null, help: "display help for command" },
+      ],
+      // A command with subcommands (`token add|list|revoke`) completes their names first.
+      args: command.commands.length > 0 ? [{ words: command.commands.map((c) => c.name()) }] : command.registeredArguments.map((a) => ARGUMENT_VALUES[a.name()] ?? { none: true }),
+    })),
+  };
+}
+
+export const registerCompletion: Register = (program) => {
+  program
+    .command("completion")
+    .description("print a completion script for bash, zsh or fish (commands, flags, values, item ids)")
+    .argument("<shell>", SHELLS.join("|"))
+    .addHelpText(
+      "after",
+      examples([
+        "backlog completion bash > ~/.local/share/bash-completion/completions/backlog",
+        'backlog completion zsh > "${fpath[1]}/_backlog"',
+        "backlog completion fish > ~/.config/fish/completions/backlog.fish",
+      ]),
+    )
+    .action((shell: string, _opts: unknown, command: Command) => {
+      if (!(SHELLS as readonly string[]).includes(shell)) {
+        throw invalidInput(`<shell> "${shell}": expected one of ${SHELLS.join("|")}`, "Example: backlog completion bash", "invalid_usage");
+      }
+      // Nothing of the store or policy is read: a script for any directory.
+      command.configureOutput().writeOut?.(completionScript(shell as (typeof SHELLS)[number], completionSpec(program)));
+    });
+};
+
+/**
+ * `backlog [globals] __complete ids|envs|categories [PREFIX]`, called by the scripts: candidates one
+ * a line. Reads only what it needs (the items log and its saved index, or the policy) and prints
+ * nothing at all on any problem: a completion never shows an error.
+ */
+export async function completeValues(argv: readonly string[], cwd: string, env: NodeJS.ProcessEnv): Promise<string> {
+  try {
+    const globals: Record<string, string> = {};
+    const words: string[] = [];
+    for (let i = 0; i < argv.length; i += 1) {
+      const eq = argv[i].indexOf("=");
+      if (argv[i].startsWith("--") && eq > 0) globals[argv[i].slice(0, eq)] = argv[i].slice(eq + 1);
+      else if (PASSED_GLOBALS.includes(argv[i])) globals[argv[i]] = argv[++i] ?? "";
+      else words.push(argv[i]);
+    }
+    const [, kind, prefix = ""] = words;
+    let values: string[] = [];
+    if (kind === "ids") {
+      const { dataDir, resolveBackend } = await import("../store/open-store.js");
+      const dsn = Boolean(globals["--dsn-file"] || env.BACKLOG_POSTGRES_DSN || env.POSTGRES_DSN);
+      if (resolveBackend(globals["--backend"], env, dsn) !== "jsonl") return "";
+      const { itemIdsWithPrefix } = await import("../store/jsonl-ids.js");
+      values = itemIdsWithPrefix(dataDir({ dir: globals["--dir"], cwd, env }), prefix);
+    } else if (kind === "envs" || kind === "categories") {
+      const { loadPolicy } = await import("../policy/load.js");
+      const { policy } = loadPolicy(globals["--policy"] ?? (env.BACKLOG_POLICY || undefined), cwd);
+      values = (kind === "envs" ? [...policy.envs] : Object.keys(policy.categories)).filter((v) => v.startsWith(prefix));
+    }
+    // Only plain words: a value with a control character or a blank is not offered.
+    values = values.filter((v) => /^[\x21-\x7e]+$/.test(v));
+    return values.length > 0 ? `${values.join("\n")}\n` : "";
+  } catch {
+    return "";
+  }
+}
