@@ -9,8 +9,8 @@ import { describe, expect, it } from "vitest";
 import { BIN, cleanEnv, cli, json } from "../helpers/cli.js";
 import { seedStore } from "../helpers/store-files.js";
 import { tempDir } from "../helpers/temp.js";
+import { runsWith, titled } from "../helpers/tools.js";
 
-const has = (shell: string) => spawnSync("sh", ["-c", `command -v ${shell}`]).status === 0;
 
 /** A directory with a `backlog` on PATH that runs the built CLI, as an installed one would. */
 function installed(): { dir: string; env: Record<string, string> } {
@@ -122,7 +122,7 @@ describe("backlog completion bash", () => {
   });
 });
 
-describe.skipIf(!has("zsh"))(`backlog completion zsh${has("zsh") ? "" : " — SKIPPED: zsh is not installed"}`, () => {
+describe.skipIf(!runsWith("zsh"))(titled("backlog completion zsh", "zsh"), () => {
   it("is a valid zsh script that defines _backlog", () => {
     const w = installed();
     const file = script("zsh", w.dir);
@@ -132,7 +132,7 @@ describe.skipIf(!has("zsh"))(`backlog completion zsh${has("zsh") ? "" : " — SK
   });
 });
 
-describe.skipIf(!has("fish"))(`backlog completion fish${has("fish") ? "" : " — SKIPPED: fish is not installed"}`, () => {
+describe.skipIf(!runsWith("fish"))(titled("backlog completion fish", "fish"), () => {
   it("is a valid fish script whose completions fish lists", () => {
     const w = installed();
     const file = script("fish", w.dir);

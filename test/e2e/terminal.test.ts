@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { BIN, cleanEnv, cli, json } from "../helpers/cli.js";
 import { tempDir } from "../helpers/temp.js";
+import { runsWith, titled } from "../helpers/tools.js";
 
 const NOW = "2026-02-16T06:20:00Z";
 const TITLE = "Reduce the p99 latency of the checkout gateway under the Monday peak load (weekly)";
@@ -20,9 +21,8 @@ function workspace() {
   return { dir, run, id: json(created).item.id as string };
 }
 
-const hasTmux = spawnSync("sh", ["-c", "command -v tmux"]).status === 0;
 
-describe.skipIf(!hasTmux)(`tables on a terminal (tmux)${hasTmux ? "" : " — SKIPPED: tmux is not installed"}`, () => {
+describe.skipIf(!runsWith("tmux"))(titled("tables on a terminal (tmux)", "tmux"), () => {
   /** Runs `backlog ARGS` in a detached tmux pane of `columns` columns; the pane's lines, wrapped lines joined. */
   function onTerminal(dir: string, columns: number, args: string): string[] {
     const socket = `backlog-test-${process.pid}-${columns}`;
