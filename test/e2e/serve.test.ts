@@ -220,7 +220,7 @@ describe.skipIf(!POSTGRES.dsn)(suiteTitle("backlog serve on PostgreSQL"), () => 
     expect(cli(["migrate", "--actor", "scheduler"], { cwd: dir, env }).code).toBe(0);
     const server = await startServer(dir, ["--actor", "oncall"], env);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
-    const admin = new pg.Client({ connectionString: POSTGRES.dsn });
+    const admin = new pg.Client({ connectionString: POSTGRES.dsn! });
     await admin.connect();
     try {
       await admin.query(`DROP DATABASE ${new URL(dsn).pathname.slice(1)} WITH (FORCE)`);
