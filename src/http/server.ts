@@ -44,7 +44,12 @@ export function startServer(deps: AppDeps, options: ServerOptions): Promise<Runn
         url: `http://${host}:${info.port}`,
         close: () =>
           (closing ??= new Promise<void>((done) => {
-            server.close(() => done());
+            // Keep-alive connections become idle as their last response ends: close them then, not at their timeout.
+            const sweep = setInterval(() => server.closeIdleConnections(), 50);
+            server.close(() => {
+              clearInterval(sweep);
+              done();
+            });
             server.closeIdleConnections();
           })),
       });
