@@ -1,16 +1,11 @@
 /** `backlog serve`: the HTTP API over the store, until SIGINT/SIGTERM stop it gracefully. */
-import type { Server } from "node:http";
-import { serve } from "@hono/node-server";
 import * as z from "zod";
-import { invalidInput } from "../errors.js";
-import { createApp } from "../http/app.js";
+import { startServer } from "../http/server.js";
 import { readTokens, resolveTokensFile } from "../service/tokens.js";
 import { examples, parseOptions, type Register } from "./kit.js";
 
 declare const __BACKLOG_VERSION__: string;
 const VERSION = typeof __BACKLOG_VERSION__ === "string" ? __BACKLOG_VERSION__ : "0.0.0-dev";
-
-const LOOPBACK = /^(127(\.\d{1,3}){3}|::1|localhost)$/i;
 
 const serveOptions = z.object({
   host: z.string().min(1).default("127.0.0.1"),
@@ -33,35 +28,28 @@ export const registerServe: Register = (program, run) => {
         const o = parseOptions(serveOptions, opts, "serve");
         const file = resolveTokensFile(o.tokens, ctx.env, ctx.cwd);
         const tokens = file === undefined ? undefined : readTokens(file);
-        if (tokens === undefined && !LOOPBACK.test(o.host)) {
-          throw invalidInput(`refusing to serve ${o.host} without tokens`, "Make a token with `backlog token add ACTOR` and pass --tokens FILE, or bind 127.0.0.1.", "invalid_usage");
-        }
-        const app = createApp({
-          store: ctx.store,
-          policy: ctx.policy,
-          now: ctx.now,
-          actor: ctx.service.deps.actor,
-          actorExplicit: ctx.actorExplicit,
-          tokens,
-          readOnly: o.readOnly === true,
-          version: VERSION,
-          cwd: ctx.cwd,
-          env: ctx.env,
-          log: (line) => process.stderr.write(`${line}\n`),
-        });
-        await new Promise<void>((resolveStopped, reject) => {
-          const server = serve({ fetch: app.fetch, hostname: o.host, port: o.port, serverOptions: { maxHeaderSize: 16 * 1024 } }, (info) => {
-            const host = info.family === "IPv6" ? `[${info.address}]` : info.address;
-            process.stderr.write(`backlog: serving http://${host}:${info.port} (${tokens === undefined ? `no tokens, acting as ${ctx.service.deps.actor}` : `${tokens.length} token(s)`}${o.readOnly ? ", read-only" : ""})\n`);
-          }) as Server;
-          server.requestTimeout = 30_000;
-          server.headersTimeout = 10_000;
-          server.on("error", (error) => reject(invalidInput(`cannot listen on ${o.host}:${o.port}: ${error.message}`, "Pick another --port (or --port 0 for any free one).", "listen_failed")));
+        const server = await startServer(
+          {
+            store: ctx.store,
+            policy: ctx.policy,
+            now: ctx.now,
+            actor: ctx.service.deps.actor,
+            actorExplicit: ctx.actorExplicit,
+            tokens,
+            readOnly: o.readOnly === true,
+            version: VERSION,
+            cwd: ctx.cwd,
+            env: ctx.env,
+            log: (line) => process.stderr.write(`${line}\n`),
+          },
+          { host: o.host, port: o.port },
+        );
+        process.stderr.write(`backlog: serving ${server.url} (${tokens === undefined ? `no tokens, acting as ${ctx.service.deps.actor}` : `${tokens.length} token(s)`}${o.readOnly ? ", read-only" : ""})\n`);
+        await new Promise<void>((resolveStopped) => {
           const stop = () => {
             process.off("SIGTERM", stop);
             process.off("SIGINT", stop);
-            server.close(() => resolveStopped());
-            server.closeIdleConnections();
+            void server.close().then(resolveStopped);
           };
           process.on("SIGTERM", stop);
           process.on("SIGINT", stop);

@@ -3,7 +3,8 @@
  * resource's routes in its own file, thin over the same service functions the CLI calls.
  */
 import { randomBytes } from "node:crypto";
-import { Hono, type Context as HonoContext } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Hono, Context as HonoContext } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { getCookie } from "hono/cookie";
 import { BacklogError, ExitCode } from "../errors.js";
@@ -14,7 +15,7 @@ import type { Store } from "../store/types.js";
 import { registerGenerate } from "./generate.js";
 import { registerItems } from "./items.js";
 import { createMetrics } from "./metrics.js";
-import { isKnownPath, openApiDocument } from "./routes.js";
+import { API, isKnownPath, mount, openApiDocument, validationHook } from "./routes.js";
 import { registerTools } from "./tools.js";
 import { boardNotFound, boardRoutes } from "../web/routes.js";
 import { loginRoutes } from "../web/login-page.js";
@@ -73,8 +74,9 @@ function bearer(c: HonoContext): string | undefined {
 /** Board paths answered without a token: the sign-in form and the stylesheet it uses. */
 const BOARD_OPEN = new Set(["/login", "/logout", "/board.css"]);
 
-export function createApp(deps: AppDeps): Hono<Env> {
-  const app = new Hono<Env>();
+export function createApp(deps: AppDeps): OpenAPIHono<Env> {
+  const app = new OpenAPIHono<Env>({ defaultHook: validationHook });
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   const log = deps.log ?? (() => undefined);
   const metrics = createMetrics(deps);
 
@@ -133,7 +135,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const digest = limit(MAX_DIGEST_BODY);
   app.use("/v1/*", (c, next) => (c.req.path === "/v1/backlog/generate/weekly" ? digest(c, next) : small(c, next)));
 
-  app.get("/healthz", async (c) => {
+  mount(app, API.healthz, async (c) => {
     try {
       await deps.store.listItems({}, { limit: 1, offset: 0 });
       return c.json({ status: "ok", backend: deps.store.backend, version: deps.version });
@@ -141,7 +143,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
       return c.json({ status: "unavailable", backend: deps.store.backend, version: deps.version, error: error instanceof BacklogError ? error.message : "store unreadable" }, 503);
     }
   });
-  app.get("/openapi.json", (c) => c.json(openApiDocument(deps.version)));
+  let document: object | undefined;
+  mount(app, API.openapi, (c) => c.json((document ??= openApiDocument(app, deps.version))));
   registerItems(app);
   registerTools(app, deps);
   registerGenerate(app, deps);

@@ -1,13 +1,15 @@
 /** GET /metrics: requests by route and status, latency, items by status and priority (Prometheus). */
-import type { Hono, MiddlewareHandler } from "hono";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { ENTITLEMENTS } from "../domain/rbac.js";
 import type { AppDeps, Env } from "./app.js";
+import { API, mount } from "./routes.js";
 
 export interface Metrics {
   middleware: MiddlewareHandler<Env>;
-  register: (app: Hono<Env>) => void;
+  register: (app: OpenAPIHono<Env>) => void;
 }
 
 export function createMetrics(deps: AppDeps): Metrics {
@@ -43,7 +45,7 @@ export function createMetrics(deps: AppDeps): Metrics {
       requests.inc({ route, method: c.req.method, status: String(c.res.status) });
     },
     register: (app) => {
-      app.get("/metrics", async (c) => {
+      mount(app, API.metrics, async (c) => {
         c.get("service").authorize(ENTITLEMENTS.read, "metrics");
         return c.body(await registry.metrics(), 200, { "content-type": registry.contentType });
       });

@@ -1,7 +1,9 @@
 /** POST /v1/tools/execute and the item actions, all through the shared tool protocol. */
-import type { Context as HonoContext, Hono } from "hono";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context as HonoContext } from "hono";
 import { badToolRequest, executeTool, parseToolRequest, type ToolCaller } from "../service/tool-protocol.js";
 import { jsonBody, type AppDeps, type Env } from "./app.js";
+import { API, mount } from "./routes.js";
 
 export function callerOf(c: HonoContext<Env>, deps: AppDeps): ToolCaller {
   return { service: c.get("service"), policy: deps.policy, actorExplicit: c.get("actorExplicit"), cwd: deps.cwd, env: deps.env };
@@ -14,10 +16,10 @@ export async function runAction(c: HonoContext<Env>, deps: AppDeps, fixed: Recor
   return executeTool(callerOf(c, deps), parseToolRequest({ ...body, ...fixed }));
 }
 
-export function registerTools(app: Hono<Env>, deps: AppDeps): void {
-  app.post("/v1/tools/execute", async (c) => c.json((await executeTool(callerOf(c, deps), parseToolRequest(await jsonBody(c)))) as object));
-  app.post("/v1/backlog/items/:id/status", async (c) => c.json((await runAction(c, deps, { action: "set_status", id: c.req.param("id") })) as object));
-  app.post("/v1/backlog/items/:id/comments", async (c) => c.json((await runAction(c, deps, { action: "add_comment", id: c.req.param("id") })) as object, 201));
-  app.post("/v1/backlog/items/:id/close", async (c) => c.json((await runAction(c, deps, { action: "close", id: c.req.param("id") })) as object));
-  app.post("/v1/backlog/cleanup", async (c) => c.json((await runAction(c, deps, { action: "cleanup" })) as object));
+export function registerTools(app: OpenAPIHono<Env>, deps: AppDeps): void {
+  mount(app, API.tool, async (c) => c.json((await executeTool(callerOf(c, deps), parseToolRequest(await jsonBody(c)))) as object));
+  mount(app, API.setStatus, async (c) => c.json((await runAction(c, deps, { action: "set_status", id: c.req.param("id") })) as object));
+  mount(app, API.comment, async (c) => c.json((await runAction(c, deps, { action: "add_comment", id: c.req.param("id") })) as object, 201));
+  mount(app, API.close, async (c) => c.json((await runAction(c, deps, { action: "close", id: c.req.param("id") })) as object));
+  mount(app, API.cleanup, async (c) => c.json((await runAction(c, deps, { action: "cleanup" })) as object));
 }

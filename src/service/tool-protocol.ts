@@ -21,7 +21,8 @@ const count = z.int({ error: "expected a whole number" }).min(0, "must be ≥ 0"
 const common = { action: z.string(), actor: z.string().min(1).optional() };
 const item = z.record(z.string(), z.unknown(), { error: "required: the item as an object" });
 
-const ACTIONS = {
+/** Each action's parameters; exported so the HTTP action routes document their bodies with these very schemas. */
+export const TOOL_ACTION_SCHEMAS = {
   // Filters as `list` takes them (one parser for every door), checked by parseListQuery.
   list: z.looseObject({ ...common }),
   get: z.strictObject({ ...common, id }),
@@ -42,7 +43,7 @@ const ACTIONS = {
  * so that help cannot drift from what is accepted. `list` also takes the filters of `backlog list`.
  */
 export function toolActionSignatures(): Array<{ action: ToolAction; params: string[] }> {
-  return (Object.entries(ACTIONS) as Array<[ToolAction, z.ZodObject]>).map(([action, schema]) => ({
+  return (Object.entries(TOOL_ACTION_SCHEMAS) as Array<[ToolAction, z.ZodObject]>).map(([action, schema]) => ({
     action,
     params: [
       ...Object.entries(schema.shape)
@@ -54,8 +55,8 @@ export function toolActionSignatures(): Array<{ action: ToolAction; params: stri
   }));
 }
 
-export type ToolAction = keyof typeof ACTIONS;
-export const TOOL_ACTIONS = Object.keys(ACTIONS) as ToolAction[];
+export type ToolAction = keyof typeof TOOL_ACTION_SCHEMAS;
+export const TOOL_ACTIONS = Object.keys(TOOL_ACTION_SCHEMAS) as ToolAction[];
 export const TOOL_NAME = "backlog_tool";
 
 export interface ToolRequest {
@@ -105,8 +106,8 @@ export function parseToolRequest(raw: unknown): ToolRequest {
   const request = unwrap(raw);
   const action = request.action;
   if (typeof action !== "string") throw badToolRequest("action: required, one of " + TOOL_ACTIONS.join("|"));
-  if (!Object.hasOwn(ACTIONS, action)) throw badToolRequest(`action: unknown action "${action}" (expected one of ${TOOL_ACTIONS.join("|")})`);
-  const parsed = ACTIONS[action as ToolAction].safeParse(request);
+  if (!Object.hasOwn(TOOL_ACTION_SCHEMAS, action)) throw badToolRequest(`action: unknown action "${action}" (expected one of ${TOOL_ACTIONS.join("|")})`);
+  const parsed = TOOL_ACTION_SCHEMAS[action as ToolAction].safeParse(request);
   if (!parsed.success) throw badToolRequest(issueLines(parsed.error).join("; "));
   return { action: action as ToolAction, params: parsed.data };
 }

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { request as httpRequest } from "node:http";
-import { cpSync, statSync, readFileSync } from "node:fs";
+import { cpSync, statSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import pg from "pg";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { BIN, cleanEnv, cli, cliAsync, json, REPO } from "../helpers/cli.js";
@@ -209,5 +210,52 @@ describe.skipIf(!POSTGRES.dsn)(suiteTitle("backlog serve on PostgreSQL"), () => 
     const password = new URL(dsn).password;
     if (password) expect(server.stderr()).not.toContain(password);
     expect(server.stderr()).not.toContain(dsn);
+  });
+
+  it("healthz is 503 once the PostgreSQL database is gone, naming the backend, and the server keeps running", async () => {
+    if (POSTGRES.skipped) return;
+    const dir = tempDir();
+    const dsn = await freshDatabase();
+    const env = { BACKLOG_BACKEND: "postgres", BACKLOG_POSTGRES_DSN: dsn };
+    expect(cli(["migrate", "--actor", "scheduler"], { cwd: dir, env }).code).toBe(0);
+    const server = await startServer(dir, ["--actor", "oncall"], env);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    const admin = new pg.Client({ connectionString: POSTGRES.dsn! });
+    await admin.connect();
+    try {
+      await admin.query(`DROP DATABASE ${new URL(dsn).pathname.slice(1)} WITH (FORCE)`);
+    } finally {
+      await admin.end();
+    }
+    const down = await fetch(`${server.url}/healthz`);
+    expect(down.status).toBe(503);
+    const body = await down.json();
+    expect(body).toMatchObject({ status: "unavailable", backend: "postgres" });
+    expect(JSON.stringify(body)).not.toContain(dsn);
+    const list = await fetch(`${server.url}/v1/backlog/items`);
+    expect(list.status).toBe(503);
+    expect((await list.json()).error).toHaveProperty("hint");
+    server.child.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
+  });
+
+  it("healthz is 503 when the JSONL store directory becomes unreadable, 200 again once it is back", async () => {
+    const dir = tempDir();
+    expect(cli(["create", "--service", "gateway", "--category", "security", "--title", "x"], { cwd: dir }).code).toBe(0);
+    const server = await startServer(dir, ["--actor", "oncall"]);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    const store = join(dir, "ops", "backlog");
+    const saved = join(dir, "saved-store");
+    cpSync(store, saved, { recursive: true });
+    rmSync(store, { recursive: true });
+    writeFileSync(store, "not a directory");
+    const down = await fetch(`${server.url}/healthz`);
+    expect(down.status).toBe(503);
+    expect(await down.json()).toMatchObject({ status: "unavailable", backend: "jsonl" });
+    rmSync(store);
+    cpSync(saved, store, { recursive: true });
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    server.child.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
   });
 });

@@ -4,7 +4,7 @@ import { openStore } from "../../src/store/open-store.js";
 import type { Store } from "../../src/store/types.js";
 import { createApp, MAX_BODY } from "../../src/http/app.js";
 import { addToken, readTokens } from "../../src/service/tokens.js";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../helpers/temp.js";
 
@@ -33,7 +33,7 @@ async function setup(options: { tokens?: boolean; readOnly?: boolean; actor?: st
       headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
       body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
     });
-  return { app, store, request, tokenOf, lines };
+  return { app, store, request, tokenOf, lines, dir };
 }
 
 const ITEM = { service: "gateway", category: "security", title: "Rotate keys", dedupe_key: "k:rotate" };
@@ -200,5 +200,29 @@ describe("HTTP API in process", () => {
     const doc = await (await request("GET", "/openapi.json")).json();
     expect(doc.openapi).toBe("3.1.0");
     for (const path of ["/v1/backlog/items", "/v1/backlog/items/{id}", "/v1/backlog/items/{id}/close", "/v1/tools/execute", "/v1/backlog/gate", "/healthz"]) expect(doc.paths).toHaveProperty([path]);
+  });
+
+  it("a failed request changes no stored byte", async () => {
+    const { request, dir } = await setup();
+    const id = (await (await request("POST", "/v1/backlog/items", ITEM)).json()).item.id;
+    const snapshot = () => {
+      const root = join(dir, "store");
+      return Object.fromEntries(readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => [join(e.parentPath, e.name), readFileSync(join(e.parentPath, e.name), "utf8")]));
+    };
+    const before = snapshot();
+    expect(Object.keys(before).length).toBeGreaterThan(0);
+    const failures: Array<[string, string, unknown, number]> = [
+      ["POST", "/v1/backlog/items", ITEM, 409],
+      ["POST", "/v1/backlog/upsert", { ...ITEM, priority: "P9" }, 400],
+      ["PATCH", `/v1/backlog/items/${id}`, { status: "done" }, 400],
+      ["PATCH", `/v1/backlog/items/${id}`, { title: "" }, 400],
+      ["POST", `/v1/backlog/items/${id}/status`, { status: "finished" }, 400],
+      ["POST", `/v1/backlog/items/${id}/comments`, { message: "" }, 400],
+      ["POST", "/v1/backlog/items/bl_ffffffffffff/close", { status: "done" }, 404],
+      ["POST", "/v1/backlog/cleanup", { retention_days: 0 }, 403],
+      ["POST", "/v1/tools/execute", { action: "create", item: { service: "Bad Name", category: "security" } }, 400],
+    ];
+    for (const [method, path, body, status] of failures) expect((await request(method, path, body)).status, `${method} ${path}`).toBe(status);
+    expect(snapshot()).toEqual(before);
   });
 });

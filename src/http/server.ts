@@ -1,0 +1,61 @@
+/**
+ * The server's lifecycle: listen on a host and port with timeouts and a header limit, refuse a
+ * non-loopback address without tokens, stop gracefully. The serve command only parses flags,
+ * opens the store, calls startServer and wires signals.
+ */
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import { serve } from "@hono/node-server";
+import { invalidInput } from "../errors.js";
+import { createApp, type AppDeps } from "./app.js";
+
+export interface ServerOptions {
+  host: string;
+  /** 0 = any free port. */
+  port: number;
+}
+
+export interface RunningServer {
+  /** http://HOST:PORT as bound (the real port when 0 was asked). */
+  url: string;
+  /** Stops accepting connections, lets requests in flight finish, resolves when all are closed. */
+  close: () => Promise<void>;
+}
+
+export const MAX_HEADER_BYTES = 16 * 1024;
+export const REQUEST_TIMEOUT_MS = 30_000;
+export const HEADERS_TIMEOUT_MS = 10_000;
+
+const LOOPBACK = /^(127(\.\d{1,3}){3}|::1|localhost)$/i;
+
+/** True when the address is a loopback one (the only kind served without tokens). */
+export const isLoopbackHost = (host: string): boolean => LOOPBACK.test(host);
+
+export function startServer(deps: AppDeps, options: ServerOptions): Promise<RunningServer> {
+  if (deps.tokens === undefined && !isLoopbackHost(options.host)) {
+    return Promise.reject(invalidInput(`refusing to serve ${options.host} without tokens`, "Make a token with `backlog token add ACTOR` and pass --tokens FILE, or bind 127.0.0.1.", "invalid_usage"));
+  }
+  const app = createApp(deps);
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, hostname: options.host, port: options.port, serverOptions: { maxHeaderSize: MAX_HEADER_BYTES } }, (info: AddressInfo) => {
+      const host = info.family === "IPv6" ? `[${info.address}]` : info.address;
+      let closing: Promise<void> | undefined;
+      resolve({
+        url: `http://${host}:${info.port}`,
+        close: () =>
+          (closing ??= new Promise<void>((done) => {
+            // Keep-alive connections become idle as their last response ends: close them then, not at their timeout.
+            const sweep = setInterval(() => server.closeIdleConnections(), 50);
+            server.close(() => {
+              clearInterval(sweep);
+              done();
+            });
+            server.closeIdleConnections();
+          })),
+      });
+    }) as Server;
+    server.requestTimeout = REQUEST_TIMEOUT_MS;
+    server.headersTimeout = HEADERS_TIMEOUT_MS;
+    server.once("error", (error) => reject(invalidInput(`cannot listen on ${options.host}:${options.port}: ${error.message}`, "Pick another --port (or --port 0 for any free one).", "listen_failed")));
+  });
+}
