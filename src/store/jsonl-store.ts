@@ -92,8 +92,9 @@ export class JsonlStore implements Store {
 
   async listItems(filter: ItemFilter, page: Page): Promise<QueryResult> {
     return this.withItems((fd, entries) => {
-      const { items, total } = queryItems(entries.values(), filter, page);
-      return { items: items.map((e) => hydrate(fd, e, this.itemsPath)), total };
+      // Tags, title and description are not in the index: read only the lines the entries' filter kept.
+      const { items, total } = queryItems(entries.values(), filter, page, (e) => hydrate(fd, e, this.itemsPath));
+      return { items: items.map((e) => ("off" in e ? hydrate(fd, e, this.itemsPath) : e)), total };
     });
   }
 
