@@ -6,6 +6,7 @@ import { invalidInput } from "../errors.js";
 import { parseEditChanges } from "../service/edit-input.js";
 import { parseItemInput } from "../service/item-input.js";
 import { parseListQuery } from "../service/list-query.js";
+import { selectFields } from "../domain/query.js";
 import { jsonBody, type Env } from "./app.js";
 
 function parseQuery<T extends z.ZodType>(schema: T, query: Record<string, string>): z.infer<T> {
@@ -23,7 +24,8 @@ export function registerItems(app: Hono<Env>): void {
     const service = c.get("service");
     const query = parseListQuery(c.req.queries(), service.policy, { maxLimit: 1000 });
     const { items, total } = await service.list(query);
-    return c.json({ items, total, limit: query.limit, offset: query.offset });
+    const shown = query.fields ? items.map((i) => selectFields(i, query.fields ?? [])) : items;
+    return c.json({ items: shown, total, limit: query.limit, offset: query.offset });
   });
   app.get("/v1/backlog/items/:id", async (c) => c.json(await c.get("service").get(c.req.param("id"))));
   app.post("/v1/backlog/items", async (c) => {
