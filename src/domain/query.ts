@@ -146,21 +146,39 @@ export interface QueryResult<T = BacklogItem> {
  * only when the query needs more than the entry holds.
  */
 export function queryItems<T extends ItemFields>(items: Iterable<T>, filter: ItemFilter, page: Page): QueryResult<T>;
-export function queryItems<T extends ItemFields, F extends QueryFields>(items: Iterable<T>, filter: ItemFilter, page: Page, full: (item: T) => F): QueryResult<F | T>;
-export function queryItems<T extends ItemFields>(items: Iterable<T>, filter: ItemFilter, page: Page, full?: (item: T) => QueryFields): QueryResult<ItemFields> {
+export function queryItems<T extends ItemFields, F extends QueryFields>(items: Iterable<T>, filter: ItemFilter, page: Page, full: (item: T) => F | null): QueryResult<F | T>;
+export function queryItems<T extends ItemFields>(items: Iterable<T>, filter: ItemFilter, page: Page, full?: (item: T) => QueryFields | null): QueryResult<ItemFields> {
   const matched: ItemFields[] = [];
   const deep = needsFullItem(filter, page);
   for (const item of items) {
     if (!matchesFilter(item, filter)) continue;
     if (!deep) matched.push(item);
     else {
+      // null: `full` knows the item cannot match (see linePrefilter).
       const whole = full ? full(item) : (item as unknown as QueryFields);
-      if (matchesFullFilter(whole, filter)) matched.push(whole);
+      if (whole !== null && matchesFullFilter(whole, filter)) matched.push(whole);
     }
   }
   matched.sort(comparatorFor(page.sort));
   const end = page.limit === null ? undefined : page.offset + page.limit;
   return { items: matched.slice(page.offset, end), total: matched.length };
+}
+
+/** Text that every JSON writer writes as itself: printable ASCII but the quote and the backslash. */
+const VERBATIM = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/**
+ * A test on an item's stored JSON line that is false only when the item cannot match the filter's
+ * tags and search, so a store can skip parsing such lines; null when it has nothing to test. Only
+ * text every JSON writer leaves unescaped is looked for, so lines with `\u` escapes (Python's
+ * json.dumps) still match, but for the few letters whose lower case is ASCII (the Kelvin sign,
+ * İ) written escaped. Matches still go through matchesFullFilter.
+ */
+export function linePrefilter(f: ItemFilter): ((line: string) => boolean) | null {
+  const tags = (f.tags ?? []).filter((t) => VERBATIM.test(t)).map((t) => `"${t}"`);
+  const needle = f.search !== undefined && VERBATIM.test(f.search) ? f.search.toLowerCase() : null;
+  if (tags.length === 0 && needle === null) return null;
+  return (line) => tags.every((t) => line.includes(t)) && (needle === null || line.toLowerCase().includes(needle));
 }
 
 /** `--since`: a day (from its start, UTC), an ISO timestamp, or a span back from now. */

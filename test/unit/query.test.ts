@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { matchesFullFilter, queryItems, selectFields, sinceInstant } from "../../src/domain/query.js";
+import { linePrefilter, matchesFullFilter, queryItems, selectFields, sinceInstant } from "../../src/domain/query.js";
 import { makeItem } from "../helpers/items.js";
 
 describe("the pure list query", () => {
@@ -56,5 +56,16 @@ describe("the pure list query", () => {
     expect(sinceInstant({ hours: 24 }, new Date("2026-02-02T06:00:00.000Z"))).toBe("2026-02-01T06:00:00.000Z");
     expect(sinceInstant({ at: "2026-02-01T00:00:00.000Z" }, new Date())).toBe("2026-02-01T00:00:00.000Z");
     expect(Object.keys(selectFields(a, ["title", "id", "tags"]))).toEqual(["title", "id", "tags"]);
+  });
+
+  it("the stored-line prefilter never drops a match, and drops lines without the text", () => {
+    const test = linePrefilter({ search: "ALP", tags: ["db"] });
+    expect(test?.(JSON.stringify(a))).toBe(true);
+    expect(test?.(JSON.stringify(b))).toBe(false);
+    // A Python-written line with ensure_ascii: escaped non-ASCII text is not looked for.
+    expect(linePrefilter({ search: "é" })).toBeNull();
+    expect(linePrefilter({ search: 'say "hi"' })).toBeNull();
+    expect(linePrefilter({ tags: ["ü"] })).toBeNull();
+    expect(linePrefilter({ search: "zzz", tags: ["ü"] })?.('{"title":"\\u00fc zzz"}')).toBe(true);
   });
 });
