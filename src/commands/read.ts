@@ -6,12 +6,30 @@ import { renderDashboard } from "../output/render-dashboard.js";
 import { renderItemDetail, renderItemList } from "../output/render-items.js";
 import type { Context } from "../context.js";
 import { safeInline } from "../output/sanitize.js";
-import { parseListQuery } from "../service/list-query.js";
+import { checkEnum, parseListQuery } from "../service/list-query.js";
+import { ITEM_FIELDS, type ItemFieldName } from "../domain/query.js";
+import { type Format, FORMATS, renderFieldTable, toCsv, toJson, toJsonLines, toMarkdown, toTsv } from "../output/formats.js";
+import { invalidInput } from "../errors.js";
 import { examples, parseArg, type Register } from "./kit.js";
 
 export const itemId = z.string().regex(ITEM_ID_PATTERN, "expected an item id like bl_0123456789ab");
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** The columns of csv/tsv/markdown without --fields: those of the list table. */
+const DEFAULT_FIELDS: readonly ItemFieldName[] = ["id", "priority", "status", "due_date", "owner", "env", "service", "category", "title"];
+
+/** `--format`, with `--json`/`--jsonl` as its shorthands; two that disagree are exit 2. */
+function listFormat(format: string | undefined, jsonl: boolean, json: boolean): Format {
+  const chosen = format === undefined ? undefined : (checkEnum("--format", format, FORMATS) as Format);
+  const asked = [...(chosen ? [chosen] : []), ...(jsonl ? ["jsonl" as const] : []), ...(json ? ["json" as const] : [])];
+  const distinct = [...new Set(asked)];
+  if (distinct.length > 1) {
+    const given = [chosen && `--format ${chosen}`, jsonl && "--jsonl", json && "--json"].filter(Boolean).join(", ");
+    throw invalidInput(`conflicting output formats: ${given}`, "Give one of --format, --json or --jsonl.", "invalid_usage");
+  }
+  return distinct[0] ?? "table";
+}
 
 /**
  * A read that matched nothing says which store it read when that store holds no items at all: a
@@ -26,24 +44,33 @@ export const registerRead: Register = (program, run) => {
   program
     .command("list")
     .description("list items, sorted by priority, due date (empty last), created_at, id")
-    .option("--env <env>", "only this environment (a policy env)", collect, [])
-    .option("--service <name>", "only this service", collect, [])
+    .option("--env <list>", "only these environments (policy envs): comma list or repeated", collect, [])
+    .option("--service <list>", "only these services", collect, [])
     .option("--status <list>", "only these statuses: comma list or repeated; `all` for every status (default open,in_progress,blocked)", collect, [])
-    .option("--owner <owner>", "only this owner", collect, [])
-    .option("--category <category>", "only this category", collect, [])
-    .option("--priority <P0-P3>", "only this priority", collect, [])
+    .option("--owner <list>", "only these owners", collect, [])
+    .option("--category <list>", "only these categories", collect, [])
+    .option("--priority <list>", "only these priorities (P0-P3)", collect, [])
+    .option("--tag <tag>", "only items with this tag (repeatable: all must match)", collect, [])
+    .option("--week <YYYY-Www>", "only items tagged week:YYYY-Www")
+    .option("--since <when>", "updated since a date YYYY-MM-DD, an ISO timestamp, or a span back from now: 7d, 24h")
+    .option("--search <text>", "case-insensitive text in title, description, service, owner, id, dedupe key or tags")
+    .option("--sort <keys>", "sort by priority|due|created|updated|service|status|title, comma list, -KEY descending")
     .option("--due-before <YYYY-MM-DD>", "due date set and earlier than this day")
     .option("--overdue", "not done/canceled and due before today (UTC)")
     .option("--limit <n>", "at most n items (default 50)")
     .option("--offset <n>", "skip the first n items")
     .option("--all", "no limit")
-    .option("--jsonl", "one JSON item per line")
+    .option("--format <format>", `output format: ${FORMATS.join("|")} (default table)`)
+    .option("--fields <list>", `fields to show, comma list: ${ITEM_FIELDS.join(",")}`)
+    .option("--jsonl", "one JSON item per line (same as --format jsonl)")
     .addHelpText(
       "after",
       examples([
         "backlog list --env prod --status open,in_progress",
         "backlog list --overdue --priority P0 --json | jq -r '.[].id'",
         "backlog list --owner cto --all --jsonl > cto.jsonl",
+        "backlog list --search timeout --tag security --sort -updated",
+        "backlog list --since 7d --format csv --fields id,title,owner > recent.csv",
       ]),
     )
     .action(
@@ -56,6 +83,12 @@ export const registerRead: Register = (program, run) => {
             owner: raw.owner as string[],
             category: raw.category as string[],
             priority: raw.priority as string[],
+            tag: raw.tag as string[],
+            week: raw.week as string | undefined,
+            since: raw.since as string | undefined,
+            search: raw.search as string | undefined,
+            sort: raw.sort as string | undefined,
+            fields: raw.fields as string | undefined,
             due_before: raw.dueBefore as string | undefined,
             overdue: raw.overdue as boolean | undefined,
             limit: raw.limit as string | undefined,
@@ -65,14 +98,28 @@ export const registerRead: Register = (program, run) => {
           ctx.policy,
           { maxLimit: MAX_COUNT, flagNames: true },
         );
+        const format = listFormat(raw.format as string | undefined, raw.jsonl === true, ctx.mode.json);
         const { items, total } = await ctx.service.list(query);
         if (total === 0) await noteIfEmpty(ctx, "list");
         else if (items.length < total - query.offset) ctx.warn(`showing ${items.length} of ${total} (use --limit N or --all)`);
-        if (raw.jsonl) {
-          const text = items.map((i) => `${JSON.stringify(i)}\n`).join("");
-          return { data: items, raw: text, human: () => text };
+        const fields = query.fields ?? DEFAULT_FIELDS;
+        const data = toJson(items, query.fields);
+        const text = (body: string) => ({ data, raw: body, human: () => body });
+        switch (format) {
+          case "json":
+            return ctx.mode.json ? { data, human: () => "" } : text(`${JSON.stringify(data, null, 2)}\n`);
+          case "jsonl":
+            return text(toJsonLines(items, query.fields));
+          case "csv":
+            return text(toCsv(items, fields));
+          case "tsv":
+            return text(toTsv(items, fields));
+          case "markdown":
+            return text(toMarkdown(items, fields));
+          case "table":
+            if (query.fields) return { data, human: (style) => renderFieldTable(items, fields, style) };
+            return { data, human: (style) => renderItemList(items, total, query.offset, style) };
         }
-        return { data: items, human: (style) => renderItemList(items, total, query.offset, style) };
       }),
     );
 

@@ -2,56 +2,132 @@
 import { own } from "./limits.js";
 import { type BacklogItem, isClosed, PRIORITIES } from "./item.js";
 
+/** One value, or a list the item's value must be one of (an empty list filters nothing). */
+export type OneOf = string | readonly string[];
+
+/** The list a OneOf stands for. */
+export const listOf = (v: OneOf | undefined): readonly string[] => (v === undefined ? [] : typeof v === "string" ? [v] : v);
+
 export interface ItemFilter {
-  env?: string;
-  service?: string;
+  env?: OneOf;
+  service?: OneOf;
   statuses?: readonly string[];
-  owner?: string;
-  category?: string;
-  priority?: string;
+  owner?: OneOf;
+  category?: OneOf;
+  priority?: OneOf;
+  /** Every one of these tags is on the item. */
+  tags?: readonly string[];
   /** Items whose due date is set and earlier than this `YYYY-MM-DD`. */
   dueBefore?: string;
   /** Not done/canceled and due before this day (today, UTC). */
   overdueAsOf?: string;
+  /** updated_at at or after this ISO timestamp. */
+  updatedSince?: string;
+  /** Case-insensitive substring of title, description, service, owner, id, dedupe key or a tag. */
+  search?: string;
+}
+
+export const SORT_KEYS = ["priority", "due", "created", "updated", "service", "status", "title"] as const;
+export type SortKeyName = (typeof SORT_KEYS)[number];
+export interface SortKey {
+  key: SortKeyName;
+  desc: boolean;
 }
 
 export interface Page {
   limit: number | null;
   offset: number;
+  /** Keys compared first; ties end in the default order (compareItems), so the order is total. */
+  sort?: readonly SortKey[];
 }
 
 /** What filtering, ordering and aggregation look at: full items and index entries both have it. */
 export type ItemFields = Pick<BacklogItem, "id" | "env" | "service" | "category" | "priority" | "status" | "owner" | "due_date" | "created_at">;
+/** What the full filter and every sort key look at. */
+export type QueryFields = ItemFields & Pick<BacklogItem, "updated_at" | "dedupe_key" | "title" | "description" | "tags">;
 
 const PRIORITY_RANK: Record<string, number> = Object.fromEntries(PRIORITIES.map((p, i) => [p, i]));
+const STATUS_ORDER = ["open", "in_progress", "blocked", "done", "canceled"];
+const STATUS_RANK: Record<string, number> = Object.fromEntries(STATUS_ORDER.map((s, i) => [s, i]));
 
 export const isOverdue = (item: Pick<ItemFields, "status" | "due_date">, today: string): boolean =>
   !isClosed(item) && item.due_date !== "" && item.due_date < today;
 
-export function matchesFilter(item: ItemFields, f: ItemFilter): boolean {
-  if (f.env !== undefined && item.env !== f.env) return false;
-  if (f.service !== undefined && item.service !== f.service) return false;
-  if (f.statuses !== undefined && f.statuses.length > 0 && !f.statuses.includes(item.status)) return false;
-  if (f.owner !== undefined && item.owner !== f.owner) return false;
-  if (f.category !== undefined && item.category !== f.category) return false;
-  if (f.priority !== undefined && item.priority !== f.priority) return false;
+const oneOf = (wanted: OneOf | undefined, value: string) => wanted === undefined || (typeof wanted === "string" ? wanted === value : wanted.length === 0 || wanted.includes(value));
+
+/** True when the filter looks at more than an index entry holds (tags, title, description). */
+export const needsFullItem = (f: ItemFilter, page?: Page): boolean =>
+  (f.tags !== undefined && f.tags.length > 0) || f.search !== undefined || (page?.sort ?? []).some((s) => s.key === "title");
+
+/** The part of the filter an index entry (ItemFields + updated_at) can answer. */
+export function matchesFilter(item: ItemFields & { updated_at?: string }, f: ItemFilter): boolean {
+  if (!oneOf(f.env, item.env)) return false;
+  if (!oneOf(f.service, item.service)) return false;
+  if (!oneOf(f.statuses, item.status)) return false;
+  if (!oneOf(f.owner, item.owner)) return false;
+  if (!oneOf(f.category, item.category)) return false;
+  if (!oneOf(f.priority, item.priority)) return false;
   if (f.dueBefore !== undefined && !(item.due_date !== "" && item.due_date < f.dueBefore)) return false;
   if (f.overdueAsOf !== undefined && !isOverdue(item, f.overdueAsOf)) return false;
+  if (f.updatedSince !== undefined && !(item.updated_at !== undefined && item.updated_at >= f.updatedSince)) return false;
+  return true;
+}
+
+/** Case-insensitive substring, the way PostgreSQL's ILIKE folds case for these texts. */
+export function matchesSearch(item: Pick<QueryFields, "id" | "title" | "description" | "service" | "owner" | "dedupe_key" | "tags">, search: string): boolean {
+  const needle = search.toLowerCase();
+  const has = (text: string) => text.toLowerCase().includes(needle);
+  return has(item.title) || has(item.description) || has(item.service) || has(item.owner) || has(item.id) || has(item.dedupe_key) || item.tags.some(has);
+}
+
+/** The whole filter, on a full item. */
+export function matchesFullFilter(item: QueryFields, f: ItemFilter): boolean {
+  if (!matchesFilter(item, f)) return false;
+  if (f.tags !== undefined && !f.tags.every((t) => item.tags.includes(t))) return false;
+  if (f.search !== undefined && !matchesSearch(item, f.search)) return false;
   return true;
 }
 
 const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const compareDue = (a: string, b: string) => (a === b ? 0 : a === "" ? 1 : b === "" ? -1 : compareText(a, b));
 
 /** Priority, then due date (empty last), then created_at, then id. */
 export function compareItems(a: ItemFields, b: ItemFields): number {
   const byPriority = (own(PRIORITY_RANK, a.priority) ?? 99) - (own(PRIORITY_RANK, b.priority) ?? 99);
   if (byPriority !== 0) return byPriority;
-  if (a.due_date !== b.due_date) {
-    if (a.due_date === "") return 1;
-    if (b.due_date === "") return -1;
-    return compareText(a.due_date, b.due_date);
+  return compareDue(a.due_date, b.due_date) || compareText(a.created_at, b.created_at) || compareText(a.id, b.id);
+}
+
+/** One sort key, ascending. Empty due dates sort last ascending (and first descending). */
+function compareKey(key: SortKeyName, a: Partial<QueryFields> & ItemFields, b: Partial<QueryFields> & ItemFields): number {
+  switch (key) {
+    case "priority":
+      return (own(PRIORITY_RANK, a.priority) ?? 99) - (own(PRIORITY_RANK, b.priority) ?? 99);
+    case "due":
+      return compareDue(a.due_date, b.due_date);
+    case "created":
+      return compareText(a.created_at, b.created_at);
+    case "updated":
+      return compareText(a.updated_at ?? "", b.updated_at ?? "");
+    case "service":
+      return compareText(a.service, b.service);
+    case "status":
+      return (own(STATUS_RANK, a.status) ?? 99) - (own(STATUS_RANK, b.status) ?? 99);
+    case "title":
+      return compareText(a.title ?? "", b.title ?? "");
   }
-  return compareText(a.created_at, b.created_at) || compareText(a.id, b.id);
+}
+
+/** The comparator of a sort: its keys in turn, then the default order. */
+export function comparatorFor(sort: readonly SortKey[] = []): (a: ItemFields, b: ItemFields) => number {
+  if (sort.length === 0) return compareItems;
+  return (a, b) => {
+    for (const { key, desc } of sort) {
+      const c = compareKey(key, a, b);
+      if (c !== 0) return desc ? -c : c;
+    }
+    return compareItems(a, b);
+  };
 }
 
 /** Export order: oldest first, ties by id. */
@@ -64,10 +140,66 @@ export interface QueryResult<T = BacklogItem> {
   total: number;
 }
 
-export function queryItems<T extends ItemFields>(items: Iterable<T>, filter: ItemFilter, page: Page): QueryResult<T> {
-  const matched: T[] = [];
-  for (const item of items) if (matchesFilter(item, filter)) matched.push(item);
-  matched.sort(compareItems);
+/**
+ * Filter, sort and page. `full` turns an index entry into what the whole filter and sort need
+ * (a JSONL store reads the item's line); it is called only for entries the cheap filter kept, and
+ * only when the query needs more than the entry holds.
+ */
+export function queryItems<T extends ItemFields>(items: Iterable<T>, filter: ItemFilter, page: Page): QueryResult<T>;
+export function queryItems<T extends ItemFields, F extends QueryFields>(items: Iterable<T>, filter: ItemFilter, page: Page, full: (item: T) => F | null): QueryResult<F | T>;
+export function queryItems<T extends ItemFields>(items: Iterable<T>, filter: ItemFilter, page: Page, full?: (item: T) => QueryFields | null): QueryResult<ItemFields> {
+  const matched: ItemFields[] = [];
+  const deep = needsFullItem(filter, page);
+  for (const item of items) {
+    if (!matchesFilter(item, filter)) continue;
+    if (!deep) matched.push(item);
+    else {
+      // null: `full` knows the item cannot match (see linePrefilter).
+      const whole = full ? full(item) : (item as unknown as QueryFields);
+      if (whole !== null && matchesFullFilter(whole, filter)) matched.push(whole);
+    }
+  }
+  matched.sort(comparatorFor(page.sort));
   const end = page.limit === null ? undefined : page.offset + page.limit;
   return { items: matched.slice(page.offset, end), total: matched.length };
+}
+
+/** Text that every JSON writer writes as itself: printable ASCII but the quote and the backslash. */
+const VERBATIM = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/**
+ * A test on an item's stored JSON line that is false only when the item cannot match the filter's
+ * tags and search, so a store can skip parsing such lines; null when it has nothing to test. Only
+ * text every JSON writer leaves unescaped is looked for, so lines with `\u` escapes (Python's
+ * json.dumps) still match, but for the few letters whose lower case is ASCII (the Kelvin sign,
+ * İ) written escaped. Matches still go through matchesFullFilter.
+ */
+export function linePrefilter(f: ItemFilter): ((line: string) => boolean) | null {
+  const tags = (f.tags ?? []).filter((t) => VERBATIM.test(t)).map((t) => `"${t}"`);
+  const needle = f.search !== undefined && VERBATIM.test(f.search) ? f.search.toLowerCase() : null;
+  if (tags.length === 0 && needle === null) return null;
+  return (line) => tags.every((t) => line.includes(t)) && (needle === null || line.toLowerCase().includes(needle));
+}
+
+/** `--since`: a day (from its start, UTC), an ISO timestamp, or a span back from now. */
+export type Since = { at: string } | { hours: number };
+
+/** The updated_at bound a since stands for, as of `now`. */
+export function sinceInstant(since: Since, now: Date): string {
+  if ("at" in since) return since.at;
+  return new Date(now.getTime() - since.hours * 3_600_000).toISOString();
+}
+
+/** The keys `--fields` may name: an item's, in the order of the model. */
+export const ITEM_FIELDS = [
+  "id", "created_at", "updated_at", "env", "service", "category", "title", "description", "priority",
+  "status", "owner", "due_date", "source", "dedupe_key", "evidence_refs", "tags", "meta",
+] as const;
+export type ItemFieldName = (typeof ITEM_FIELDS)[number];
+
+/** The named keys of an item, in the order asked. */
+export function selectFields(item: BacklogItem, fields: readonly ItemFieldName[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of fields) out[f] = item[f];
+  return out;
 }

@@ -4,6 +4,7 @@ import type * as z from "zod";
 import { parseEditChanges } from "../service/edit-input.js";
 import { parseItemInput } from "../service/item-input.js";
 import { parseListQuery, type ListParams } from "../service/list-query.js";
+import { selectFields } from "../domain/query.js";
 import { jsonBody, type Env } from "./app.js";
 import { API, mount, type dashboardQuery } from "./routes.js";
 
@@ -16,7 +17,8 @@ export function registerItems(app: OpenAPIHono<Env>): void {
     const service = c.get("service");
     const query = parseListQuery(c.req.valid("query") as ListParams, service.policy, { maxLimit: 1000 });
     const { items, total } = await service.list(query);
-    return c.json({ items, total, limit: query.limit, offset: query.offset });
+    const shown = query.fields ? items.map((i) => selectFields(i, query.fields ?? [])) : items;
+    return c.json({ items: shown, total, limit: query.limit, offset: query.offset });
   });
   mount(app, API.get, async (c) => c.json(await c.get("service").get((c.req.valid("param") as { id: string }).id)));
   mount(app, API.create, async (c) => {

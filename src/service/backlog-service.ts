@@ -7,7 +7,7 @@ import { addCalendarDays, isoWeekOf, utcDate } from "../domain/calendar.js";
 import type { Dashboard } from "../domain/dashboard.js";
 import { newEventId, newItemId, type RandomHex } from "../domain/ids.js";
 import { type BacklogEvent, type BacklogItem, emptyEvidence, type EventType, type Priority, type Status } from "../domain/item.js";
-import type { ItemFilter, Page } from "../domain/query.js";
+import { type ItemFieldName, type ItemFilter, type Page, type Since, sinceInstant } from "../domain/query.js";
 import { authorize, ENTITLEMENTS, type Entitlement } from "../domain/rbac.js";
 import { applyEdit, type EditChanges } from "../domain/edit.js";
 import { applyUpsert, keptFields } from "../domain/upsert.js";
@@ -20,7 +20,8 @@ import type { ItemInput } from "./item-input.js";
 import { checkEnum } from "./list-query.js";
 
 /** `list` as the CLI and the tool protocol ask for it: filters, `overdue` as of today, a page. */
-export type ListQuery = Omit<ItemFilter, "overdueAsOf"> & Page & { overdue?: boolean };
+export type ListQuery = Omit<ItemFilter, "overdueAsOf" | "updatedSince"> &
+  Page & { overdue?: boolean; since?: Since; /** Keys the faces show; the service returns whole items. */ fields?: readonly ItemFieldName[] };
 
 export interface ServiceDeps {
   store: Store;
@@ -57,8 +58,9 @@ export class BacklogService {
 
   async list(query: ListQuery) {
     this.authorize(ENTITLEMENTS.read, "list");
-    const { overdue, limit, offset, ...filter } = query;
-    return this.deps.store.listItems({ ...filter, overdueAsOf: overdue ? this.today() : undefined }, { limit, offset });
+    const { overdue, since, limit, offset, sort, fields: _fields, ...filter } = query;
+    const bounds = { overdueAsOf: overdue ? this.today() : undefined, updatedSince: since ? sinceInstant(since, this.deps.now()) : undefined };
+    return this.deps.store.listItems({ ...filter, ...bounds }, { limit, offset, sort });
   }
 
   async get(id: string): Promise<{ item: BacklogItem; events: BacklogEvent[] }> {

@@ -4,7 +4,8 @@
  * those (repeated flags). The result is the service's ListQuery; a bad value is exit 2 with the
  * valid values and a did-you-mean. Out-of-range numbers are refused, never clamped.
  */
-import { isCalendarDate } from "../domain/calendar.js";
+import { isCalendarDate, isIsoWeek } from "../domain/calendar.js";
+import { ITEM_FIELDS, type ItemFieldName, type Since, SORT_KEYS, type SortKey, type SortKeyName } from "../domain/query.js";
 import { DATE_PATTERN, PRIORITIES, STATUSES } from "../domain/item.js";
 import { nearest } from "../domain/suggest.js";
 import { invalidInput } from "../errors.js";
@@ -13,9 +14,9 @@ import type { ListQuery } from "./backlog-service.js";
 
 export type ListParams = Record<string, string | boolean | number | ReadonlyArray<string> | undefined>;
 
-export const LIST_PARAMS = ["env", "service", "status", "owner", "category", "priority", "due_before", "overdue", "limit", "offset", "all"] as const;
-/** Parameters SPEC section 9 names that this build does not filter on yet: refused, not ignored. */
-const NOT_YET = ["tag", "week", "since", "search", "sort"];
+export const LIST_PARAMS = [
+  "env", "service", "status", "owner", "category", "priority", "tag", "week", "since", "search", "due_before", "overdue", "sort", "fields", "limit", "offset", "all",
+] as const;
 export const ACTIVE_STATUSES = ["open", "in_progress", "blocked"] as const;
 
 const bad = (message: string, hint: string) => invalidInput(message, hint, "invalid_usage");
@@ -43,10 +44,49 @@ export function checkEnum(name: string, value: string, valid: readonly string[])
   return enumValues(name, value, valid)[0] ?? value;
 }
 
-/** The filters this build's ItemFilter takes one value of. */
 function single(name: string, list: string[]): string | undefined {
   if (list.length > 1) throw bad(`${name}: one value only (got ${list.join(",")})`, `Pass a single ${name}.`);
   return list[0];
+}
+
+/** A list, or undefined when none was given (no filter). */
+const some = (list: string[]): string[] | undefined => (list.length === 0 ? undefined : [...new Set(list)]);
+
+function parseSince(name: string, raw: ListParams[string]): Since | undefined {
+  const v = single(name, values(raw));
+  if (v === undefined) return undefined;
+  const span = /^(\d{1,6})([dh])$/.exec(v);
+  if (span) return { hours: Number(span[1]) * (span[2] === "d" ? 24 : 1) };
+  if (DATE_PATTERN.test(v) && isCalendarDate(v)) return { at: `${v}T00:00:00.000Z` };
+  const t = /^\d{4}-\d{2}-\d{2}T/.test(v) ? new Date(v) : null;
+  if (t && !Number.isNaN(t.getTime())) return { at: t.toISOString() };
+  throw bad(`${name} "${v}": expected a date YYYY-MM-DD, an ISO timestamp, or a span like 7d or 24h`, `Example: ${name} 7d`);
+}
+
+function parseSort(name: string, raw: ListParams[string]): SortKey[] | undefined {
+  const keys: SortKey[] = [];
+  for (const v of values(raw)) {
+    const desc = v.startsWith("-");
+    const key = desc ? v.slice(1) : v;
+    if (!(SORT_KEYS as readonly string[]).includes(key)) {
+      const guess = nearest(key, SORT_KEYS);
+      throw bad(`${name} "${v}": expected one of ${SORT_KEYS.join("|")}, - before a key for descending${guess ? ` (did you mean ${desc ? "-" : ""}${guess}?)` : ""}`, `Example: ${name} -priority,due`);
+    }
+    if (!keys.some((k) => k.key === key)) keys.push({ key: key as SortKeyName, desc });
+  }
+  return keys.length === 0 ? undefined : keys;
+}
+
+/** `fields`: item keys, in the order given; an unknown one is exit 2 naming the valid ones. */
+export function parseFields(name: string, raw: ListParams[string]): ItemFieldName[] | undefined {
+  const out = values(raw);
+  for (const f of out) {
+    if (!(ITEM_FIELDS as readonly string[]).includes(f)) {
+      const guess = nearest(f, ITEM_FIELDS);
+      throw bad(`${name}: unknown field "${f}"${guess ? ` (did you mean ${guess}?)` : ""}`, `Valid fields: ${ITEM_FIELDS.join(", ")}.`);
+    }
+  }
+  return out.length === 0 ? undefined : ([...new Set(out)] as ItemFieldName[]);
 }
 
 function flag(name: string, raw: ListParams[string]): boolean {
@@ -80,7 +120,6 @@ export function parseListQuery(params: ListParams, policy: Policy, options: List
   const n = (name: string) => (options.flagNames ? `--${name.replace(/_/g, "-")}` : name);
   for (const key of Object.keys(params)) {
     if (params[key] === undefined) continue;
-    if (NOT_YET.includes(key)) throw bad(`${key}: not supported by this build yet`, `Supported: ${LIST_PARAMS.join(", ")}.`);
     if (!(LIST_PARAMS as readonly string[]).includes(key)) {
       const guess = nearest(key, LIST_PARAMS);
       throw bad(`unknown list parameter "${key}"${guess ? ` (did you mean ${guess}?)` : ""}`, `Supported: ${LIST_PARAMS.join(", ")}.`);
@@ -94,13 +133,24 @@ export function parseListQuery(params: ListParams, policy: Policy, options: List
   }
   const all = flag(n("all"), params.all);
   const limit = whole(n("limit"), params.limit, 0, maxLimit, options.defaultLimit ?? 50);
+  const week = single(n("week"), values(params.week));
+  if (week !== undefined && !isIsoWeek(week)) throw bad(`${n("week")} "${week}": expected an ISO week YYYY-Www that exists (W53 only in long years)`, "Example: week=2026-W05");
+  const tags = [...values(params.tag), ...(week === undefined ? [] : [`week:${week}`])];
+  // Search text is taken whole: a comma in it is part of the text.
+  const searchValues = typeof params.search === "string" ? [params.search] : Array.isArray(params.search) ? [...(params.search as string[])] : values(params.search);
+  const search = single(n("search"), searchValues.filter((s) => s !== ""));
   return {
-    env: single(n("env"), enumValues(n("env"), params.env, policy.envs)),
-    service: single(n("service"), values(params.service)),
+    env: some(enumValues(n("env"), params.env, policy.envs)),
+    service: some(values(params.service)),
     statuses,
-    owner: single(n("owner"), values(params.owner)),
-    category: single(n("category"), enumValues(n("category"), params.category, Object.keys(policy.categories))),
-    priority: single(n("priority"), enumValues(n("priority"), params.priority, PRIORITIES)),
+    owner: some(values(params.owner)),
+    category: some(enumValues(n("category"), params.category, Object.keys(policy.categories))),
+    priority: some(enumValues(n("priority"), params.priority, PRIORITIES)),
+    tags: some(tags),
+    since: parseSince(n("since"), params.since),
+    search,
+    sort: parseSort(n("sort"), params.sort),
+    fields: parseFields(n("fields"), params.fields),
     dueBefore,
     overdue: flag(n("overdue"), params.overdue) || undefined,
     limit: all ? null : limit,

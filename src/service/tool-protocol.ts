@@ -12,6 +12,7 @@ import { BacklogService } from "./backlog-service.js";
 import { runGenerate } from "./generate.js";
 import { parseEditChanges } from "./edit-input.js";
 import { parseListQuery } from "./list-query.js";
+import { selectFields } from "../domain/query.js";
 import { parseItemInput } from "./item-input.js";
 
 const id = z.string({ error: "required: an item id like bl_0123456789ab" }).regex(ITEM_ID_PATTERN, "expected an item id like bl_0123456789ab");
@@ -141,8 +142,9 @@ export async function executeTool(caller: ToolCaller, { action, params: p }: Too
   switch (action) {
     case "list": {
       const { action: _action, actor: _actor, ...filters } = p;
-      const { items } = await service.list(parseListQuery(filters, caller.policy, { maxLimit: MAX_COUNT }));
-      return items;
+      const query = parseListQuery(filters, caller.policy, { maxLimit: MAX_COUNT });
+      const { items } = await service.list(query);
+      return query.fields ? items.map((i) => selectFields(i, query.fields ?? [])) : items;
     }
     case "get":
       return service.get(p.id);

@@ -15,7 +15,7 @@ import {
   normalizeStoredItem,
   type StoredValueNote,
 } from "../domain/item.js";
-import { compareByCreation, type ItemFilter, type Page, type QueryResult, queryItems } from "../domain/query.js";
+import { compareByCreation, type ItemFilter, linePrefilter, type Page, type QueryResult, queryItems } from "../domain/query.js";
 import { type LogEvent, type LogQuery, newestFirst, wantsEvent } from "../domain/event-log.js";
 import { aggregateReport, closedAt, type HistoryRow, type Report, type ReportFrame } from "../domain/report.js";
 import { BacklogError, storageUnavailable } from "../errors.js";
@@ -51,8 +51,8 @@ const readFailed = (path: string, error: unknown) =>
 export const indexPathOf = (logPath: string) => join(dirname(logPath), `.${basename(logPath)}.index`);
 
 /** The full item an index entry points to, read from the same open file the index describes. */
-function hydrate(fd: number, entry: ItemEntry, path: string): BacklogItem {
-  const item = normalizeStoredItem(tryParse(readAt(fd, entry.off, entry.len)));
+function hydrate(fd: number, entry: ItemEntry, path: string, line = readAt(fd, entry.off, entry.len)): BacklogItem {
+  const item = normalizeStoredItem(tryParse(line));
   if (!item || item.id !== entry.id) {
     throw storageUnavailable(`${path} changed while it was read (item ${entry.id})`, "Run the command again.");
   }
@@ -93,8 +93,15 @@ export class JsonlStore implements Store {
 
   async listItems(filter: ItemFilter, page: Page): Promise<QueryResult> {
     return this.withItems((fd, entries) => {
-      const { items, total } = queryItems(entries.values(), filter, page);
-      return { items: items.map((e) => hydrate(fd, e, this.itemsPath)), total };
+      // Tags, title and description are not in the index: read only the lines the entries' filter kept.
+      // A raw-text test first: most lines of a search or tag filter are never parsed.
+      const mayMatch = linePrefilter(filter);
+      const full = (e: ItemEntry) => {
+        const line = readAt(fd, e.off, e.len);
+        return mayMatch === null || mayMatch(line) ? hydrate(fd, e, this.itemsPath, line) : null;
+      };
+      const { items, total } = queryItems(entries.values(), filter, page, full);
+      return { items: items.map((e) => ("off" in e ? hydrate(fd, e, this.itemsPath) : e)), total };
     });
   }
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { BacklogEvent, BacklogItem } from "../../src/domain/item.js";
-import { queryItems } from "../../src/domain/query.js";
+import { type ItemFilter, type Page, queryItems } from "../../src/domain/query.js";
 import type { Store } from "../../src/store/types.js";
 import { makeItem } from "../helpers/items.js";
 
@@ -114,6 +114,46 @@ export function storeContract(name: string, factory: StoreFactory): void {
       for (const [filter, page] of cases) {
         expect(await store.listItems(filter, page)).toEqual(queryItems(items, filter, page));
       }
+    });
+
+    it("filters by lists, tags, since and search and sorts by any keys the same way as the pure core", async () => {
+      const { store } = await factory();
+      const items = [
+        makeItem({ priority: "P1", title: "Disk FULL on db", tags: ["db", "week:2026-W05"], updated_at: "2026-02-03T00:00:00.000Z", service: "billing" }),
+        makeItem({ priority: "P0", title: "alpha", description: "100%_sure timeout", env: "staging", tags: ["db"], status: "blocked" }),
+        makeItem({ priority: "P3", title: "Zulu", owner: "Ops_Team", due_date: "2026-01-09", tags: ["week:2026-W06"], updated_at: "2026-02-05T10:00:00.000Z" }),
+        makeItem({ priority: "P2", title: "beta", due_date: "2026-01-02", status: "done", service: "auth", created_at: "2026-01-15T00:00:00.000Z" }),
+        makeItem({ priority: "P2", title: "Beta", due_date: "2026-01-02", service: "auth", dedupe_key: "weekly:prod:auth:x" }),
+      ];
+      await putAll(store, items);
+      const all = { limit: null, offset: 0 };
+      const cases: Array<[ItemFilter, Page]> = [
+        [{ env: ["prod", "staging"], priority: ["P0", "P3"] }, all],
+        [{ service: ["auth", "billing"], statuses: ["open", "done"] }, all],
+        [{ owner: ["Ops_Team", "nobody"], category: ["refactor"] }, all],
+        [{ tags: ["db"] }, all],
+        [{ tags: ["db", "week:2026-W05"] }, all],
+        [{ updatedSince: "2026-02-03T00:00:00.000Z" }, all],
+        [{ search: "TIMEOUT" }, all],
+        [{ search: "%_" }, all],
+        [{ search: "ops_" }, all],
+        [{ search: "week:2026" }, all],
+        [{ search: "weekly:PROD" }, all],
+        [{ search: items[2].id.slice(4).toUpperCase() }, all],
+        [{}, { ...all, sort: [{ key: "title", desc: false }] }],
+        [{}, { ...all, sort: [{ key: "due", desc: true }] }],
+        [{}, { ...all, sort: [{ key: "due", desc: false }] }],
+        [{}, { ...all, sort: [{ key: "status", desc: false }, { key: "priority", desc: true }] }],
+        [{}, { ...all, sort: [{ key: "service", desc: true }, { key: "created", desc: false }] }],
+        [{ search: "a" }, { limit: 2, offset: 1, sort: [{ key: "updated", desc: true }] }],
+      ];
+      for (const [filter, page] of cases) {
+        const expected = queryItems(items, filter, page);
+        expect(await store.listItems(filter, page), JSON.stringify([filter, page])).toEqual(expected);
+      }
+      // The cases are not vacuous: each filter keeps some items and drops others.
+      expect(queryItems(items, { search: "%_" }, all).total).toBe(1);
+      expect(queryItems(items, { tags: ["db"] }, all).total).toBe(2);
     });
 
     it("aggregates the dashboard of one env", async () => {

@@ -10,7 +10,7 @@ import { DASHBOARD_OVERDUE_SHOWN, DASHBOARD_TOP_SERVICES } from "../../domain/da
 import { type BacklogEvent, type BacklogItem, canonicalItem, EVENT_TYPES, PRIORITIES, SOURCES, STATUSES } from "../../domain/item.js";
 import type { LogEvent, LogQuery } from "../../domain/event-log.js";
 import { type Report, type ReportFrame, REPORT_TOP_SERVICES, roundDays } from "../../domain/report.js";
-import type { ItemFilter, Page, QueryResult } from "../../domain/query.js";
+import { type ItemFilter, listOf, type OneOf, type Page, type QueryResult, type SortKey, type SortKeyName } from "../../domain/query.js";
 import { BacklogError, conflict, storageUnavailable } from "../../errors.js";
 import { BufferedTx, type ItemSource } from "../buffered-tx.js";
 import type { CleanupOptions, CleanupReport, MigrationReport, Store, StoreDump, WriteOptions, WriteTx } from "../types.js";
@@ -64,22 +64,55 @@ const toEvent = (row: BacklogEvent): BacklogEvent => {
   return { id: row.id, item_id: row.item_id, ts: row.ts, type: row.type, message: row.message, actor: row.actor, meta: row.meta };
 };
 
-/** WHERE clause and parameters for a filter, mirroring matchesFilter of the pure core. */
+/** WHERE clause and parameters for a filter, mirroring matchesFullFilter of the pure core. */
 function where(f: ItemFilter, params: unknown[]): string {
   const parts: string[] = [];
   const param = (value: unknown) => {
     params.push(value);
     return `$${params.length}`;
   };
-  if (f.env !== undefined) parts.push(`env = ${param(f.env)}`);
-  if (f.service !== undefined) parts.push(`service = ${param(f.service)}`);
-  if (f.statuses !== undefined && f.statuses.length > 0) parts.push(`status = ANY(${param(f.statuses)})`);
-  if (f.owner !== undefined) parts.push(`owner = ${param(f.owner)}`);
-  if (f.category !== undefined) parts.push(`category = ${param(f.category)}`);
-  if (f.priority !== undefined) parts.push(`priority = ${param(f.priority)}`);
+  const oneOf = (column: string, wanted: OneOf | undefined) => {
+    const list = listOf(wanted);
+    if (list.length > 0) parts.push(`${column} = ANY(${param(list)})`);
+  };
+  oneOf("env", f.env);
+  oneOf("service", f.service);
+  oneOf("status", f.statuses);
+  oneOf("owner", f.owner);
+  oneOf("category", f.category);
+  oneOf("priority", f.priority);
   if (f.dueBefore !== undefined) parts.push(`due_date <> '' AND due_date < ${param(f.dueBefore)}`);
   if (f.overdueAsOf !== undefined) parts.push(`${OPEN} AND due_date <> '' AND due_date < ${param(f.overdueAsOf)}`);
+  if (f.updatedSince !== undefined) parts.push(`updated_at >= ${param(f.updatedSince)}`);
+  // tags is json (kept verbatim for byte-exact export): every wanted tag is one of its elements.
+  if (f.tags !== undefined && f.tags.length > 0) parts.push(`tags::jsonb @> ${param(JSON.stringify(f.tags))}::jsonb`);
+  if (f.search !== undefined) {
+    const p = param(`%${f.search.replace(/[\\%_]/g, "\\$&")}%`);
+    parts.push(
+      `(title ILIKE ${p} OR description ILIKE ${p} OR service ILIKE ${p} OR owner ILIKE ${p} OR id ILIKE ${p} OR dedupe_key ILIKE ${p}` +
+        ` OR EXISTS (SELECT 1 FROM json_array_elements_text(tags) AS t(tag) WHERE t.tag ILIKE ${p}))`,
+    );
+  }
   return parts.length === 0 ? "" : `WHERE ${parts.join(" AND ")}`;
+}
+
+const SORT_SQL: Record<SortKeyName, string> = {
+  priority: "priority",
+  due: "(due_date = '') {dir}, due_date",
+  created: "created_at",
+  updated: "updated_at",
+  service: "service",
+  status: "array_position(ARRAY['open','in_progress','blocked','done','canceled']::text[], status::text)",
+  title: "title COLLATE \"C\"",
+};
+
+/** ORDER BY of a sort: its keys, then the default order (comparatorFor of the pure core). */
+function orderBy(sort: readonly SortKey[] = []): string {
+  const keys = sort.map(({ key, desc }) => {
+    const dir = desc ? "DESC" : "ASC";
+    return `${SORT_SQL[key].replace("{dir}", dir)} ${dir}`;
+  });
+  return keys.length === 0 ? ORDER : `ORDER BY ${keys.join(", ")}, ${ORDER.slice("ORDER BY ".length)}`;
 }
 
 /** Rows whose `column` is one of `values`, keyed by that column: one query for the whole batch. */
@@ -150,7 +183,7 @@ export class PgStore implements Store {
       const clause = where(filter, params);
       const total = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM backlog_items ${clause}`, params);
       const { rows } = await c.query<BacklogItem>(
-        `SELECT ${ITEMS} FROM backlog_items ${clause} ${ORDER} LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+        `SELECT ${ITEMS} FROM backlog_items ${clause} ${orderBy(page.sort)} LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
         [...params, page.limit, page.offset],
       );
       return { items: rows.map(toItem), total: total.rows[0].n };
