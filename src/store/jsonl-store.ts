@@ -305,13 +305,19 @@ export class JsonlStore implements Store {
    */
   private async catchUp(fd: number): Promise<void> {
     const slot = this.itemsSlot;
+    // The first write of a store had no log to open before it.
+    let own: number | null = null;
     try {
+      own = fd === -1 ? this.open(this.itemsPath) : fd;
+      if (own === null) return;
       // Its unreadable lines, if any, were reported by the read before the write.
-      await this.refresh(slot, fd, false);
+      await this.refresh(slot, own, false);
       this.committed = true;
     } catch {
       slot.index = null;
       slot.checked = false;
+    } finally {
+      if (own !== null && own !== fd) closeSync(own);
     }
   }
 
