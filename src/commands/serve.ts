@@ -49,9 +49,9 @@ export const registerServe: Register = (program, run) => {
           env: ctx.env,
           log: (line) => process.stderr.write(`${line}\n`),
         });
-        // Index the store before the first request, not during it; a store that cannot be read
-        // now is reported per request (and by /healthz) instead.
-        await ctx.store.listItems({}, { limit: 1, offset: 0 }).catch(() => undefined);
+        // Index the store (items, and events for `get`) before the first request, not during it;
+        // a store that cannot be read now is reported per request (and by /healthz) instead.
+        await Promise.all([ctx.store.listItems({}, { limit: 1, offset: 0 }), ctx.store.listEvents("")]).catch(() => undefined);
         await new Promise<void>((resolveStopped, reject) => {
           const server = serve({ fetch: app.fetch, hostname: o.host, port: o.port, serverOptions: { maxHeaderSize: 16 * 1024 } }, (info) => {
             const host = info.family === "IPv6" ? `[${info.address}]` : info.address;
