@@ -1,5 +1,4 @@
 /** The dashboard aggregation of SPEC section 4, as a pure function of the items. */
-import { own } from "./limits.js";
 import { type BacklogItem, PRIORITIES, STATUSES } from "./item.js";
 import { compareItems, isOverdue, type ItemFields } from "./query.js";
 
@@ -19,11 +18,15 @@ export interface DashboardOf<T> {
   top_services: Array<{ service: string; count: number }>;
 }
 
-/** counts[key] += 1 as an own property, even for keys like `__proto__` or `constructor`. */
-const bump = (counts: Record<string, number>, key: string) =>
-  Object.defineProperty(counts, key, { value: (own(counts, key) ?? 0) + 1, enumerable: true, writable: true, configurable: true });
+/** Counts as a record of own properties, even for keys like `__proto__` or `constructor`. */
+function countsRecord(counts: Map<string, number>): Record<string, number> {
+  const record: Record<string, number> = {};
+  for (const [key, value] of counts) Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+  return record;
+}
 
-const zeroCounts = (keys: readonly string[]) => Object.fromEntries(keys.map((k) => [k, 0])) as Record<string, number>;
+const zeroCounts = (keys: readonly string[]) => new Map(keys.map((k) => [k, 0]));
+const bump = (counts: Map<string, number>, key: string) => counts.set(key, (counts.get(key) ?? 0) + 1);
 
 /**
  * `categories` lists the policy's categories so that every one has a count, zero included:
@@ -58,9 +61,9 @@ export function aggregateDashboard<T extends ItemFields>(
   return {
     env,
     total,
-    status_counts,
-    priority_counts,
-    category_counts,
+    status_counts: countsRecord(status_counts),
+    priority_counts: countsRecord(priority_counts),
+    category_counts: countsRecord(category_counts),
     overdue: overdue.slice(0, DASHBOARD_OVERDUE_SHOWN),
     overdue_count: overdue.length,
     top_services,

@@ -31,11 +31,14 @@ const LOOPBACK = /^(127(\.\d{1,3}){3}|::1|localhost)$/i;
 /** True when the address is a loopback one (the only kind served without tokens). */
 export const isLoopbackHost = (host: string): boolean => LOOPBACK.test(host);
 
-export function startServer(deps: AppDeps, options: ServerOptions): Promise<RunningServer> {
+export async function startServer(deps: AppDeps, options: ServerOptions): Promise<RunningServer> {
   if (deps.tokens === undefined && !isLoopbackHost(options.host)) {
-    return Promise.reject(invalidInput(`refusing to serve ${options.host} without tokens`, "Make a token with `backlog token add ACTOR` and pass --tokens FILE, or bind 127.0.0.1.", "invalid_usage"));
+    throw invalidInput(`refusing to serve ${options.host} without tokens`, "Make a token with `backlog token add ACTOR` and pass --tokens FILE, or bind 127.0.0.1.", "invalid_usage");
   }
   const app = createApp(deps);
+  // Index the store (items, and events for `get`) before the first request, not during it; a
+  // store that cannot be read now is reported per request (and by /healthz) instead.
+  await Promise.all([deps.store.listItems({}, { limit: 1, offset: 0 }), deps.store.listEvents("")]).catch(() => undefined);
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: options.host, port: options.port, serverOptions: { maxHeaderSize: MAX_HEADER_BYTES } }, (info: AddressInfo) => {
       const host = info.family === "IPv6" ? `[${info.address}]` : info.address;

@@ -11,10 +11,12 @@
 import { createHash } from "node:crypto";
 import { closeSync, fstatSync, readFileSync, readSync } from "node:fs";
 import { Worker } from "node:worker_threads";
+import { crc32 } from "node:zlib";
 import { nextLineStart, OPEN, openStoreFile, scanFd, writeFileAtomically } from "./jsonl-file.js";
 
-// 2: notes about stored values (case variants, values outside their enum) are kept and reported.
-const FORMAT = 2;
+// 3: notes about stored values (case variants, values outside their enum) and a CRC-32 of the
+// covered bytes (checked by writers) are kept.
+const FORMAT = 3;
 const WINDOW = 4096;
 
 export interface IndexKind<S> {
@@ -135,6 +137,8 @@ export interface LogIndex<S> {
   identity: Identity;
   head: string;
   tail: string;
+  /** CRC-32 of every covered byte: what a writer checks before relying on an index it did not build. */
+  crc: number;
   /** Bytes parsed since this index was last saved (Infinity when rebuilt from nothing). */
   unsaved: number;
 }
@@ -150,6 +154,28 @@ function hashWindow(fd: number, from: number, to: number): string {
   if (length > 0) readSync(fd, buffer, 0, length, from);
   return createHash("sha256").update(buffer).digest("hex");
 }
+
+const CRC_CHUNK = 1 << 20;
+
+/** CRC-32 of [from, to) of the file, continuing `seed` (the CRC of the bytes before `from`). */
+function crcRange(fd: number, from: number, to: number, seed: number): number {
+  const buffer = Buffer.allocUnsafe(Math.min(CRC_CHUNK, Math.max(0, to - from)));
+  let crc = seed;
+  for (let position = from; position < to; ) {
+    const read = readSync(fd, buffer, 0, Math.min(buffer.length, to - position), position);
+    if (read === 0) break;
+    crc = crc32(buffer.subarray(0, read), crc);
+    position += read;
+  }
+  return crc;
+}
+
+/**
+ * Whether every byte `index` covers is still what it was indexed from. The head and tail hashes
+ * of a refresh catch compaction, truncation and appends; this catches an edit in the middle of the
+ * log (same length, then appended to), at the price of reading the whole covered log once.
+ */
+export const indexMatchesLog = (fd: number, index: LogIndex<unknown>) => crcRange(fd, 0, index.covered, 0) === index.crc;
 
 const headHash = (fd: number, covered: number) => hashWindow(fd, 0, Math.min(WINDOW, covered));
 const tailHash = (fd: number, covered: number) => hashWindow(fd, Math.max(0, covered - WINDOW), covered);
@@ -183,6 +209,7 @@ export async function refreshIndex<S>(kind: IndexKind<S>, fd: number, prior: Log
     identity,
     head: headHash(fd, r.covered),
     tail: tailHash(fd, r.covered),
+    crc: crcRange(fd, from, r.covered, base ? base.crc : 0),
     unsaved: base ? base.unsaved + (r.covered - from) : Number.POSITIVE_INFINITY,
   };
 }
@@ -200,6 +227,7 @@ export function loadSavedIndex<S>(kind: IndexKind<S>, path: string): LogIndex<S>
     }
     const saved = JSON.parse(text) as Record<string, unknown>;
     if (saved.format !== FORMAT || saved.kind !== kind.name) return null;
+    if (typeof saved.crc !== "number") return null;
     const state = kind.fromJson(saved.state);
     if (state === null) return null;
     return {
@@ -211,6 +239,7 @@ export function loadSavedIndex<S>(kind: IndexKind<S>, path: string): LogIndex<S>
       identity: saved.identity as Identity,
       head: saved.head as string,
       tail: saved.tail as string,
+      crc: saved.crc,
       unsaved: 0,
     };
   } catch {

@@ -22,7 +22,7 @@ import { BacklogError, storageUnavailable } from "../errors.js";
 import { BufferedTx, emptySource, mapSource } from "./buffered-tx.js";
 import { compactLogs, removeStaleTmpFiles } from "./jsonl-compact.js";
 import { appendLines, cutBack, isBlank, openForRead, readAt, scanLines, tryParse } from "./jsonl-file.js";
-import { type IndexKind, type LineNote, type LogIndex, loadSavedIndex, NO_PARALLELISM, type Parallelism, refreshIndex, saveIndex } from "./jsonl-index.js";
+import { type IndexKind, indexMatchesLog, type LineNote, type LogIndex, loadSavedIndex, NO_PARALLELISM, type Parallelism, refreshIndex, saveIndex } from "./jsonl-index.js";
 import { eventsIndex, type ItemEntry, itemsIndex } from "./jsonl-indexes.js";
 import { acquireDirLock, acquireSharedDirLock, DEFAULT_LOCK_TIMEOUT_MS, LOCK_FILE } from "./lock.js";
 import type { CleanupOptions, CleanupReport, MigrationReport, Store, StoreDump, Warn, WriteOptions, WriteTx } from "./types.js";
@@ -30,6 +30,8 @@ import type { CleanupOptions, CleanupReport, MigrationReport, Store, StoreDump, 
 export const ITEMS_FILE = "items.jsonl";
 export const EVENTS_FILE = "events.jsonl";
 const MAX_WARNINGS = 5;
+
+const FOR_WRITING = true;
 
 export interface JsonlStoreOptions {
   dir: string;
@@ -59,16 +61,34 @@ function hydrate(fd: number, entry: ItemEntry, path: string, line = readAt(fd, e
   return item;
 }
 
+/** What an index covers of which file: equal versions describe the same bytes. */
+const indexVersion = (index: LogIndex<unknown>) =>
+  `${index.identity.dev}:${index.identity.ino}:${index.identity.birth}:${index.identity.size}:${index.identity.mtime}:${index.covered}`;
+
 /** One log's index: what kind, its log, the index in memory, and whether the saved one was read. */
 interface IndexSlot<S> {
   kind: IndexKind<S>;
   path: string;
   index: LogIndex<S> | null;
   savedLoaded: boolean;
+  /**
+   * Whether the index in memory is known to describe the log byte for byte: built from it by this
+   * process, or checked against it. A saved index is not until a writer checks it (see forWriting).
+   */
+  checked: boolean;
+  /** The refresh under way, if any: concurrent requests of one process wait for it, not redo it. */
+  pending: Promise<unknown> | null;
 }
 
-/** Below this many unsaved bytes an index is not worth rewriting: parsing them is quicker. */
+/**
+ * Below this many unsaved bytes an index is not worth rewriting: parsing them is quicker. A small
+ * log saves sooner (an eighth of it, at least 64 KiB), or it would be reparsed whole on every read.
+ */
 const SAVE_AFTER_BYTES = 4 << 20;
+const SAVE_AT_LEAST_BYTES = 64 << 10;
+const worthSaving = (index: LogIndex<unknown>) => index.unsaved > Math.min(SAVE_AFTER_BYTES, Math.max(SAVE_AT_LEAST_BYTES, index.covered / 8));
+/** Remembered answers per index version (list queries, dashboards): a few dozen kinds of question. */
+const MAX_ANSWERS = 64;
 
 export class JsonlStore implements Store {
   readonly backend = "jsonl";
@@ -81,14 +101,18 @@ export class JsonlStore implements Store {
   private readonly eventsSlot: IndexSlot<Map<string, number[]>>;
   /** Set by anything that writes or plans writes: such commands never touch the saved indexes. */
   private mutated = false;
+  /** Set once a write committed and its index was brought past its own lines: it may save them. */
+  private committed = false;
+  /** Answers computed from the items index, valid while it describes the same bytes (see memo()). */
+  private answers: { version: string; state: Map<string, ItemEntry>; byQuestion: Map<string, unknown> } | null = null;
 
   constructor(private readonly options: JsonlStoreOptions) {
     this.itemsPath = join(options.dir, ITEMS_FILE);
     this.eventsPath = join(options.dir, EVENTS_FILE);
     // With saved indexes off, they count as already looked at: never read.
     const savedLoaded = options.savedIndexes === false;
-    this.itemsSlot = { kind: itemsIndex, path: this.itemsPath, index: null, savedLoaded };
-    this.eventsSlot = { kind: eventsIndex, path: this.eventsPath, index: null, savedLoaded };
+    this.itemsSlot = { kind: itemsIndex, path: this.itemsPath, index: null, savedLoaded, checked: false, pending: null };
+    this.eventsSlot = { kind: eventsIndex, path: this.eventsPath, index: null, savedLoaded, checked: false, pending: null };
   }
 
   async listItems(filter: ItemFilter, page: Page): Promise<QueryResult> {
@@ -100,7 +124,7 @@ export class JsonlStore implements Store {
         const line = readAt(fd, e.off, e.len);
         return mayMatch === null || mayMatch(line) ? hydrate(fd, e, this.itemsPath, line) : null;
       };
-      const { items, total } = queryItems(entries.values(), filter, page, full);
+      const { items, total } = this.memo(entries, `list\n${JSON.stringify([filter, page])}`, () => queryItems(entries.values(), filter, page, full));
       return { items: items.map((e) => ("off" in e ? hydrate(fd, e, this.itemsPath) : e)), total };
     });
   }
@@ -136,7 +160,9 @@ export class JsonlStore implements Store {
 
   async dashboard(env: string, today: string, categories: readonly string[]): Promise<Dashboard> {
     return this.withItems((fd, entries) => {
-      const d = aggregateDashboard(entries.values(), env, today, categories);
+      // The same index (same log bytes) and the same question give the same answer: a long-lived
+      // process (serve) aggregates again only once the log changed.
+      const d = this.memo(entries, `dashboard\n${JSON.stringify([env, today, categories])}`, () => aggregateDashboard(entries.values(), env, today, categories));
       return { ...d, overdue: d.overdue.map((e) => hydrate(fd, e, this.itemsPath)) };
     });
   }
@@ -199,7 +225,7 @@ export class JsonlStore implements Store {
 
   async write<T>(fn: (tx: WriteTx) => Promise<T>, options: WriteOptions = {}): Promise<T> {
     this.mutated = true;
-    if (options.dryRun) return this.withItems((fd, entries) => fn(this.transaction(fd, entries)));
+    if (options.dryRun) return this.withItems((fd, entries) => fn(this.transaction(fd, entries)), FOR_WRITING);
     if (!existsSync(this.options.dir)) {
       // A first command that fails (unknown id, bad input) must not even create the directory.
       await fn(new BufferedTx(emptySource()));
@@ -220,9 +246,10 @@ export class JsonlStore implements Store {
             );
           }
           this.append(tx);
+          await this.catchUp(fd);
         }
         return result;
-      });
+      }, FOR_WRITING);
     } finally {
       lock.release();
     }
@@ -273,11 +300,39 @@ export class JsonlStore implements Store {
     }
   }
 
-  /** A successful read-only command leaves its indexes for the next one; nothing else writes them. */
+  /**
+   * A successful command leaves its indexes for the next one: a read-only one, or one whose writes
+   * committed (its index then covers its own lines too). A failed command, a dry run or a cleanup
+   * writes none. Any saved index describes a prefix of some version of the log and is validated
+   * when loaded, so concurrent saves (the last rename wins) are harmless.
+   */
   async close(outcome: "ok" | "failed" = "ok"): Promise<void> {
-    if (outcome !== "ok" || this.mutated || this.options.savedIndexes === false) return;
+    if (outcome !== "ok" || (this.mutated && !this.committed) || this.options.savedIndexes === false) return;
     for (const slot of [this.itemsSlot, this.eventsSlot] as Array<IndexSlot<unknown>>) {
-      if (slot.index && slot.index.unsaved > SAVE_AFTER_BYTES) saveIndex(slot.kind, indexPathOf(slot.path), slot.index);
+      if (slot.index && worthSaving(slot.index)) saveIndex(slot.kind, indexPathOf(slot.path), slot.index);
+    }
+  }
+
+  /**
+   * After this process appended to the items log open as `fd`: its index parses the lines just
+   * written (no one else could append: the lock is held), so the next read, or the saved index,
+   * need not. If that fails nothing is saved; the write itself stands.
+   */
+  private async catchUp(fd: number): Promise<void> {
+    const slot = this.itemsSlot;
+    // The first write of a store had no log to open before it.
+    let own: number | null = null;
+    try {
+      own = fd === -1 ? this.open(this.itemsPath) : fd;
+      if (own === null) return;
+      // Its unreadable lines, if any, were reported by the read before the write.
+      await this.refresh(slot, own, false);
+      this.committed = true;
+    } catch {
+      slot.index = null;
+      slot.checked = false;
+    } finally {
+      if (own !== null && own !== fd) closeSync(own);
     }
   }
 
@@ -290,13 +345,31 @@ export class JsonlStore implements Store {
   }
 
   /** The index of a log open as `fd`, from memory or the saved file, brought up to date. */
-  private async refresh<S>(slot: IndexSlot<S>, fd: number): Promise<LogIndex<S>> {
+  private async refresh<S>(slot: IndexSlot<S>, fd: number, report = true): Promise<LogIndex<S>> {
+    // One refresh at a time per log: a long-lived process (serve) answering many requests at once
+    // would otherwise index the whole log once per request; after the wait only the tail is new.
+    while (slot.pending) await slot.pending.catch(() => undefined);
+    const work = this.refreshNow(slot, fd, report);
+    slot.pending = work;
     try {
-      if (!slot.savedLoaded) slot.index ??= loadSavedIndex(slot.kind, indexPathOf(slot.path));
+      return await work;
+    } finally {
+      slot.pending = null;
+    }
+  }
+
+  private async refreshNow<S>(slot: IndexSlot<S>, fd: number, report: boolean): Promise<LogIndex<S>> {
+    try {
+      if (!slot.savedLoaded && slot.index === null) {
+        slot.index = loadSavedIndex(slot.kind, indexPathOf(slot.path));
+        slot.checked = false;
+      }
       slot.savedLoaded = true;
       const index = await refreshIndex(slot.kind, fd, slot.index, this.options.parallelism ?? NO_PARALLELISM);
+      // Rebuilt from the log (a prior that no longer held, or none): known to match it.
+      if (index.unsaved === Number.POSITIVE_INFINITY) slot.checked = true;
       slot.index = index;
-      this.reportBad(slot.path, index.bad, index.notes);
+      if (report) this.reportBad(slot.path, index.bad, index.notes);
       return index;
     } catch (error) {
       if (error instanceof BacklogError) throw error;
@@ -304,15 +377,50 @@ export class JsonlStore implements Store {
     }
   }
 
-  /** Runs `fn` with the items log open and indexed; the same file stays open for hydration. */
-  private async withItems<T>(fn: (fd: number, entries: Map<string, ItemEntry>) => T | Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` with the items log open and indexed; the same file stays open for hydration. A
+   * writer relies on the index for what is NOT there too (no item with this dedupe key): with
+   * `forWriting`, an index it did not build is first checked against every byte of the log (one
+   * CRC pass, far cheaper than parsing) and rebuilt when the log was edited in place.
+   */
+  private async withItems<T>(fn: (fd: number, entries: Map<string, ItemEntry>) => T | Promise<T>, forWriting = false): Promise<T> {
     const fd = this.open(this.itemsPath);
     if (fd === null) return fn(-1, new Map());
     try {
-      return await fn(fd, (await this.refresh(this.itemsSlot, fd)).state);
+      const slot = this.itemsSlot;
+      let index = await this.refresh(slot, fd);
+      if (forWriting && !slot.checked) {
+        if (!indexMatchesLog(fd, index)) index = await this.rebuild(slot, fd);
+        slot.checked = true;
+      }
+      return await fn(fd, index.state);
     } finally {
       closeSync(fd);
     }
+  }
+
+  /** The index of the log open as `fd`, from the log alone. */
+  private async rebuild<S>(slot: IndexSlot<S>, fd: number): Promise<LogIndex<S>> {
+    slot.index = null;
+    return this.refresh(slot, fd, false);
+  }
+
+  /**
+   * The same index (same log bytes) asked the same question gives the same answer: a long-lived
+   * process (serve) filters, sorts and aggregates again only once the log changed. Answers hold
+   * index entries, never items: those are still read from the log by each caller.
+   */
+  private memo<T>(entries: Map<string, ItemEntry>, question: string, compute: () => T): T {
+    const index = this.itemsSlot.index;
+    if (!index || index.state !== entries) return compute();
+    const version = indexVersion(index);
+    if (this.answers?.version !== version || this.answers.state !== entries) this.answers = { version, state: entries, byQuestion: new Map() };
+    const known = this.answers.byQuestion;
+    if (known.has(question)) return known.get(question) as T;
+    const answer = compute();
+    if (known.size >= MAX_ANSWERS) known.delete(known.keys().next().value as string);
+    known.set(question, answer);
+    return answer;
   }
 
   private transaction(fd: number, entries: Map<string, ItemEntry>): BufferedTx {

@@ -3,7 +3,7 @@
  * set-ups: links are never followed, temp files are never written through, a shared store keeps
  * its mode and group across compaction, a deleted lock file is noticed, a BOM hides nothing.
  */
-import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cli, json } from "../helpers/cli.js";
@@ -49,7 +49,11 @@ describe("the JSONL store never follows a link", () => {
     // Every name a reader or writer might create beside the logs, old predictable ones included.
     const planted = [".items.jsonl.index", ".events.jsonl.index", "items.jsonl.quarantine", "events.jsonl.quarantine"];
     for (let pid = 1; pid < 64; pid += 1) planted.push(`.items.jsonl.index.tmp-${pid}`, `items.jsonl.tmp-${pid}`, `events.jsonl.tmp-${pid}`);
-    for (const name of planted) symlinkSync(w.victim, join(w.dir, name));
+    // The create left its index (a committed writer saves it): the link takes its place.
+    for (const name of planted) {
+      rmSync(join(w.dir, name), { force: true });
+      symlinkSync(w.victim, join(w.dir, name));
+    }
     // A torn tail makes the next writer quarantine it.
     writeFileSync(join(w.dir, "items.jsonl"), `${readFileSync(join(w.dir, "items.jsonl"), "utf8")}{"id":"bl_torn`);
     for (let i = 0; i < 3; i += 1) expect([0, 6]).toContain(w.run(["list", "--all"], { BACKLOG_INDEX_CACHE: "on" }).code);
@@ -62,6 +66,7 @@ describe("the JSONL store never follows a link", () => {
   it("reads through a saved index link as if there were none, and replaces the link instead of writing through it", () => {
     const w = workspace();
     expect(w.run(ITEM).code).toBe(0);
+    rmSync(join(w.dir, ".items.jsonl.index"), { force: true });
     symlinkSync(w.victim, join(w.dir, ".items.jsonl.index"));
     const listed = w.run(["list", "--json"]);
     expect(listed.code).toBe(0);

@@ -103,16 +103,51 @@ describe("saved index", () => {
     expect(JSON.parse(readFileSync(indexFile(dir), "utf8")).kind).toBe("items");
   });
 
-  it("is never written by a command that writes or fails", async () => {
+  it("is written by a command whose write committed, never by one that fails, plans or cleans up", async () => {
     const dir = tempDir();
-    const store = open(dir);
-    await store.write(async (tx) => tx.putItem(makeItem()));
-    await store.close("ok");
+    const failing = open(dir);
+    await expect(failing.write(async (tx) => {
+      tx.putItem(makeItem());
+      throw new Error("refused");
+    })).rejects.toThrow("refused");
+    await failing.close("failed");
+    const planner = open(dir);
+    await planner.write(async (tx) => tx.putItem(makeItem()), { dryRun: true });
+    await planner.close("ok");
     expect(existsSync(indexFile(dir))).toBe(false);
     const reader = open(dir);
     await reader.listItems({}, { limit: null, offset: 0 });
     await reader.close("failed");
     expect(existsSync(indexFile(dir))).toBe(false);
+
+    const writer = open(dir);
+    await writer.write(async (tx) => tx.putItem(makeItem({ title: "committed" })));
+    await writer.close("ok");
+    // It covers the writer's own line: the next read parses nothing.
+    const saved = JSON.parse(readFileSync(indexFile(dir), "utf8"));
+    expect(saved.covered).toBe(readFileSync(join(dir, "items.jsonl")).length);
+  });
+
+  it("is checked byte for byte before a writer relies on it: an edit in place plus an append makes no duplicate dedupe key", async () => {
+    // Enough items that the edited line is far from the head and tail windows a read checks.
+    const { dir, items } = await poisonedStore(40);
+    const lines = readFileSync(items, "utf8").split("\n");
+    const target = JSON.parse(lines[20]) as { id: string; dedupe_key: string };
+    const edited = `${target.dedupe_key.slice(0, -1)}${target.dedupe_key.endsWith("x") ? "y" : "x"}`;
+    const text = readFileSync(items, "utf8");
+    const fd = openSync(items, "r+");
+    writeSync(fd, `"dedupe_key":"${edited}"`, Buffer.byteLength(text.slice(0, text.indexOf(`"dedupe_key":"${target.dedupe_key}"`))));
+    closeSync(fd);
+    appendFileSync(items, `${JSON.stringify(makeItem({ title: "appended" }))}\n`);
+
+    const writer = open(dir);
+    const found = await writer.write(async (tx) => {
+      const byKey = await tx.findByDedupeKeys([edited, target.dedupe_key]);
+      return { edited: byKey.get(edited)?.id ?? null, old: byKey.get(target.dedupe_key)?.id ?? null };
+    });
+    expect(found).toEqual({ edited: target.id, old: null });
+    // What the writer rebuilt is the log's truth, poison gone.
+    expect(await writer.dashboard("prod", TODAY, [])).toMatchObject({ status_counts: { blocked: 0, open: 41 } });
   });
 
   it("keeps reporting unreadable lines on every read", async () => {

@@ -124,3 +124,38 @@ describe("JSONL store", () => {
     expect(existsSync(join(dir, "items.jsonl.quarantine"))).toBe(false);
   });
 });
+
+describe("JSONL store kept open (serve)", () => {
+  it("answers many requests at once from one index, and sees another process's writes on the next request", async () => {
+    const dir = tempDir();
+    const seed = open(dir);
+    for (let i = 0; i < 30; i += 1) await seed.write(async (tx) => tx.putItem(makeItem({ title: `seed ${i}`, status: i % 3 === 0 ? "done" : "open" })));
+    const warnings: string[] = [];
+    const server = open(dir, warnings);
+    const openOnes = { statuses: ["open"] };
+    const first = await Promise.all(Array.from({ length: 8 }, () => server.listItems(openOnes, all)));
+    for (const r of first) expect(r.total).toBe(20);
+    const dashboards = await Promise.all(Array.from({ length: 4 }, () => server.dashboard("prod", "2026-02-16", [])));
+    for (const d of dashboards) expect(d.status_counts).toMatchObject({ open: 20, done: 10 });
+
+    // Another process adds one and closes one: the same questions get new answers.
+    const other = open(dir);
+    const added = makeItem({ title: "from elsewhere" });
+    const closing = first[0].items[0];
+    await other.write(async (tx) => {
+      tx.putItem(added);
+      tx.putItem({ ...closing, status: "done", updated_at: "2026-02-16T07:00:00.000Z" });
+    });
+    const after = await server.listItems(openOnes, all);
+    expect(after.total).toBe(20);
+    expect(after.items.map((i) => i.id)).toContain(added.id);
+    expect(after.items.map((i) => i.id)).not.toContain(closing.id);
+    expect((await server.dashboard("prod", "2026-02-16", [])).status_counts).toMatchObject({ open: 20, done: 11 });
+
+    // And its own write, through the same store.
+    await server.write(async (tx) => tx.putItem(makeItem({ title: "mine" })));
+    expect((await server.listItems(openOnes, all)).total).toBe(21);
+    expect((await server.dashboard("prod", "2026-02-16", [])).total).toBe(32);
+    expect(warnings).toEqual([]);
+  });
+});
