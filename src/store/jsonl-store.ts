@@ -3,7 +3,7 @@
  * last-write-wins. Reads take no lock; every write holds the directory lock for its whole
  * read-check-append; `cleanup` compacts under the same lock by tmp file, fsync and rename.
  */
-import { closeSync, existsSync } from "node:fs";
+import { closeSync, existsSync, lstatSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { aggregateDashboard, type Dashboard } from "../domain/dashboard.js";
 import {
@@ -20,7 +20,8 @@ import { aggregateReport, closedAt, type HistoryRow, type Report, type ReportFra
 import { BacklogError, storageUnavailable } from "../errors.js";
 import { BufferedTx, emptySource, mapSource } from "./buffered-tx.js";
 import { compactLogs, removeStaleTmpFiles } from "./jsonl-compact.js";
-import { appendLines, cutBack, isBlank, openForRead, readAt, scanLines, tryParse } from "./jsonl-file.js";
+import { beginCommit, type CommittedView, endCommit, openCommitted, recoverUnfinishedCommit } from "./jsonl-commit.js";
+import { appendLines, cutBack, isBlank, openForRead, readAt, repairTornTail, scanFd, tryParse } from "./jsonl-file.js";
 import { type IndexKind, type LogIndex, loadSavedIndex, NO_PARALLELISM, type Parallelism, refreshIndex, saveIndex } from "./jsonl-index.js";
 import { eventsIndex, type ItemEntry, itemsIndex } from "./jsonl-indexes.js";
 import { acquireDirLock, DEFAULT_LOCK_TIMEOUT_MS, LOCK_FILE } from "./lock.js";
@@ -105,10 +106,11 @@ export class JsonlStore implements Store {
   }
 
   async listEvents(itemId: string): Promise<BacklogEvent[]> {
-    const fd = this.open(this.eventsPath);
-    if (fd === null) return [];
+    const view = await this.view();
+    const fd = view.events;
+    if (fd === null) return this.closeView(view, []);
     try {
-      const index = await this.refresh(this.eventsSlot, fd);
+      const index = await this.refresh(this.eventsSlot, fd, view.eventsEnd);
       const positions = index.state.get(itemId) ?? [];
       const events: BacklogEvent[] = [];
       const seen = new Set<string>();
@@ -122,7 +124,7 @@ export class JsonlStore implements Store {
       // Appended in time order; the stable sort only matters for files merged by hand.
       return events.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
     } finally {
-      closeSync(fd);
+      this.closeView(view);
     }
   }
 
@@ -146,10 +148,10 @@ export class JsonlStore implements Store {
   }
 
   async eventLog(query: LogQuery): Promise<LogEvent[]> {
-    return this.withItems((fd, entries) => {
+    return this.withItems((fd, entries, view) => {
       const wanted: Array<{ event: BacklogEvent; order: number }> = [];
       let order = 0;
-      this.scan(this.eventsPath, (line) => {
+      this.scan(view, (line) => {
         const event = normalizeStoredEvent(tryParse(line));
         if (!event) return false;
         if (wantsEvent(query, event, entries.get(event.item_id))) wanted.push({ event, order });
@@ -170,10 +172,11 @@ export class JsonlStore implements Store {
   /** The events of these items, by item id, read at the offsets the events index holds. */
   private async eventsOf(itemIds: readonly string[]): Promise<Map<string, BacklogEvent[]>> {
     const found = new Map<string, BacklogEvent[]>();
-    const fd = this.open(this.eventsPath);
-    if (fd === null) return found;
+    const view = await this.view();
+    const fd = view.events;
+    if (fd === null) return this.closeView(view, found);
     try {
-      const index = await this.refresh(this.eventsSlot, fd);
+      const index = await this.refresh(this.eventsSlot, fd, view.eventsEnd);
       for (const id of itemIds) {
         const positions = index.state.get(id) ?? [];
         const events: BacklogEvent[] = [];
@@ -185,21 +188,22 @@ export class JsonlStore implements Store {
       }
       return found;
     } finally {
-      closeSync(fd);
+      this.closeView(view);
     }
   }
 
   async write<T>(fn: (tx: WriteTx) => Promise<T>, options: WriteOptions = {}): Promise<T> {
     this.mutated = true;
-    if (options.dryRun) return this.withItems((fd, entries) => fn(this.transaction(fd, entries)));
+    if (options.dryRun) return this.withItems((fd, entries, view) => fn(this.transaction(fd, entries, view)));
     if (!existsSync(this.options.dir)) {
       // A first command that fails (unknown id, bad input) must not even create the directory.
       await fn(new BufferedTx(emptySource()));
     }
     const lock = await acquireDirLock(this.options.dir, this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
     try {
-      return await this.withItems(async (fd, entries) => {
-        const tx = this.transaction(fd, entries);
+      this.recover();
+      return await this.withItems(async (fd, entries, view) => {
+        const tx = this.transaction(fd, entries, view);
         const result = await fn(tx);
         if (!tx.isEmpty) {
           // Someone deleted or replaced the lock file while we held it: another writer may hold
@@ -226,6 +230,7 @@ export class JsonlStore implements Store {
     if (dryRun) return this.compaction(() => compactLogs(target, cutoff, false));
     const lock = await acquireDirLock(this.options.dir, this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
     try {
+      this.recover();
       return this.compaction(() => {
         removeStaleTmpFiles(this.options.dir, [ITEMS_FILE, EVENTS_FILE]);
         return compactLogs(target, cutoff, true);
@@ -254,8 +259,11 @@ export class JsonlStore implements Store {
   }
 
   async dump(): Promise<StoreDump> {
-    const items = await this.withItems((fd, entries) => [...entries.values()].sort(compareByCreation).map((e) => hydrate(fd, e, this.itemsPath)));
-    return { items, events: this.readEvents() };
+    // Items and events of one committed state: a consistent snapshot while writers run.
+    return this.withItems((fd, entries, view) => ({
+      items: [...entries.values()].sort(compareByCreation).map((e) => hydrate(fd, e, this.itemsPath)),
+      events: this.readEvents(view),
+    }));
   }
 
   /** A successful read-only command leaves its indexes for the next one; nothing else writes them. */
@@ -275,11 +283,11 @@ export class JsonlStore implements Store {
   }
 
   /** The index of a log open as `fd`, from memory or the saved file, brought up to date. */
-  private async refresh<S>(slot: IndexSlot<S>, fd: number): Promise<LogIndex<S>> {
+  private async refresh<S>(slot: IndexSlot<S>, fd: number, end: number): Promise<LogIndex<S>> {
     try {
       if (!slot.savedLoaded) slot.index ??= loadSavedIndex(slot.kind, indexPathOf(slot.path));
       slot.savedLoaded = true;
-      const index = await refreshIndex(slot.kind, fd, slot.index, this.options.parallelism ?? NO_PARALLELISM);
+      const index = await refreshIndex(slot.kind, fd, slot.index, this.options.parallelism ?? NO_PARALLELISM, end);
       slot.index = index;
       this.reportBad(slot.path, index.bad);
       return index;
@@ -289,20 +297,43 @@ export class JsonlStore implements Store {
     }
   }
 
-  /** Runs `fn` with the items log open and indexed; the same file stays open for hydration. */
-  private async withItems<T>(fn: (fd: number, entries: Map<string, ItemEntry>) => T | Promise<T>): Promise<T> {
-    const fd = this.open(this.itemsPath);
-    if (fd === null) return fn(-1, new Map());
+  /**
+   * Runs `fn` with the items log open and indexed up to its committed end; the same file stays
+   * open for hydration, and `view` holds the events log of the same committed state.
+   */
+  private async withItems<T>(fn: (fd: number, entries: Map<string, ItemEntry>, view: CommittedView) => T | Promise<T>): Promise<T> {
+    const view = await this.view();
     try {
-      return await fn(fd, (await this.refresh(this.itemsSlot, fd)).state);
+      if (view.items === null) return await fn(-1, new Map(), view);
+      return await fn(view.items, (await this.refresh(this.itemsSlot, view.items, view.itemsEnd)).state, view);
     } finally {
-      closeSync(fd);
+      this.closeView(view);
     }
   }
 
-  private transaction(fd: number, entries: Map<string, ItemEntry>): BufferedTx {
+  /** Both logs open, each up to the last committed write (never half of one: jsonl-commit.ts). */
+  private view(): Promise<CommittedView> {
+    return openCommitted(this.options.dir, this.itemsPath, this.eventsPath, (path) => this.open(path));
+  }
+
+  private closeView<T>(view: CommittedView, result?: T): T {
+    if (view.items !== null) closeSync(view.items);
+    if (view.events !== null) closeSync(view.events);
+    return result as T;
+  }
+
+  /** Under the lock: a write that died half-way is undone before anything else is read or written. */
+  private recover(): void {
+    try {
+      recoverUnfinishedCommit(this.options.dir, this.itemsPath, this.eventsPath, this.options.now().toISOString(), this.options.warn);
+    } catch (error) {
+      throw this.writeFailed(error);
+    }
+  }
+
+  private transaction(fd: number, entries: Map<string, ItemEntry>, view: CommittedView): BufferedTx {
     // Items are read from the log only when asked for; events only if asked for at all (imports).
-    return new BufferedTx(mapSource(entries, (entry) => hydrate(fd, entry, this.itemsPath), () => this.readEvents()));
+    return new BufferedTx(mapSource(entries, (entry) => hydrate(fd, entry, this.itemsPath), () => this.readEvents(view)));
   }
 
   private reportBad(path: string, bad: readonly number[]): void {
@@ -312,11 +343,11 @@ export class JsonlStore implements Store {
     if (bad.length > MAX_WARNINGS) this.options.warn(`${path}: ${bad.length - MAX_WARNINGS} more unreadable lines skipped`);
   }
 
-  /** Every event in file order, once per id. */
-  private readEvents(): BacklogEvent[] {
+  /** Every committed event in file order, once per id. */
+  private readEvents(view: CommittedView): BacklogEvent[] {
     const events: BacklogEvent[] = [];
     const seen = new Set<string>();
-    this.scan(this.eventsPath, (line) => {
+    this.scan(view, (line) => {
       const event = normalizeStoredEvent(tryParse(line));
       if (!event) return false;
       if (!seen.has(event.id)) {
@@ -328,41 +359,69 @@ export class JsonlStore implements Store {
     return events;
   }
 
-  /** Visits complete lines; `visit` returns false for an unreadable line, which is reported. */
-  private scan(path: string, visit: (line: string) => boolean): void {
+  /** Visits the committed lines of the events log; `visit` returns false for an unreadable line, which is reported. */
+  private scan(view: CommittedView, visit: (line: string) => boolean): void {
+    const path = this.eventsPath;
+    if (view.events === null) return;
     const bad: number[] = [];
     try {
-      scanLines(path, (line, lineNo) => {
+      const onLine = (line: string, lineNo: number) => {
         if (!isBlank(line) && !visit(line)) bad.push(lineNo);
-      });
+      };
+      scanFd(view.events, onLine, 0, 0, view.eventsEnd);
     } catch (error) {
       throw readFailed(path, error);
     }
     this.reportBad(path, bad);
   }
 
-  /** Items, then events; if the events cannot be written, the items appended are cut off again. */
+  /**
+   * Items, then events, as one commit (jsonl-commit.ts): a record of both sizes first, removed once
+   * both appends are durable. If an append fails, both logs are cut back and the record removed;
+   * if even that fails, the record stays and readers and the next writer treat the write as undone.
+   */
   private append(tx: BufferedTx): void {
     const now = this.options.now().toISOString();
     try {
-      const itemsStart = appendLines(this.itemsPath, tx.items.map((item) => JSON.stringify(canonicalItem(item))), now);
+      repairTornTail(this.itemsPath, now);
+      repairTornTail(this.eventsPath, now);
+      const record = beginCommit(this.options.dir, this.itemsPath, this.eventsPath);
       try {
+        appendLines(this.itemsPath, tx.items.map((item) => JSON.stringify(canonicalItem(item))), now);
         appendLines(this.eventsPath, tx.events.map((event) => JSON.stringify(event)), now);
       } catch (error) {
-        if (tx.items.length > 0) cutBack(this.itemsPath, itemsStart);
+        if (this.cutBackTo(record)) endCommit(this.options.dir);
         throw error;
       }
+      endCommit(this.options.dir);
     } catch (error) {
-      if (error instanceof BacklogError) throw error;
-      const code = (error as NodeJS.ErrnoException).code;
-      throw storageUnavailable(
-        `cannot write to ${this.options.dir}: ${(error as Error).message}`,
-        code === "ENOSPC" || code === "EDQUOT"
-          ? "The disk (or quota) is full: free some space and run the command again."
-          : code === "EACCES" || code === "EPERM" || code === "EROFS"
-            ? "This user may not write the store files: check their owner, group and mode (the runbook's \"Shared store\" section)."
-            : "Check that the data directory is writable by this user and has free space.",
-      );
+      throw this.writeFailed(error);
     }
+  }
+
+  /** Cuts both logs back to a record's sizes; true when they are back to them. */
+  private cutBackTo(record: { items: number; events: number }): boolean {
+    try {
+      for (const [path, size] of [[this.itemsPath, record.items], [this.eventsPath, record.events]] as const) {
+        if (existsSync(path) && lstatSync(path).size > size) cutBack(path, size);
+        if (existsSync(path) && lstatSync(path).size !== size) return false;
+      }
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private writeFailed(error: unknown): unknown {
+    if (error instanceof BacklogError) return error;
+    const code = (error as NodeJS.ErrnoException).code;
+    return storageUnavailable(
+      `cannot write to ${this.options.dir}: ${(error as Error).message}`,
+      code === "ENOSPC" || code === "EDQUOT"
+        ? "The disk (or quota) is full: free some space and run the command again."
+        : code === "EACCES" || code === "EPERM" || code === "EROFS"
+          ? "This user may not write the store files: check their owner, group and mode (the runbook's \"Shared store\" section)."
+          : "Check that the data directory is writable by this user and has free space.",
+    );
   }
 }
