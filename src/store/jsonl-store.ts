@@ -25,7 +25,7 @@ import { appendLines, cutBack, isBlank, openForRead, readAt, repairTornTail, sca
 import { type IndexKind, type LogIndex, loadSavedIndex, NO_PARALLELISM, type Parallelism, refreshIndex, saveIndex } from "./jsonl-index.js";
 import { eventsIndex, type ItemEntry, itemsIndex } from "./jsonl-indexes.js";
 import { acquireDirLock, DEFAULT_LOCK_TIMEOUT_MS, LOCK_FILE } from "./lock.js";
-import type { CleanupOptions, CleanupReport, MigrationReport, Store, StoreDump, Warn, WriteOptions, WriteTx } from "./types.js";
+import type { CleanupOptions, CleanupReport, MigrationReport, Store, StoreDump, UnreadableLines, Warn, WriteOptions, WriteTx } from "./types.js";
 
 export const ITEMS_FILE = "items.jsonl";
 export const EVENTS_FILE = "events.jsonl";
@@ -81,6 +81,8 @@ export class JsonlStore implements Store {
   private readonly eventsSlot: IndexSlot<Map<string, number[]>>;
   /** Set by anything that writes or plans writes: such commands never touch the saved indexes. */
   private mutated = false;
+  /** Unreadable lines seen by reads so far, by file. */
+  private readonly unreadableCounts = new Map<string, number>();
 
   constructor(private readonly options: JsonlStoreOptions) {
     this.itemsPath = join(options.dir, ITEMS_FILE);
@@ -336,7 +338,12 @@ export class JsonlStore implements Store {
     return new BufferedTx(mapSource(entries, (entry) => hydrate(fd, entry, this.itemsPath), () => this.readEvents(view)));
   }
 
+  unreadable(): UnreadableLines[] {
+    return [...this.unreadableCounts].map(([file, count]) => ({ file, count }));
+  }
+
   private reportBad(path: string, bad: readonly number[]): void {
+    if (bad.length > 0) this.unreadableCounts.set(path, Math.max(bad.length, this.unreadableCounts.get(path) ?? 0));
     for (const lineNo of bad.slice(0, MAX_WARNINGS)) {
       this.options.warn(`${path}:${lineNo}: unreadable line skipped; \`backlog cleanup\` moves it to ${path}.quarantine`);
     }

@@ -137,3 +137,28 @@ describe("an item version and its event are one commit", () => {
     });
   }
 });
+
+describe("gate on a store with unreadable lines", () => {
+  it("exits 6 naming the file and `backlog cleanup`; a torn last line alone does not", () => {
+    const w = workspace();
+    w.create("Readable");
+    const pass = w.run(["gate", "--json"]);
+    expect(pass.code, pass.stderr).toBe(0);
+
+    // A torn last line is an unfinished write, not an unreadable line: the gate still vouches.
+    appendFileSync(w.items, '{"id":"bl_torn');
+    expect(w.run(["gate", "--json"]).code).toBe(0);
+
+    // An unreadable line in the middle could hide the very item that fails the gate.
+    writeFileSync(w.items, `not json at all\n${readFileSync(w.items, "utf8")}`);
+    const r = w.run(["gate", "--json"]);
+    expect(r.code, r.stderr).toBe(6);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain("items.jsonl");
+    expect(r.stderr).toContain("backlog cleanup");
+
+    // After cleanup has moved it to quarantine, the gate vouches again.
+    expect(w.run(["cleanup", "--actor", "scheduler", "--json"]).code).toBe(0);
+    expect(w.run(["gate", "--json"]).code).toBe(0);
+  });
+});
