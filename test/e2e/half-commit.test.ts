@@ -3,10 +3,12 @@
  * built by hand (the logs plus the `.backlog.pending` record written before the appends), then
  * read by every reader and repaired by the next writer. Also records a stranger could plant.
  */
+import { spawn, spawnSync } from "node:child_process";
 import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { cli, json } from "../helpers/cli.js";
+import { BIN, cleanEnv, cli, json } from "../helpers/cli.js";
 import { tempDir } from "../helpers/temp.js";
 
 const NOW = "2026-11-24T06:20:00Z";
@@ -136,6 +138,43 @@ describe("an item version and its event are one commit", () => {
       expect(existsSync(join(w.dir, PENDING))).toBe(false);
     });
   }
+});
+
+const hasStrace = spawnSync("strace", ["-V"]).status === 0;
+
+describe.runIf(hasStrace)("kill -9 between the two appends, driven by strace", () => {
+  it("the item version appended without its event is never read, and the next writer undoes it", async () => {
+    const w = workspace();
+    w.create("Acknowledged");
+    const before = readers(w);
+    const itemsSize = statSync(w.items).size;
+    // strace holds the writer in the fsync of items.jsonl, after its item append and before its
+    // event append, for up to 8 s: the test kills it there.
+    const args = ["create", "--service", "gateway", "--category", "security", "--title", "Killed half-way", "--json"];
+    const tracer = spawn("strace", ["-f", "-qq", "-o", "/dev/null", "-P", w.items, "-e", "trace=fsync", "-e", "inject=fsync:delay_exit=8000000:when=1", process.execPath, BIN, ...args], {
+      cwd: w.cwd,
+      env: cleanEnv({ BACKLOG_DIR: w.dir, BACKLOG_NOW: NOW }),
+      stdio: "ignore",
+    });
+    const exited = new Promise((resolve) => tracer.on("close", resolve));
+    for (let i = 0; i < 600 && statSync(w.items).size === itemsSize; i += 1) await sleep(50);
+    expect(statSync(w.items).size).toBeGreaterThan(itemsSize);
+    const writer = Number(readFileSync(`/proc/${tracer.pid}/task/${tracer.pid}/children`, "utf8").trim().split(" ")[0]);
+    process.kill(writer, "SIGKILL");
+    await exited;
+    // On disk: an item version whose event was never appended.
+    expect(readFileSync(w.items, "utf8")).toContain("Killed half-way");
+    expect(readFileSync(w.events, "utf8").trim().split("\n")).toHaveLength(1);
+
+    expect(readers(w)).toEqual(before);
+    const next = w.run(["create", "--service", "gateway", "--category", "security", "--title", "Next", "--json"]);
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stderr).toContain("unfinished write");
+    const after = readers(w);
+    expect(after.listed).toHaveLength(2);
+    expect(after.exportedEvents).toHaveLength(2);
+    expect(readFileSync(w.items, "utf8")).not.toContain("Killed half-way");
+  });
 });
 
 describe("gate on a store with unreadable lines", () => {
