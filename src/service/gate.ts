@@ -7,6 +7,7 @@ import { ENTITLEMENTS } from "../domain/rbac.js";
 import type { GatePolicy } from "../policy/types.js";
 import type { BacklogService } from "./backlog-service.js";
 import { checkEnum } from "./list-query.js";
+import { storageUnavailable } from "../errors.js";
 
 export interface GateOptions {
   env: string;
@@ -43,5 +44,15 @@ export async function runGate(service: BacklogService, options: GateOptions): Pr
   // Gates look at open items only: closed ones are not even read.
   const statuses = STATUSES.filter((s) => !CLOSED_STATUSES.has(s));
   const { items } = await service.deps.store.listItems({ env: options.env, service: options.service, statuses }, { limit: null, offset: 0 });
+  // Items on unreadable lines could be the very ones that fail the gate: it cannot vouch for them.
+  const unreadable = service.deps.store.unreadable?.() ?? [];
+  if (unreadable.length > 0) {
+    const where = unreadable.map((u) => `${u.file} (${u.count} unreadable line${u.count === 1 ? "" : "s"})`).join(", ");
+    throw storageUnavailable(
+      `gate cannot vouch for the backlog: ${where} could not be read`,
+      "Run `backlog cleanup` (it moves unreadable lines to a .quarantine file beside the log), inspect or fix them, then run the gate again.",
+      "store_unreadable",
+    );
+  }
   return evaluateGates(items, thresholds, { env: options.env, service: options.service ?? null, today: service.today() });
 }

@@ -182,7 +182,7 @@ export function readAt(fd: number, offset: number, bytes: number): string {
 export const quarantinePathOf = (path: string) => `${path}.quarantine`;
 
 export interface QuarantineRecord {
-  reason: "torn_write" | "unparseable";
+  reason: "torn_write" | "unparseable" | "uncommitted_write";
   line: number | null;
   offset: number | null;
   raw: string;
@@ -251,18 +251,7 @@ export function appendLines(path: string, lines: readonly string[], nowIso: stri
   const fd = openStoreFile(path, OPEN.appendRead);
   try {
     const size = fstatSync(fd).size;
-    let start = size;
-    if (size > 0) {
-      const last = Buffer.alloc(1);
-      readSync(fd, last, 0, 1, size - 1);
-      if (last[0] !== NEWLINE) {
-        start = endOfLastLine(fd, size);
-        const fragment = Buffer.alloc(size - start);
-        readSync(fd, fragment, 0, fragment.length, start);
-        quarantine(path, [{ reason: "torn_write", line: null, offset: start, raw: fragment.toString("utf8") }], nowIso);
-        ftruncateSync(fd, start);
-      }
-    }
+    const start = repairTail(fd, path, size, nowIso);
     try {
       writeAll(fd, Buffer.from(`${lines.join("\n")}\n`, "utf8"));
       fsyncSync(fd);
@@ -272,6 +261,36 @@ export function appendLines(path: string, lines: readonly string[], nowIso: stri
     }
     if (size === 0) fsyncDir(dirname(path));
     return start;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Quarantines and cuts off a fragment after the last newline; returns the size after. */
+function repairTail(fd: number, path: string, size: number, nowIso: string): number {
+  if (size === 0) return 0;
+  const last = Buffer.alloc(1);
+  readSync(fd, last, 0, 1, size - 1);
+  if (last[0] === NEWLINE) return size;
+  const start = endOfLastLine(fd, size);
+  const fragment = Buffer.alloc(size - start);
+  readSync(fd, fragment, 0, fragment.length, start);
+  quarantine(path, [{ reason: "torn_write", line: null, offset: start, raw: fragment.toString("utf8") }], nowIso);
+  ftruncateSync(fd, start);
+  return start;
+}
+
+/** Under the lock, before a commit record is written: the log ends in a newline (or is empty). */
+export function repairTornTail(path: string, nowIso: string): void {
+  let fd: number;
+  try {
+    fd = openStoreFile(path, OPEN.update);
+  } catch (error) {
+    if (isMissing(error)) return;
+    throw error;
+  }
+  try {
+    repairTail(fd, path, fstatSync(fd).size, nowIso);
   } finally {
     closeSync(fd);
   }

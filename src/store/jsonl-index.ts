@@ -194,12 +194,20 @@ function stillValid<S>(prior: LogIndex<S>, now: Identity, fd: number): boolean {
  * The index of the log open as `fd`: `prior` (from memory or a saved file) extended by the lines
  * appended since, or rebuilt from the whole log when `prior` no longer describes it.
  */
-export async function refreshIndex<S>(kind: IndexKind<S>, fd: number, prior: LogIndex<S> | null, parallel: Parallelism = NO_PARALLELISM): Promise<LogIndex<S>> {
+export async function refreshIndex<S>(
+  kind: IndexKind<S>,
+  fd: number,
+  prior: LogIndex<S> | null,
+  parallel: Parallelism = NO_PARALLELISM,
+  end = Number.POSITIVE_INFINITY,
+): Promise<LogIndex<S>> {
   const identity = identityOf(fd);
-  const base = prior && stillValid(prior, identity, fd) ? prior : null;
-  if (base && base.covered === identity.size) return { ...base, identity };
+  // Only up to `end`, the log's committed size (see jsonl-commit.ts): an unfinished write is not read.
+  const to = Math.min(identity.size, end);
+  const base = prior && prior.covered <= to && stillValid(prior, identity, fd) ? prior : null;
+  if (base && base.covered === to) return { ...base, identity };
   const from = base ? base.covered : 0;
-  const r = await indexLines(kind, fd, base ? base.state : kind.empty(), from, identity.size, base ? base.lines : 0, parallel);
+  const r = await indexLines(kind, fd, base ? base.state : kind.empty(), from, to, base ? base.lines : 0, parallel);
   return {
     state: r.state,
     bad: base ? [...base.bad, ...r.bad] : r.bad,

@@ -3,7 +3,7 @@
  * last-write-wins. Reads take no lock; every write holds the directory lock for its whole
  * read-check-append; `cleanup` compacts under the same lock by tmp file, fsync and rename.
  */
-import { closeSync, existsSync } from "node:fs";
+import { closeSync, existsSync, lstatSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { aggregateDashboard, type Dashboard } from "../domain/dashboard.js";
 import {
@@ -21,11 +21,12 @@ import { aggregateReport, closedAt, type HistoryRow, type Report, type ReportFra
 import { BacklogError, storageUnavailable } from "../errors.js";
 import { BufferedTx, emptySource, mapSource } from "./buffered-tx.js";
 import { compactLogs, removeStaleTmpFiles } from "./jsonl-compact.js";
-import { appendLines, cutBack, isBlank, openForRead, readAt, scanLines, tryParse } from "./jsonl-file.js";
+import { beginCommit, type CommittedView, endCommit, openCommitted, recoverUnfinishedCommit } from "./jsonl-commit.js";
+import { appendLines, cutBack, isBlank, openForRead, readAt, repairTornTail, scanFd, tryParse } from "./jsonl-file.js";
 import { type IndexKind, indexMatchesLog, type LineNote, type LogIndex, loadSavedIndex, NO_PARALLELISM, type Parallelism, refreshIndex, saveIndex } from "./jsonl-index.js";
 import { eventsIndex, type ItemEntry, itemsIndex } from "./jsonl-indexes.js";
-import { acquireDirLock, acquireSharedDirLock, DEFAULT_LOCK_TIMEOUT_MS, LOCK_FILE } from "./lock.js";
-import type { CleanupOptions, CleanupReport, MigrationReport, Store, StoreDump, Warn, WriteOptions, WriteTx } from "./types.js";
+import { acquireDirLock, DEFAULT_LOCK_TIMEOUT_MS, LOCK_FILE } from "./lock.js";
+import type { CleanupOptions, CleanupReport, MigrationReport, Store, StoreDump, UnreadableLines, Warn, WriteOptions, WriteTx } from "./types.js";
 
 export const ITEMS_FILE = "items.jsonl";
 export const EVENTS_FILE = "events.jsonl";
@@ -103,6 +104,8 @@ export class JsonlStore implements Store {
   private mutated = false;
   /** Set once a write committed and its index was brought past its own lines: it may save them. */
   private committed = false;
+  /** Unreadable lines seen by reads so far, by file. */
+  private readonly unreadableCounts = new Map<string, number>();
   /** Answers computed from the items index, valid while it describes the same bytes (see memo()). */
   private answers: { version: string; state: Map<string, ItemEntry>; byQuestion: Map<string, unknown> } | null = null;
 
@@ -137,10 +140,11 @@ export class JsonlStore implements Store {
   }
 
   async listEvents(itemId: string): Promise<BacklogEvent[]> {
-    const fd = this.open(this.eventsPath);
-    if (fd === null) return [];
+    const view = await this.view();
+    const fd = view.events;
+    if (fd === null) return this.closeView(view, []);
     try {
-      const index = await this.refresh(this.eventsSlot, fd);
+      const index = await this.refresh(this.eventsSlot, fd, view.eventsEnd);
       const positions = index.state.get(itemId) ?? [];
       const events: BacklogEvent[] = [];
       const seen = new Set<string>();
@@ -154,7 +158,7 @@ export class JsonlStore implements Store {
       // Appended in time order; the stable sort only matters for files merged by hand.
       return events.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
     } finally {
-      closeSync(fd);
+      this.closeView(view);
     }
   }
 
@@ -180,10 +184,10 @@ export class JsonlStore implements Store {
   }
 
   async eventLog(query: LogQuery): Promise<LogEvent[]> {
-    return this.withItems((fd, entries) => {
+    return this.withItems((fd, entries, view) => {
       const wanted: Array<{ event: BacklogEvent; order: number }> = [];
       let order = 0;
-      this.scan(this.eventsPath, (line, note) => {
+      this.scan(view, (line, note) => {
         const event = normalizeStoredEvent(tryParse(line), note);
         if (!event) return false;
         if (wantsEvent(query, event, entries.get(event.item_id))) wanted.push({ event, order });
@@ -204,10 +208,11 @@ export class JsonlStore implements Store {
   /** The events of these items, by item id, read at the offsets the events index holds. */
   private async eventsOf(itemIds: readonly string[]): Promise<Map<string, BacklogEvent[]>> {
     const found = new Map<string, BacklogEvent[]>();
-    const fd = this.open(this.eventsPath);
-    if (fd === null) return found;
+    const view = await this.view();
+    const fd = view.events;
+    if (fd === null) return this.closeView(view, found);
     try {
-      const index = await this.refresh(this.eventsSlot, fd);
+      const index = await this.refresh(this.eventsSlot, fd, view.eventsEnd);
       for (const id of itemIds) {
         const positions = index.state.get(id) ?? [];
         const events: BacklogEvent[] = [];
@@ -219,21 +224,22 @@ export class JsonlStore implements Store {
       }
       return found;
     } finally {
-      closeSync(fd);
+      this.closeView(view);
     }
   }
 
   async write<T>(fn: (tx: WriteTx) => Promise<T>, options: WriteOptions = {}): Promise<T> {
     this.mutated = true;
-    if (options.dryRun) return this.withItems((fd, entries) => fn(this.transaction(fd, entries)), FOR_WRITING);
+    if (options.dryRun) return this.withItems((fd, entries, view) => fn(this.transaction(fd, entries, view)), FOR_WRITING);
     if (!existsSync(this.options.dir)) {
       // A first command that fails (unknown id, bad input) must not even create the directory.
       await fn(new BufferedTx(emptySource()));
     }
     const lock = await acquireDirLock(this.options.dir, this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
     try {
-      return await this.withItems(async (fd, entries) => {
-        const tx = this.transaction(fd, entries);
+      this.recover();
+      return await this.withItems(async (fd, entries, view) => {
+        const tx = this.transaction(fd, entries, view);
         const result = await fn(tx);
         if (!tx.isEmpty) {
           // Someone deleted or replaced the lock file while we held it: another writer may hold
@@ -261,6 +267,7 @@ export class JsonlStore implements Store {
     if (dryRun) return this.compaction(() => compactLogs(target, cutoff, false));
     const lock = await acquireDirLock(this.options.dir, this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
     try {
+      this.recover();
       return this.compaction(() => {
         removeStaleTmpFiles(this.options.dir, [ITEMS_FILE, EVENTS_FILE]);
         return compactLogs(target, cutoff, true);
@@ -288,16 +295,12 @@ export class JsonlStore implements Store {
     return { applied: [], version: null, sql: "" };
   }
 
-  /** Both logs read under the shared directory lock: no writer (nor a compaction) runs meanwhile, so they agree. */
   async dump(): Promise<StoreDump> {
-    const lock = await acquireSharedDirLock(this.options.dir, this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
-    if (lock === null) return { items: [], events: [] };
-    try {
-      const items = await this.withItems((fd, entries) => [...entries.values()].sort(compareByCreation).map((e) => hydrate(fd, e, this.itemsPath)));
-      return { items, events: this.readEvents() };
-    } finally {
-      lock.release();
-    }
+    // Items and events of one committed state: a consistent snapshot while writers run.
+    return this.withItems((fd, entries, view) => ({
+      items: [...entries.values()].sort(compareByCreation).map((e) => hydrate(fd, e, this.itemsPath)),
+      events: this.readEvents(view),
+    }));
   }
 
   /**
@@ -326,7 +329,7 @@ export class JsonlStore implements Store {
       own = fd === -1 ? this.open(this.itemsPath) : fd;
       if (own === null) return;
       // Its unreadable lines, if any, were reported by the read before the write.
-      await this.refresh(slot, own, false);
+      await this.refresh(slot, own, Number.POSITIVE_INFINITY, false);
       this.committed = true;
     } catch {
       slot.index = null;
@@ -345,11 +348,11 @@ export class JsonlStore implements Store {
   }
 
   /** The index of a log open as `fd`, from memory or the saved file, brought up to date. */
-  private async refresh<S>(slot: IndexSlot<S>, fd: number, report = true): Promise<LogIndex<S>> {
+  private async refresh<S>(slot: IndexSlot<S>, fd: number, end: number, report = true): Promise<LogIndex<S>> {
     // One refresh at a time per log: a long-lived process (serve) answering many requests at once
     // would otherwise index the whole log once per request; after the wait only the tail is new.
     while (slot.pending) await slot.pending.catch(() => undefined);
-    const work = this.refreshNow(slot, fd, report);
+    const work = this.refreshNow(slot, fd, end, report);
     slot.pending = work;
     try {
       return await work;
@@ -358,14 +361,14 @@ export class JsonlStore implements Store {
     }
   }
 
-  private async refreshNow<S>(slot: IndexSlot<S>, fd: number, report: boolean): Promise<LogIndex<S>> {
+  private async refreshNow<S>(slot: IndexSlot<S>, fd: number, end: number, report: boolean): Promise<LogIndex<S>> {
     try {
       if (!slot.savedLoaded && slot.index === null) {
         slot.index = loadSavedIndex(slot.kind, indexPathOf(slot.path));
         slot.checked = false;
       }
       slot.savedLoaded = true;
-      const index = await refreshIndex(slot.kind, fd, slot.index, this.options.parallelism ?? NO_PARALLELISM);
+      const index = await refreshIndex(slot.kind, fd, slot.index, this.options.parallelism ?? NO_PARALLELISM, end);
       // Rebuilt from the log (a prior that no longer held, or none): known to match it.
       if (index.unsaved === Number.POSITIVE_INFINITY) slot.checked = true;
       slot.index = index;
@@ -378,37 +381,61 @@ export class JsonlStore implements Store {
   }
 
   /**
-   * Runs `fn` with the items log open and indexed; the same file stays open for hydration. A
-   * writer relies on the index for what is NOT there too (no item with this dedupe key): with
+   * Runs `fn` with the items log open and indexed up to its committed end; the same file stays
+   * open for hydration, and `view` holds the events log of the same committed state. A writer relies on the index for what is NOT there too (no item with this dedupe key): with
    * `forWriting`, an index it did not build is first checked against every byte of the log (one
    * CRC pass, far cheaper than parsing) and rebuilt when the log was edited in place.
    */
-  private async withItems<T>(fn: (fd: number, entries: Map<string, ItemEntry>) => T | Promise<T>, forWriting = false): Promise<T> {
-    const fd = this.open(this.itemsPath);
-    if (fd === null) return fn(-1, new Map());
+  private async withItems<T>(
+    fn: (fd: number, entries: Map<string, ItemEntry>, view: CommittedView) => T | Promise<T>,
+    forWriting = false,
+  ): Promise<T> {
+    const view = await this.view();
     try {
+      const fd = view.items;
+      if (fd === null) return await fn(-1, new Map(), view);
       const slot = this.itemsSlot;
-      let index = await this.refresh(slot, fd);
+      let index = await this.refresh(slot, fd, view.itemsEnd);
       if (forWriting && !slot.checked) {
-        if (!indexMatchesLog(fd, index)) index = await this.rebuild(slot, fd);
+        if (!indexMatchesLog(fd, index)) index = await this.rebuild(slot, fd, view.itemsEnd);
         slot.checked = true;
       }
-      return await fn(fd, index.state);
+      return await fn(fd, index.state, view);
     } finally {
-      closeSync(fd);
+      this.closeView(view);
     }
   }
 
-  /** The index of the log open as `fd`, from the log alone. */
-  private async rebuild<S>(slot: IndexSlot<S>, fd: number): Promise<LogIndex<S>> {
+  /** The index of the log open as `fd`, from the log alone (up to `end`). */
+  private async rebuild<S>(slot: IndexSlot<S>, fd: number, end: number): Promise<LogIndex<S>> {
     slot.index = null;
-    return this.refresh(slot, fd, false);
+    return this.refresh(slot, fd, end, false);
+  }
+
+  /** Both logs open, each up to the last committed write (never half of one: jsonl-commit.ts). */
+  private view(): Promise<CommittedView> {
+    return openCommitted(this.options.dir, this.itemsPath, this.eventsPath, (path) => this.open(path));
+  }
+
+  private closeView<T>(view: CommittedView, result?: T): T {
+    if (view.items !== null) closeSync(view.items);
+    if (view.events !== null) closeSync(view.events);
+    return result as T;
+  }
+
+  /** Under the lock: a write that died half-way is undone before anything else is read or written. */
+  private recover(): void {
+    try {
+      recoverUnfinishedCommit(this.options.dir, this.itemsPath, this.eventsPath, this.options.now().toISOString(), this.options.warn);
+    } catch (error) {
+      throw this.writeFailed(error);
+    }
   }
 
   /**
    * The same index (same log bytes) asked the same question gives the same answer: a long-lived
    * process (serve) filters, sorts and aggregates again only once the log changed. Answers hold
-   * index entries, never items: those are still read from the log by each caller.
+   * index entries (read from the log by each caller), or the items a text filter had to read.
    */
   private memo<T>(entries: Map<string, ItemEntry>, question: string, compute: () => T): T {
     const index = this.itemsSlot.index;
@@ -423,9 +450,13 @@ export class JsonlStore implements Store {
     return answer;
   }
 
-  private transaction(fd: number, entries: Map<string, ItemEntry>): BufferedTx {
+  private transaction(fd: number, entries: Map<string, ItemEntry>, view: CommittedView): BufferedTx {
     // Items are read from the log only when asked for; events only if asked for at all (imports).
-    return new BufferedTx(mapSource(entries, (entry) => hydrate(fd, entry, this.itemsPath), () => this.readEvents()));
+    return new BufferedTx(mapSource(entries, (entry) => hydrate(fd, entry, this.itemsPath), () => this.readEvents(view)));
+  }
+
+  unreadable(): UnreadableLines[] {
+    return [...this.unreadableCounts].map(([file, count]) => ({ file, count }));
   }
 
   /**
@@ -440,17 +471,18 @@ export class JsonlStore implements Store {
       this.options.warn(`${path}:${lineNo}: unreadable line skipped${reason ? ` (${reason})` : ""}; \`backlog cleanup\` moves it to ${path}.quarantine`);
     }
     if (bad.length > MAX_WARNINGS) this.options.warn(`${path}: ${bad.length - MAX_WARNINGS} more unreadable lines skipped`);
+    if (bad.length > 0) this.unreadableCounts.set(path, Math.max(bad.length, this.unreadableCounts.get(path) ?? 0));
     const unreadable = new Set(bad);
     const variants = notes.filter(([lineNo]) => !unreadable.has(lineNo));
     for (const [lineNo, text] of variants.slice(0, MAX_WARNINGS)) this.options.warn(`${path}:${lineNo}: ${text}`);
     if (variants.length > MAX_WARNINGS) this.options.warn(`${path}: ${variants.length - MAX_WARNINGS} more values read in another case`);
   }
 
-  /** Every event in file order, once per id. */
-  private readEvents(): BacklogEvent[] {
+  /** Every committed event in file order, once per id. */
+  private readEvents(view: CommittedView): BacklogEvent[] {
     const events: BacklogEvent[] = [];
     const seen = new Set<string>();
-    this.scan(this.eventsPath, (line, note) => {
+    this.scan(view, (line, note) => {
       const event = normalizeStoredEvent(tryParse(line), note);
       if (!event) return false;
       if (!seen.has(event.id)) {
@@ -462,45 +494,76 @@ export class JsonlStore implements Store {
     return events;
   }
 
-  /** Visits complete lines; `visit` returns false for an unreadable line, which is reported with what `note` got. */
-  private scan(path: string, visit: (line: string, note: StoredValueNote) => boolean): void {
+  /**
+   * Visits the committed lines of the events log; `visit` returns false for an unreadable line,
+   * which is reported with what `note` got.
+   */
+  private scan(view: CommittedView, visit: (line: string, note: StoredValueNote) => boolean): void {
+    const path = this.eventsPath;
+    if (view.events === null) return;
     const bad: number[] = [];
     const notes: LineNote[] = [];
     let current = 0;
     const note = (field: string, message: string) => notes.push([current, `${field}: ${message}`]);
     try {
-      scanLines(path, (line, lineNo) => {
+      const onLine = (line: string, lineNo: number) => {
         current = lineNo;
         if (!isBlank(line) && !visit(line, note)) bad.push(lineNo);
-      });
+      };
+      scanFd(view.events, onLine, 0, 0, view.eventsEnd);
     } catch (error) {
       throw readFailed(path, error);
     }
     this.reportBad(path, bad, notes);
   }
 
-  /** Items, then events; if the events cannot be written, the items appended are cut off again. */
+  /**
+   * Items, then events, as one commit (jsonl-commit.ts): a record of both sizes first, removed once
+   * both appends are durable. If an append fails, both logs are cut back and the record removed;
+   * if even that fails, the record stays and readers and the next writer treat the write as undone.
+   */
   private append(tx: BufferedTx): void {
     const now = this.options.now().toISOString();
     try {
-      const itemsStart = appendLines(this.itemsPath, tx.items.map((item) => JSON.stringify(canonicalItem(item))), now);
+      repairTornTail(this.itemsPath, now);
+      repairTornTail(this.eventsPath, now);
+      const record = beginCommit(this.options.dir, this.itemsPath, this.eventsPath);
       try {
+        appendLines(this.itemsPath, tx.items.map((item) => JSON.stringify(canonicalItem(item))), now);
         appendLines(this.eventsPath, tx.events.map((event) => JSON.stringify(event)), now);
       } catch (error) {
-        if (tx.items.length > 0) cutBack(this.itemsPath, itemsStart);
+        if (this.cutBackTo(record)) endCommit(this.options.dir);
         throw error;
       }
+      endCommit(this.options.dir);
     } catch (error) {
-      if (error instanceof BacklogError) throw error;
-      const code = (error as NodeJS.ErrnoException).code;
-      throw storageUnavailable(
-        `cannot write to ${this.options.dir}: ${(error as Error).message}`,
-        code === "ENOSPC" || code === "EDQUOT"
-          ? "The disk (or quota) is full: free some space and run the command again."
-          : code === "EACCES" || code === "EPERM" || code === "EROFS"
-            ? "This user may not write the store files: check their owner, group and mode (the runbook's \"Shared store\" section)."
-            : "Check that the data directory is writable by this user and has free space.",
-      );
+      throw this.writeFailed(error);
     }
+  }
+
+  /** Cuts both logs back to a record's sizes; true when they are back to them. */
+  private cutBackTo(record: { items: number; events: number }): boolean {
+    try {
+      for (const [path, size] of [[this.itemsPath, record.items], [this.eventsPath, record.events]] as const) {
+        if (existsSync(path) && lstatSync(path).size > size) cutBack(path, size);
+        if (existsSync(path) && lstatSync(path).size !== size) return false;
+      }
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private writeFailed(error: unknown): unknown {
+    if (error instanceof BacklogError) return error;
+    const code = (error as NodeJS.ErrnoException).code;
+    return storageUnavailable(
+      `cannot write to ${this.options.dir}: ${(error as Error).message}`,
+      code === "ENOSPC" || code === "EDQUOT"
+        ? "The disk (or quota) is full: free some space and run the command again."
+        : code === "EACCES" || code === "EPERM" || code === "EROFS"
+          ? "This user may not write the store files: check their owner, group and mode (the runbook's \"Shared store\" section)."
+          : "Check that the data directory is writable by this user and has free space.",
+    );
   }
 }

@@ -4,7 +4,7 @@
  * its holder exits or is killed, so `kill -9` never leaves a stale lock, and it is never taken from
  * a live holder however slow. Waiting polls with a small backoff up to a timeout.
  */
-import { closeSync, existsSync, fstatSync, lstatSync, mkdirSync } from "node:fs";
+import { closeSync, fstatSync, lstatSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -92,55 +92,3 @@ export async function acquireDirLock(dir: string, timeoutMs: number): Promise<He
   }
 }
 
-/**
- * A shared lock on the data directory, for a read that must see one consistent point (export):
- * writers hold the exclusive lock for their whole write, so none runs while it is held, and
- * readers do not exclude each other. Opened read-only when the lock file exists, so a user who
- * may only read the store can take it; when it does not exist and cannot be created (a read-only
- * directory no writer has used), there is nothing to lock. Null when there is no data directory.
- */
-export async function acquireSharedDirLock(dir: string, timeoutMs: number): Promise<HeldLock | null> {
-  if (!existsSync(dir)) return null;
-  const path = join(dir, LOCK_FILE);
-  const { tryLock, unlock } = nativeLocks();
-  const deadline = Date.now() + timeoutMs;
-  let delay = 1;
-  for (;;) {
-    let fd: number;
-    try {
-      fd = existsSync(path) ? openStoreFile(path, OPEN.read) : openStoreFile(path, OPEN.lock);
-    } catch (error) {
-      if (error instanceof BacklogError) throw error;
-      // No lock file, and this user may not create one: no writer of this program has run here.
-      if (!existsSync(path)) return { stillHeld: () => true, release: () => undefined };
-      throw storageUnavailable(`cannot open the store lock ${path}: ${(error as Error).message}`, "Check the data directory's permissions: reading the store needs its lock file readable.");
-    }
-    try {
-      while (!tryLock(fd, { shared: true })) {
-        if (Date.now() >= deadline) {
-          throw storageUnavailable(
-            `timed out after ${timeoutMs} ms waiting for the store lock ${path}: another backlog command is writing`,
-            "Retry when it has finished (`fuser -v` on the lock file shows the holder); raise BACKLOG_LOCK_TIMEOUT_MS to wait longer.",
-            "lock_timeout",
-          );
-        }
-        await sleep(delay + Math.random() * delay);
-        delay = Math.min(delay * 2, 25);
-      }
-    } catch (error) {
-      closeSync(fd);
-      throw error;
-    }
-    if (stillNamed(fd, path)) {
-      return {
-        stillHeld: () => stillNamed(fd, path),
-        release() {
-          unlock(fd);
-          closeSync(fd);
-        },
-      };
-    }
-    unlock(fd);
-    closeSync(fd);
-  }
-}

@@ -84,8 +84,18 @@ export interface Store {
   /** Creates or upgrades the schema; backends without one report nothing to do. */
   migrate(dryRun: boolean): Promise<MigrationReport>;
   dump(): Promise<StoreDump>;
+  /**
+   * Unreadable lines the reads so far skipped, per file (a torn last line is not one). Backends
+   * that cannot hold such lines (PostgreSQL, memory) need not implement it.
+   */
+  unreadable?(): UnreadableLines[];
   /** Releases resources; `outcome` tells whether the command succeeded (caches are kept only then). */
   close(outcome?: "ok" | "failed"): Promise<void>;
+}
+
+export interface UnreadableLines {
+  file: string;
+  count: number;
 }
 
 /** Receives warnings (unreadable lines, repairs) for stderr; stores never print. */

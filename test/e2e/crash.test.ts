@@ -64,6 +64,19 @@ describe(`kill -9 at random moments (seed ${SEED})`, () => {
       const eventIds = new Set(readLog(store, "events.jsonl").map((e) => e.id as string));
       for (const id of ackedEvents) expect(eventIds.has(id), `round ${round}: event ${id}`).toBe(true);
       for (const id of openSeeded) expect(ids.has(id), `round ${round}: seeded ${id}`).toBe(true);
+
+      // One commit: in what a reader sees, every item version written in the storm has its event,
+      // and every event its item (compaction removes events before their items, never after).
+      const exported = await run(["export"]);
+      expect(exported.code, exported.stderr).toBe(0);
+      const records = exported.stdout.trim().split("\n").map((l) => JSON.parse(l) as { item?: Record<string, string>; event?: Record<string, string> });
+      const exportedItems = new Map(records.filter((r) => r.item).map((r) => [r.item?.id as string, r.item as Record<string, string>]));
+      const exportedEvents = records.filter((r) => r.event).map((r) => r.event as Record<string, string>);
+      const created = new Set(exportedEvents.filter((e) => e.type === "created").map((e) => e.item_id));
+      for (const item of exportedItems.values()) {
+        if (item.service === "crash") expect(created.has(item.id), `round ${round}: item ${item.id} has no event`).toBe(true);
+      }
+      for (const event of exportedEvents) expect(exportedItems.has(event.item_id), `round ${round}: event ${event.id} has no item`).toBe(true);
     }
     expect(killed + compactionsKilled).toBeGreaterThan(0);
 
