@@ -3,13 +3,14 @@
  * built by hand (the logs plus the `.backlog.pending` record written before the appends), then
  * read by every reader and repaired by the next writer. Also records a stranger could plant.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BIN, cleanEnv, cli, json } from "../helpers/cli.js";
 import { tempDir } from "../helpers/temp.js";
+import { runsWith, titled } from "../helpers/tools.js";
 
 const NOW = "2026-11-24T06:20:00Z";
 const PENDING = ".backlog.pending";
@@ -140,9 +141,8 @@ describe("an item version and its event are one commit", () => {
   }
 });
 
-const hasStrace = spawnSync("strace", ["-V"]).status === 0;
 
-describe.runIf(hasStrace)("kill -9 between the two appends, driven by strace", () => {
+describe.runIf(runsWith("strace"))(titled("kill -9 between the two appends, driven by strace", "strace"), () => {
   it("the item version appended without its event is never read, and the next writer undoes it", async () => {
     const w = workspace();
     w.create("Acknowledged");

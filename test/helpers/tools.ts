@@ -1,5 +1,5 @@
 /**
- * Outside programs some tests drive (tmux, zsh, fish). Where one is missing its tests skip and say
+ * Outside programs some tests drive (tmux, zsh, fish, strace). Where one is missing its tests skip and say
  * so, except in CI (`BACKLOG_REQUIRE_SHELLS` set by `.ci/run`, which installs them): there they run
  * and fail, so a missing program can never pass as a green run.
  */
