@@ -65,28 +65,25 @@ export function parseExport(text: string, checks: RecordChecks): ParsedExport {
       fail('expected {"item":{…}} or {"event":{…}}');
       return;
     }
-    if (keys[0] === "item") {
-      const problems = checks.item(r.item);
-      const item = problems.length === 0 ? normalizeStoredItem(r.item) : null;
-      const label = `item ${idOf(r.item) ?? "(no id)"}`;
-      if (!item) return fail(`${label}: ${problems.join("; ") || "not an item"}`);
-      const twin = itemLines.get(item.id);
-      if (twin !== undefined) return fail(`${label} appears twice (also line ${twin})`);
-      const keyTwin = keyLines.get(item.dedupe_key);
-      if (keyTwin !== undefined) return fail(`${label}: dedupe key "${item.dedupe_key}" is also the key of line ${keyTwin}`);
-      itemLines.set(item.id, lineNo);
-      keyLines.set(item.dedupe_key, lineNo);
-      parsed.items.push({ line: lineNo, value: item });
+    // Each record is checked (the caller's rules), read, and unique by id among its kind.
+    const kind = keys[0];
+    const raw = r[kind];
+    const problems = kind === "item" ? checks.item(raw) : checks.event(raw);
+    const value = problems.length === 0 ? (kind === "item" ? normalizeStoredItem(raw) : normalizeStoredEvent(raw)) : null;
+    const label = `${kind} ${idOf(raw) ?? "(no id)"}`;
+    if (!value) return fail(`${label}: ${problems.join("; ") || `not an ${kind}`}`);
+    const lines = kind === "item" ? itemLines : eventLines;
+    const twin = lines.get(value.id);
+    if (twin !== undefined) return fail(`${label} appears twice (also line ${twin})`);
+    if ("dedupe_key" in value) {
+      const keyTwin = keyLines.get(value.dedupe_key);
+      if (keyTwin !== undefined) return fail(`${label}: dedupe key "${value.dedupe_key}" is also the key of line ${keyTwin}`);
+      keyLines.set(value.dedupe_key, lineNo);
+      parsed.items.push({ line: lineNo, value });
     } else {
-      const problems = checks.event(r.event);
-      const event = problems.length === 0 ? normalizeStoredEvent(r.event) : null;
-      const label = `event ${idOf(r.event) ?? "(no id)"}`;
-      if (!event) return fail(`${label}: ${problems.join("; ") || "not an event"}`);
-      const twin = eventLines.get(event.id);
-      if (twin !== undefined) return fail(`${label} appears twice (also line ${twin})`);
-      eventLines.set(event.id, lineNo);
-      parsed.events.push({ line: lineNo, value: event });
+      parsed.events.push({ line: lineNo, value });
     }
+    lines.set(value.id, lineNo);
   });
   return parsed;
 }
