@@ -8,10 +8,11 @@
  * The log formats are unchanged: the reference Python store reads the same files.
  */
 import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, lstatSync, readSync, unlinkSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { storageUnavailable } from "../errors.js";
 import { fsyncDir, openForRead, OPEN, openStoreFile, quarantine, readAt } from "./jsonl-file.js";
+import { pathsToRead, readSwapRecord, sameSwapRecord } from "./jsonl-swap.js";
 
 export const COMMIT_FILE = ".backlog.pending";
 
@@ -140,22 +141,27 @@ function stillNamed(fd: number | null, path: string): boolean {
 const ATTEMPTS = 2000;
 
 /**
- * Opens both logs and finds a committed state of them without taking the lock. A record present
+ * Opens both logs and finds a committed state of them without taking the lock: the same pair (a
+ * compaction replaces both as one step, jsonl-swap.ts) and each up to its last commit. A record present
  * gives it (a write is in flight or died). With none, sizes that did not move across the moment
  * the record was seen absent are committed (appends happen only while a record exists). Anything
  * else (a write began or ended in between, a log replaced by compaction) is tried again.
  */
 export async function openCommitted(dir: string, itemsPath: string, eventsPath: string, open: (path: string) => number | null): Promise<CommittedView> {
   let lastRecord = "";
+  const logNames = [basename(itemsPath), basename(eventsPath)];
   for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
-    const items = open(itemsPath);
+    // A compaction between its two renames: read the pair it is making (jsonl-swap.ts).
+    const swap = readSwapRecord(dir, logNames, open);
+    const [itemsAt, eventsAt] = pathsToRead(dir, swap, [itemsPath, eventsPath]);
+    const items = open(itemsAt);
     let events: number | null = null;
     try {
-      events = open(eventsPath);
+      events = open(eventsAt);
       const before = [fdSize(items), fdSize(events)];
       const record = readCommitRecord(dir);
       const after = [fdSize(items), fdSize(events)];
-      const named = stillNamed(items, itemsPath) && stillNamed(events, eventsPath);
+      const named = stillNamed(items, itemsAt) && stillNamed(events, eventsAt) && sameSwapRecord(swap, readSwapRecord(dir, logNames, open));
       if (named) {
         const stable = before[0] === after[0] && before[1] === after[1];
         if (record === null || record === "malformed") {

@@ -1,13 +1,16 @@
 /**
  * Compaction of a JSONL store (`cleanup`), run under the store lock: each log is streamed into a
- * tmp file in the same directory, fsync'd, and renamed over the log, then the directory fsync'd.
- * A killed compaction leaves the old log whole and a tmp file the next one removes. Unreadable
- * lines are kept aside in quarantine, never dropped.
+ * tmp file in the same directory and fsync'd, then both tmp files replace the logs as one step
+ * (jsonl-swap.ts: a reader never pairs new items with old events, even across a crash). A killed
+ * compaction leaves the old logs whole, or a record the next writer uses to finish the renames.
+ * Unreadable lines are kept aside in quarantine, never dropped.
  */
-import { closeSync, existsSync, fchmodSync, fchownSync, fsyncSync, lstatSync, readdirSync, renameSync, rmSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fchmodSync, fchownSync, fsyncSync, lstatSync, readdirSync, rmSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { CLOSED_STATUSES, normalizeStoredEvent, normalizeStoredItem } from "../domain/item.js";
-import { createTmpFile, fsyncDir, TMP_MARK, isBlank, openForRead, quarantine, type QuarantineRecord, readAt, scanFd, scanLines, tryParse } from "./jsonl-file.js";
+import { createTmpFile, TMP_MARK, isBlank, quarantine, type QuarantineRecord, readAt, scanFd, tryParse } from "./jsonl-file.js";
+import type { CommittedView } from "./jsonl-commit.js";
+import { type Swap, swapLogs } from "./jsonl-swap.js";
 import type { CleanupReport } from "./types.js";
 import { storageUnavailable } from "../errors.js";
 
@@ -23,7 +26,8 @@ export interface CompactionTarget {
 
 /**
  * Tmp files of the logs exist only while a compaction holds the lock: any found under the lock
- * are dead. Those of saved indexes belong to readers killed mid-save.
+ * (after an interrupted compaction was finished) are dead. Those of saved indexes belong to
+ * readers killed mid-save.
  */
 export function removeStaleTmpFiles(dir: string, logNames: readonly string[]): void {
   for (const name of readdirSync(dir)) {
@@ -32,18 +36,32 @@ export function removeStaleTmpFiles(dir: string, logNames: readonly string[]): v
   }
 }
 
+/** A compacted copy on disk, not yet in place, and what went to quarantine. */
+interface Prepared {
+  swap: Swap | null;
+  bad: QuarantineRecord[];
+}
+
 /**
  * Removes done/canceled items last updated before `cutoff` and their events, and leaves one line
- * per item; with `write` false, only reports what it would do. Events go first: a crash between
- * the two renames leaves expired items whose events are gone (the next cleanup deletes them),
- * never orphaned events.
+ * per item; with `write` false, only reports what it would do. Reads the committed state of
+ * `view` (never a write in flight). Both copies are written and fsync'd before either replaces
+ * its log; a failure before then removes them and changes nothing.
  */
-export function compactLogs(target: CompactionTarget, cutoff: string, write: boolean): CleanupReport {
-  const fd = openForRead(target.itemsPath);
+export function compactLogs(target: CompactionTarget, view: CommittedView, cutoff: string, write: boolean): CleanupReport {
+  const prepared: Prepared[] = [];
   try {
-    return compactFrom(target, fd, cutoff, write);
-  } finally {
-    if (fd !== null) closeSync(fd);
+    const report = compactFrom(target, view, cutoff, write, prepared);
+    if (write) {
+      for (const [path, p] of [[target.eventsPath, prepared[0]], [target.itemsPath, prepared[1]]] as const) quarantine(path, p.bad, target.now);
+      // Items first: were the order ever seen half done without the record, the new items would
+      // come with extra events of removed items, never with items missing their events.
+      swapLogs(target.dir, [prepared[1].swap, prepared[0].swap].filter((s): s is Swap => s !== null));
+    }
+    return report;
+  } catch (error) {
+    for (const p of prepared) if (p.swap !== null) rmSync(p.swap.tmp, { force: true });
+    throw error;
   }
 }
 
@@ -51,7 +69,8 @@ export function compactLogs(target: CompactionTarget, cutoff: string, write: boo
  * Memory holds where each live item's latest line is, not the line: it grows with the number of
  * items, not with the bytes of the log. The lines are copied by offset from the same open file.
  */
-function compactFrom(target: CompactionTarget, fd: number | null, cutoff: string, write: boolean): CleanupReport {
+function compactFrom(target: CompactionTarget, view: CommittedView, cutoff: string, write: boolean, prepared: Prepared[]): CleanupReport {
+  const fd = view.items;
   const latest = new Map<string, { off: number; len: number; expired: boolean }>();
   const itemsBad: QuarantineRecord[] = [];
   const visit = (line: string, lineNo: number, off: number, len: number) => {
@@ -63,12 +82,12 @@ function compactFrom(target: CompactionTarget, fd: number | null, cutoff: string
     }
     latest.set(item.id, { off, len, expired: CLOSED_STATUSES.has(item.status) && item.updated_at < cutoff });
   };
-  const itemScan = fd === null ? { lines: 0, bytes: 0, tornTail: null } : scanFd(fd, visit);
+  const itemScan = fd === null ? { lines: 0, bytes: 0, tornTail: null } : scanFd(fd, visit, 0, 0, view.itemsEnd);
   if (itemScan.tornTail) itemsBad.push({ reason: "torn_write", line: null, offset: itemScan.tornTail.offset, raw: itemScan.tornTail.text });
   const expired = new Set<string>();
   for (const [id, entry] of latest) if (entry.expired) expired.add(id);
 
-  const events = rewriteLog(target, target.eventsPath, write, (line) => {
+  const events = rewriteLog(target.eventsPath, view.events, view.eventsEnd, write, prepared, (line) => {
     const event = normalizeStoredEvent(tryParse(line));
     if (!event) return "bad";
     return expired.has(event.item_id) ? "drop" : event.id;
@@ -81,10 +100,7 @@ function compactFrom(target: CompactionTarget, fd: number | null, cutoff: string
     kept.push(entry);
     bytesAfter += entry.len + 1;
   }
-  if (write && fd !== null) {
-    quarantine(target.itemsPath, itemsBad, target.now);
-    replaceLog(target.dir, target.itemsPath, fd, kept);
-  }
+  prepared.push({ swap: write && fd !== null ? copyLines(target.itemsPath, fd, kept) : null, bad: itemsBad });
   return {
     deleted: expired.size,
     events_deleted: events.dropped,
@@ -97,14 +113,15 @@ function compactFrom(target: CompactionTarget, fd: number | null, cutoff: string
 }
 
 /**
- * Streams a log into its compacted form. `classify` returns a key (kept once: last-write-wins
- * on identical ids), "drop", or "bad" (kept aside in quarantine).
+ * Streams a log (open as `fd`, committed up to `end`) into its compacted form in a temp file.
+ * `classify` returns a key (kept once: last-write-wins on identical ids), "drop", or "bad" (kept
+ * aside in quarantine).
  */
-function rewriteLog(target: CompactionTarget, path: string, write: boolean, classify: (line: string) => string): { dropped: number; quarantined: number } {
-  const created = write && existsSync(path) ? createLike(path) : null;
+function rewriteLog(path: string, fd: number | null, end: number, write: boolean, prepared: Prepared[], classify: (line: string) => string): { dropped: number; quarantined: number } {
+  const created = write && fd !== null ? createLike(path) : null;
+  const entry: Prepared = { swap: created === null ? null : { log: path, tmp: created.tmp }, bad: [] };
+  prepared.push(entry);
   const out = created?.fd ?? null;
-  const tmp = created?.tmp ?? "";
-  const bad: QuarantineRecord[] = [];
   const seen = new Set<string>();
   let dropped = 0;
   let pending: string[] = [];
@@ -113,32 +130,25 @@ function rewriteLog(target: CompactionTarget, path: string, write: boolean, clas
     pending = [];
   };
   try {
-    const scan = scanLines(path, (line, lineNo) => {
+    if (fd === null) return { dropped, quarantined: 0 };
+    const scan = scanFd(fd, (line, lineNo) => {
       if (isBlank(line)) return;
       const key = classify(line);
-      if (key === "bad") bad.push({ reason: "unparseable", line: lineNo, offset: null, raw: line });
+      if (key === "bad") entry.bad.push({ reason: "unparseable", line: lineNo, offset: null, raw: line });
       else if (key === "drop") dropped += 1;
       else if (!seen.has(key)) {
         seen.add(key);
         pending.push(line);
         if (pending.length >= 4096) flush();
       }
-    });
-    if (scan.tornTail) bad.push({ reason: "torn_write", line: null, offset: scan.tornTail.offset, raw: scan.tornTail.text });
+    }, 0, 0, end);
+    if (scan.tornTail) entry.bad.push({ reason: "torn_write", line: null, offset: scan.tornTail.offset, raw: scan.tornTail.text });
     flush();
     if (out !== null) fsyncSync(out);
-  } catch (error) {
-    if (out !== null) rmSync(tmp, { force: true });
-    throw error;
   } finally {
     if (out !== null) closeSync(out);
   }
-  if (out !== null) {
-    quarantine(path, bad, target.now);
-    renameSync(tmp, path);
-    fsyncDir(target.dir);
-  }
-  return { dropped, quarantined: bad.length };
+  return { dropped, quarantined: entry.bad.length };
 }
 
 /**
@@ -165,8 +175,8 @@ function createLike(path: string): { tmp: string; fd: number } {
   return { tmp, fd };
 }
 
-/** Writes the lines at `kept` of `source` to a tmp file, fsyncs it, and renames it over `path`. */
-function replaceLog(dir: string, path: string, source: number, kept: ReadonlyArray<{ off: number; len: number }>): void {
+/** Writes the lines at `kept` of `source` to a temp file beside `path`, fsync'd: its replacement. */
+function copyLines(path: string, source: number, kept: ReadonlyArray<{ off: number; len: number }>): Swap {
   const { tmp, fd } = createLike(path);
   try {
     let batch: string[] = [];
@@ -188,6 +198,5 @@ function replaceLog(dir: string, path: string, source: number, kept: ReadonlyArr
   } finally {
     closeSync(fd);
   }
-  renameSync(tmp, path);
-  fsyncDir(dir);
+  return { log: path, tmp };
 }

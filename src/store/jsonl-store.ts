@@ -22,6 +22,7 @@ import { BacklogError, storageUnavailable } from "../errors.js";
 import { BufferedTx, emptySource, mapSource } from "./buffered-tx.js";
 import { compactLogs, removeStaleTmpFiles } from "./jsonl-compact.js";
 import { beginCommit, type CommittedView, endCommit, openCommitted, recoverUnfinishedCommit } from "./jsonl-commit.js";
+import { finishInterruptedSwap } from "./jsonl-swap.js";
 import { appendLines, cutBack, isBlank, openForRead, readAt, repairTornTail, scanFd, tryParse } from "./jsonl-file.js";
 import { type IndexKind, indexMatchesLog, type LineNote, type LogIndex, loadSavedIndex, NO_PARALLELISM, type Parallelism, refreshIndex, saveIndex } from "./jsonl-index.js";
 import { eventsIndex, type ItemEntry, itemsIndex } from "./jsonl-indexes.js";
@@ -264,23 +265,29 @@ export class JsonlStore implements Store {
   async cleanup({ cutoff, dryRun }: CleanupOptions): Promise<CleanupReport> {
     this.mutated = true;
     const target = { dir: this.options.dir, itemsPath: this.itemsPath, eventsPath: this.eventsPath, now: this.options.now().toISOString() };
-    if (dryRun) return this.compaction(() => compactLogs(target, cutoff, false));
+    if (dryRun) return this.compactView((view) => compactLogs(target, view, cutoff, false));
     const lock = await acquireDirLock(this.options.dir, this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
     try {
       this.recover();
-      return this.compaction(() => {
-        removeStaleTmpFiles(this.options.dir, [ITEMS_FILE, EVENTS_FILE]);
-        return compactLogs(target, cutoff, true);
-      });
+      return await this.compactView((view) => compactLogs(target, view, cutoff, true), () => removeStaleTmpFiles(this.options.dir, [ITEMS_FILE, EVENTS_FILE]));
     } finally {
       lock.release();
     }
   }
 
-  /** File-system errors of a compaction, dry or real, are the storage's (exit 6), not bugs. */
-  private compaction(run: () => CleanupReport): CleanupReport {
+  /**
+   * Runs a compaction, dry or real, on the committed state of both logs. File-system errors are the
+   * storage's (exit 6), not bugs.
+   */
+  private async compactView(run: (view: CommittedView) => CleanupReport, before?: () => void): Promise<CleanupReport> {
     try {
-      return run();
+      before?.();
+      const view = await this.view();
+      try {
+        return run(view);
+      } finally {
+        this.closeView(view);
+      }
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (typeof code !== "string" || !code.startsWith("E")) throw error;
@@ -426,6 +433,7 @@ export class JsonlStore implements Store {
   /** Under the lock: a write that died half-way is undone before anything else is read or written. */
   private recover(): void {
     try {
+      finishInterruptedSwap(this.options.dir, [this.itemsPath, this.eventsPath], this.options.warn);
       recoverUnfinishedCommit(this.options.dir, this.itemsPath, this.eventsPath, this.options.now().toISOString(), this.options.warn);
     } catch (error) {
       throw this.writeFailed(error);
