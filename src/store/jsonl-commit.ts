@@ -7,11 +7,11 @@
  * logs back to them, keeping the cut bytes in quarantine (that write was never acknowledged).
  * The log formats are unchanged: the reference Python store reads the same files.
  */
-import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, lstatSync, readSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, lstatSync } from "node:fs";
 import { basename, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { storageUnavailable } from "../errors.js";
-import { fsyncDir, openForRead, OPEN, openStoreFile, quarantine, readAt } from "./jsonl-file.js";
+import { openForRead, OPEN, openStoreFile, quarantine, readAt, readRecordFile, removeRecordFile, writeRecordFile } from "./jsonl-file.js";
 import { pathsToRead, readSwapRecord, sameSwapRecord } from "./jsonl-swap.js";
 
 export const COMMIT_FILE = ".backlog.pending";
@@ -27,20 +27,11 @@ const isSize = (v: unknown): v is number => typeof v === "number" && Number.isSa
 
 /** The record in `dir`: null when there is none, "malformed" when it is not one of ours. */
 export function readCommitRecord(dir: string): CommitRecord | "malformed" | null {
-  const fd = openForRead(join(dir, COMMIT_FILE));
-  if (fd === null) return null;
-  try {
-    const buffer = Buffer.alloc(MAX_RECORD_BYTES + 1);
-    const read = readSync(fd, buffer, 0, buffer.length, 0);
-    if (read > MAX_RECORD_BYTES) return "malformed";
-    const json = JSON.parse(buffer.toString("utf8", 0, read)) as Record<string, unknown>;
-    if (json === null || typeof json !== "object" || !isSize(json.items) || !isSize(json.events)) return "malformed";
-    return { items: json.items, events: json.events };
-  } catch {
-    return "malformed";
-  } finally {
-    closeSync(fd);
-  }
+  const file = readRecordFile(join(dir, COMMIT_FILE), MAX_RECORD_BYTES);
+  if (file === null || file === "malformed") return file;
+  const json = file.json as Record<string, unknown> | null;
+  if (json === null || typeof json !== "object" || !isSize(json.items) || !isSize(json.events)) return "malformed";
+  return { items: json.items, events: json.events };
 }
 
 const sizeOf = (path: string) => {
@@ -55,21 +46,13 @@ const sizeOf = (path: string) => {
 /** Writes the record (exclusively: nothing planted is written through) and makes it durable. */
 export function beginCommit(dir: string, itemsPath: string, eventsPath: string): CommitRecord {
   const record = { items: sizeOf(itemsPath), events: sizeOf(eventsPath) };
-  const fd = openStoreFile(join(dir, COMMIT_FILE), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
-  try {
-    writeSync(fd, `${JSON.stringify(record)}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  fsyncDir(dir);
+  writeRecordFile(join(dir, COMMIT_FILE), record);
   return record;
 }
 
 /** Both appends are durable: the write is committed. */
 export function endCommit(dir: string): void {
-  unlinkSync(join(dir, COMMIT_FILE));
-  fsyncDir(dir);
+  removeRecordFile(join(dir, COMMIT_FILE));
 }
 
 /** Cuts `path` back to `size`, its bytes after it kept in quarantine first. */

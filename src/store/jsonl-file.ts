@@ -3,7 +3,7 @@
  * tail first, and the quarantine file where unreadable bytes are kept aside instead of destroyed.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, rmSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { storageUnavailable } from "../errors.js";
 
@@ -100,6 +100,42 @@ export function openForRead(path: string): number | null {
     if (isMissing(error)) return null;
     throw error;
   }
+}
+
+/**
+ * A small record file of the store (`.backlog.pending`, `.backlog.compacting`): null when there is
+ * none, "malformed" when it is larger than `maxBytes` or not JSON, else its JSON.
+ */
+export function readRecordFile(path: string, maxBytes: number, open: (path: string) => number | null = openForRead): { json: unknown } | "malformed" | null {
+  const fd = open(path);
+  if (fd === null) return null;
+  try {
+    const buffer = Buffer.alloc(maxBytes + 1);
+    const read = readSync(fd, buffer, 0, buffer.length, 0);
+    return read > maxBytes ? "malformed" : { json: JSON.parse(buffer.toString("utf8", 0, read)) as unknown };
+  } catch {
+    return "malformed";
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes a record file exclusively (nothing planted is written through) and durably. */
+export function writeRecordFile(path: string, record: unknown): void {
+  const fd = openStoreFile(path, O_WRONLY | O_CREAT | O_EXCL, 0o644);
+  try {
+    writeSync(fd, `${JSON.stringify(record)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  fsyncDir(dirname(path));
+}
+
+/** Removes a record file durably: the step it records is over. */
+export function removeRecordFile(path: string): void {
+  unlinkSync(path);
+  fsyncDir(dirname(path));
 }
 
 /** Receives a complete line, its 1-based number, and where its bytes are in the file. */

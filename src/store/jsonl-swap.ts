@@ -12,9 +12,9 @@
  * before the record was written). A record that is not ours is ignored by readers and removed by
  * the next writer; it can name only a temp file of this directory's logs, never another path.
  */
-import { closeSync, constants, fsyncSync, lstatSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { lstatSync, renameSync } from "node:fs";
 import { basename, join } from "node:path";
-import { fsyncDir, openForRead, openStoreFile, TMP_MARK } from "./jsonl-file.js";
+import { fsyncDir, openForRead, readRecordFile, removeRecordFile, TMP_MARK, writeRecordFile } from "./jsonl-file.js";
 
 export const SWAP_FILE = ".backlog.compacting";
 
@@ -48,28 +48,19 @@ const inodeOf = (path: string): string | null => {
 
 /** The record in `dir`: null when there is none, "malformed" when it is not one of ours. */
 export function readSwapRecord(dir: string, logNames: readonly string[], open: (path: string) => number | null = openForRead): SwapRecord | "malformed" | null {
-  const fd = open(join(dir, SWAP_FILE));
-  if (fd === null) return null;
-  try {
-    const buffer = Buffer.alloc(MAX_RECORD_BYTES + 1);
-    const read = readSync(fd, buffer, 0, buffer.length, 0);
-    if (read > MAX_RECORD_BYTES) return "malformed";
-    const json = JSON.parse(buffer.toString("utf8", 0, read)) as unknown;
-    if (json === null || typeof json !== "object" || Array.isArray(json)) return "malformed";
-    const record: SwapRecord = Object.create(null) as SwapRecord;
-    for (const [log, value] of Object.entries(json as Record<string, unknown>)) {
-      const swap = value as Partial<RecordedSwap> | null;
-      if (!logNames.includes(log) || swap === null || typeof swap !== "object") return "malformed";
-      if (typeof swap.tmp !== "string" || !TMP_NAME.test(swap.tmp) || !swap.tmp.startsWith(`${log}${TMP_MARK}`)) return "malformed";
-      if (typeof swap.ino !== "string" || !/^[0-9]{1,20}$/.test(swap.ino)) return "malformed";
-      record[log] = { tmp: swap.tmp, ino: swap.ino };
-    }
-    return Object.keys(record).length > 0 ? record : "malformed";
-  } catch {
-    return "malformed";
-  } finally {
-    closeSync(fd);
+  const file = readRecordFile(join(dir, SWAP_FILE), MAX_RECORD_BYTES, open);
+  if (file === null || file === "malformed") return file;
+  const json = file.json;
+  if (json === null || typeof json !== "object" || Array.isArray(json)) return "malformed";
+  const record: SwapRecord = Object.create(null) as SwapRecord;
+  for (const [log, value] of Object.entries(json as Record<string, unknown>)) {
+    const swap = value as Partial<RecordedSwap> | null;
+    if (!logNames.includes(log) || swap === null || typeof swap !== "object") return "malformed";
+    if (typeof swap.tmp !== "string" || !TMP_NAME.test(swap.tmp) || !swap.tmp.startsWith(`${log}${TMP_MARK}`)) return "malformed";
+    if (typeof swap.ino !== "string" || !/^[0-9]{1,20}$/.test(swap.ino)) return "malformed";
+    record[log] = { tmp: swap.tmp, ino: swap.ino };
   }
+  return Object.keys(record).length > 0 ? record : "malformed";
 }
 
 /** The same record (or none) on both looks: nothing swapped or recorded in between. */
@@ -91,37 +82,20 @@ export function pathsToRead(dir: string, record: SwapRecord | "malformed" | null
   });
 }
 
-/** Writes the record exclusively and durably (nothing planted is written through). */
-function writeSwapRecord(dir: string, swaps: readonly Swap[]): void {
-  const record: SwapRecord = {};
-  for (const { log, tmp } of swaps) record[basename(log)] = { tmp: basename(tmp), ino: inodeOf(tmp) ?? "0" };
-  const fd = openStoreFile(join(dir, SWAP_FILE), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
-  try {
-    writeSync(fd, `${JSON.stringify(record)}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  fsyncDir(dir);
-}
-
-function removeSwapRecord(dir: string): void {
-  unlinkSync(join(dir, SWAP_FILE));
-  fsyncDir(dir);
-}
-
 /**
  * Under the lock: replaces each log by its temp file (complete and fsync'd by the caller), in the
  * given order, as one step for readers and across a crash.
  */
 export function swapLogs(dir: string, swaps: readonly Swap[]): void {
   if (swaps.length === 0) return;
-  writeSwapRecord(dir, swaps);
+  const record: SwapRecord = {};
+  for (const { log, tmp } of swaps) record[basename(log)] = { tmp: basename(tmp), ino: inodeOf(tmp) ?? "0" };
+  writeRecordFile(join(dir, SWAP_FILE), record);
   for (const { log, tmp } of swaps) {
     renameSync(tmp, log);
     fsyncDir(dir);
   }
-  removeSwapRecord(dir);
+  removeRecordFile(join(dir, SWAP_FILE));
 }
 
 /**
@@ -134,7 +108,7 @@ export function finishInterruptedSwap(dir: string, logs: readonly string[], warn
   if (record === null) return;
   if (record === "malformed") {
     warn(`${join(dir, SWAP_FILE)}: not a compaction record of backlog; removed without changing the logs`);
-    removeSwapRecord(dir);
+    removeRecordFile(join(dir, SWAP_FILE));
     return;
   }
   const finished: string[] = [];
@@ -150,5 +124,5 @@ export function finishInterruptedSwap(dir: string, logs: readonly string[], warn
   if (finished.length > 0) {
     warn(`a cleanup that was interrupted before it replaced ${finished.join(" and ")} with the compacted copy was completed`);
   }
-  removeSwapRecord(dir);
+  removeRecordFile(join(dir, SWAP_FILE));
 }
