@@ -31,6 +31,7 @@ const arg = (name, fallback) => {
   return at > 0 ? Number(process.argv[at + 1]) : fallback;
 };
 const RUNS = arg("--runs", 7);
+const KEEP = process.argv.includes("--keep"); // leave the cluster running, for trying queries by hand
 const ITEMS = arg("--items", 100_000);
 const NOW = "2026-06-01T00:00:00Z";
 const TODAY = NOW.slice(0, 10);
@@ -84,10 +85,11 @@ const data = join(base, "data");
 const serverLog = join(base, "server.log");
 let started = false;
 
+let port = 0;
 async function startCluster() {
   if (asRoot) chownSync(base, Number(must("id", ["-u", "postgres"]).stdout.trim()), Number(must("id", ["-g", "postgres"]).stdout.trim()));
   must(...pgUser(join(bindir, "initdb"), ["-D", data, "-U", "backlog", "--auth=trust", "-E", "UTF8", "--no-sync"]));
-  const port = await freePort();
+  port = await freePort();
   const options = `-p ${port} -k ${base} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c autovacuum=off`;
   must(...pgUser(join(bindir, "pg_ctl"), ["-D", data, "-l", serverLog, "-o", options, "-w", "-t", "60", "start"]));
   started = true;
@@ -95,6 +97,10 @@ async function startCluster() {
 }
 
 function stopCluster() {
+  if (KEEP && started) {
+    console.log(`\nCluster kept: psql -h 127.0.0.1 -p ${port} -U backlog bench; stop it with: ${pgUser(join(bindir, "pg_ctl"), ["-D", data, "-m", "immediate", "stop"]).flat().join(" ")}; rm -rf ${base}`);
+    return;
+  }
   if (started) spawnSync(...pgUser(join(bindir, "pg_ctl"), ["-D", data, "-m", "immediate", "-w", "stop"]), { encoding: "utf8" });
   rmSync(base, { recursive: true, force: true });
 }
@@ -153,7 +159,7 @@ function plans(segment) {
 
 async function main() {
   const t0 = process.hrtime.bigint();
-  const port = await startCluster();
+  await startCluster();
   const admin = `postgresql://backlog@127.0.0.1:${port}/postgres`;
   const dsn = `postgresql://backlog@127.0.0.1:${port}/bench`;
   const explainDsn = `postgresql://explainer@127.0.0.1:${port}/bench`;
