@@ -252,6 +252,45 @@ async function main() {
     }
   }
   const explainFloor = await driver.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${FLOOR_SQL}`);
+
+  // --- what the dashboard counts cost writes: the same writes with their triggers on and off ---
+  const batch = items.slice(0, 1000);
+  let flips = 0;
+  const flip = (item) => ({ ...item, status: flips % 2 === 0 ? "in_progress" : "open", updated_at: `2026-05-${String(1 + (flips % 28)).padStart(2, "0")}T00:00:00.000Z` });
+  const writes = {
+    "store.write: 1 item, status changed": () => store.write(async (tx) => tx.putItem(flip(items[7]))),
+    "store.write: 1000 items, status changed": () => store.write(async (tx) => {
+      for (const item of batch) tx.putItem(flip(item));
+    }),
+    // As a CLI command does: a new session, whose first trigger call compiles the function.
+    "new PgStore (connect) + store.write: 1 item": async () => {
+      const fresh = new PgStore({ dsn, lockTimeoutMs: 10_000 });
+      try {
+        await fresh.write(async (tx) => tx.putItem(flip(items[8])));
+      } finally {
+        await fresh.close();
+      }
+    },
+  };
+  const writeTimes = {};
+  for (const mode of ["on", "off"]) for (const name of Object.keys(writes)) writeTimes[`${name}, counts' triggers ${mode}`] = [];
+  for (let run = 0; run < RUNS; run += 1) {
+    for (const mode of ["on", "off"]) {
+      await driver.query(`ALTER TABLE backlog_items ${mode === "on" ? "ENABLE" : "DISABLE"} TRIGGER USER`);
+      await writes["store.write: 1 item, status changed"](); // not timed: plans cached before the change are remade
+      for (const [name, write] of Object.entries(writes)) {
+        const t = process.hrtime.bigint();
+        await write();
+        writeTimes[`${name}, counts' triggers ${mode}`].push(ms(t));
+        flips += 1;
+      }
+    }
+  }
+  // Writes with the triggers off left the counts behind: recount, as migration 3 does.
+  await driver.query("ALTER TABLE backlog_items ENABLE TRIGGER USER");
+  await driver.query(`BEGIN; DELETE FROM backlog_item_counts; DELETE FROM backlog_item_due_counts;
+    INSERT INTO backlog_item_counts (env, status, priority, category, service, n) SELECT env, status, priority, category, service, count(*) FROM backlog_items GROUP BY 1, 2, 3, 4, 5;
+    INSERT INTO backlog_item_due_counts (env, due_date, n) SELECT env, due_date, count(*) FROM backlog_items WHERE status NOT IN ('done', 'canceled') AND due_date <> '' GROUP BY 1, 2; COMMIT`);
   await driver.end();
   await store.close();
 
@@ -276,6 +315,10 @@ async function main() {
   console.log(`\nIn process (one connection, after warm-up). Floors: psql's \\timing of the GROUP BY ${fmt(psqlTiming)} ms (median of ${psqlTimings.length}), its EXPLAIN ANALYZE execution time ${fmt(execution)} ms.\n`);
   console.log("| call | median | × psql \\timing GROUP BY |\n|---|---|---|");
   for (const [name, xs] of Object.entries(inProcess)) console.log(`| ${name} | ${fmt(median(xs))} ms | ${(median(xs) / psqlTiming).toFixed(2)}× |`);
+
+  console.log("\nWrites in process (each a transaction with its advisory lock; the 1000 items are updated by one upsert):\n");
+  console.log("| write | median |\n|---|---|");
+  for (const [name, xs] of Object.entries(writeTimes)) console.log(`| ${name} | ${fmt(median(xs))} ms |`);
 
   let seqScans = 0;
   for (const [command, entries] of Object.entries(captured)) {
