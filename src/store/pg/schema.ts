@@ -26,6 +26,9 @@ export interface Migration {
  * backlog_items_status lets the count of `list --status` read an index only;
  * backlog_items_list_order is the default list order (ORDER in pg-store.ts), so a page of `list`
  * and the dashboard's overdue few are read in order and stop after the page.
+ *
+ * These constants are the text of an applied migration: never change them; a new rule is a new
+ * migration that replaces the function.
  */
 const ACTIVE_DUE = "status NOT IN ('done', 'canceled') AND due_date <> ''";
 const COUNT_KEY = "env, status, priority, category, service";
