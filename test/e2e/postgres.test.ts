@@ -34,8 +34,8 @@ describe.skipIf(!POSTGRES.dsn)(suiteTitle("PostgreSQL backend, end to end"), () 
     expect(unmigrated.code).toBe(6);
     expect(unmigrated.stderr).toContain("has no backlog schema");
     expect(unmigrated.stderr).toContain("backlog migrate");
-    expect(json(ok(w.run(["migrate", "--actor", "scheduler", "--json"])))).toMatchObject({ backend: "postgres", applied: [1, 2], version: 2 });
-    expect(json(ok(w.run(["migrate", "--actor", "scheduler", "--json"])))).toMatchObject({ backend: "postgres", applied: [], version: 2 });
+    expect(json(ok(w.run(["migrate", "--actor", "scheduler", "--json"])))).toMatchObject({ backend: "postgres", applied: [1, 2, 3], version: 3 });
+    expect(json(ok(w.run(["migrate", "--actor", "scheduler", "--json"])))).toMatchObject({ backend: "postgres", applied: [], version: 3 });
     expect(w.run(["migrate"]).code).toBe(5);
     const empty = w.run(["list", "--json"]);
     expect(json(empty)).toEqual([]);

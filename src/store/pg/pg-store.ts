@@ -64,6 +64,16 @@ const toEvent = (row: BacklogEvent): BacklogEvent => {
   return { id: row.id, item_id: row.item_id, ts: row.ts, type: row.type, message: row.message, actor: row.actor, meta: row.meta };
 };
 
+const zeroCounts = (keys: readonly string[]): Record<string, number> => {
+  const counts: Record<string, number> = {};
+  for (const key of keys) setCount(counts, key, 0);
+  return counts;
+};
+/** An own property even for keys like `__proto__`, as aggregateDashboard of the pure core. */
+function setCount(counts: Record<string, number>, key: string, value: number): void {
+  Object.defineProperty(counts, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** WHERE clause and parameters for a filter, mirroring matchesFullFilter of the pure core. */
 function where(f: ItemFilter, params: unknown[]): string {
   const parts: string[] = [];
@@ -201,41 +211,46 @@ export class PgStore implements Store {
     });
   }
 
-  /** Counts are aggregated by the server: no item row is transferred except the overdue few shown. */
+  /**
+   * Counts are sums of the counts the triggers of migration 3 keep (backlog_item_counts,
+   * backlog_item_due_counts), grouped by the server: a few hundred rows are read, not the env's
+   * items; only the busiest services and the overdue few shown come back as rows.
+   */
   async dashboard(env: string, today: string, categories: readonly string[]): Promise<Dashboard> {
     return this.withClient(async (c) => {
-      const counts = await c.query<{ k: string; v: string; n: number }>(
-        `SELECT 'status' AS k, status AS v, count(*)::int AS n FROM backlog_items WHERE env = $1 GROUP BY status
-         UNION ALL SELECT 'priority', priority, count(*)::int FROM backlog_items WHERE env = $1 GROUP BY priority
-         UNION ALL SELECT 'category', category, count(*)::int FROM backlog_items WHERE env = $1 GROUP BY category
-         UNION ALL SELECT 'overdue', '', count(*)::int FROM backlog_items WHERE env = $1 AND ${OPEN} AND due_date <> '' AND due_date < $2`,
+      const counts = await c.query<{ status: string | null; priority: string | null; category: string | null; service: string | null; n: number; overdue: number }>(
+        `WITH g AS (
+           SELECT status, priority, category, service, sum(n)::int AS n
+           FROM backlog_item_counts WHERE env = $1 AND n <> 0
+           GROUP BY GROUPING SETS ((status), (priority), (category), (service), ())
+         )
+         SELECT *, (SELECT coalesce(sum(n), 0)::int FROM backlog_item_due_counts WHERE env = $1 AND due_date < $2) AS overdue
+         FROM g WHERE service IS NULL
+         UNION ALL (SELECT *, 0 FROM g WHERE service IS NOT NULL ORDER BY n DESC, service LIMIT ${DASHBOARD_TOP_SERVICES})`,
         [env, today],
-      );
-      const top = await c.query<{ service: string; count: number }>(
-        `SELECT service, count(*)::int AS count FROM backlog_items WHERE env = $1 GROUP BY service ORDER BY count DESC, service LIMIT ${DASHBOARD_TOP_SERVICES}`,
-        [env],
       );
       const overdue = await c.query<BacklogItem>(
         `SELECT ${ITEMS} FROM backlog_items WHERE env = $1 AND ${OPEN} AND due_date <> '' AND due_date < $2 ${ORDER} LIMIT ${DASHBOARD_OVERDUE_SHOWN}`,
         [env, today],
       );
-      const zero = (keys: readonly string[]) => Object.fromEntries(keys.map((k) => [k, 0])) as Record<string, number>;
-      const buckets: Record<string, Record<string, number>> = { status: zero(STATUSES), priority: zero(PRIORITIES), category: zero(categories) };
+      const status_counts = zeroCounts(STATUSES);
+      const priority_counts = zeroCounts(PRIORITIES);
+      const category_counts = zeroCounts(categories);
+      const top_services: Dashboard["top_services"] = [];
+      let total = 0;
       let overdueCount = 0;
+      // Every column is NOT NULL, so the one column set names the grouping set of a row.
       for (const row of counts.rows) {
-        if (row.k === "overdue") overdueCount = row.n;
-        else buckets[row.k][row.v] = row.n;
+        if (row.status !== null) setCount(status_counts, row.status, row.n);
+        else if (row.priority !== null) setCount(priority_counts, row.priority, row.n);
+        else if (row.category !== null) setCount(category_counts, row.category, row.n);
+        else if (row.service !== null) top_services.push({ service: row.service, count: row.n });
+        else {
+          total = row.n ?? 0; // sum() over an env without items is NULL
+          overdueCount = row.overdue;
+        }
       }
-      return {
-        env,
-        total: Object.values(buckets.status).reduce((a, b) => a + b, 0),
-        status_counts: buckets.status,
-        priority_counts: buckets.priority,
-        category_counts: buckets.category,
-        overdue: overdue.rows.map(toItem),
-        overdue_count: overdueCount,
-        top_services: top.rows.map((r) => ({ service: r.service, count: r.count })),
-      };
+      return { env, total, status_counts, priority_counts, category_counts, overdue: overdue.rows.map(toItem), overdue_count: overdueCount, top_services };
     });
   }
 
