@@ -89,6 +89,12 @@ export interface Store {
    * that cannot hold such lines (PostgreSQL, memory) need not implement it.
    */
   unreadable?(): UnreadableLines[];
+  /**
+   * A long-lived process (serve) will read many times: the store may keep files open between
+   * reads and trust what a cheap check says is unchanged. Every write, by anyone, is still seen by
+   * the next read. Optional: backends without such files ignore it.
+   */
+  keepOpen?(): void;
   /** Releases resources; `outcome` tells whether the command succeeded (caches are kept only then). */
   close(outcome?: "ok" | "failed"): Promise<void>;
 }
