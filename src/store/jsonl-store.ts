@@ -3,7 +3,7 @@
  * last-write-wins. Reads take no lock; every write holds the directory lock for its whole
  * read-check-append; `cleanup` compacts under the same lock by tmp file, fsync and rename.
  */
-import { closeSync, existsSync, fstatSync, lstatSync } from "node:fs";
+import { type BigIntStats, closeSync, existsSync, fstatSync, lstatSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { aggregateDashboard, type Dashboard } from "../domain/dashboard.js";
 import {
@@ -93,8 +93,8 @@ interface IndexSlot<S> {
   checked: boolean;
   /** The refresh under way, if any: concurrent requests of one process wait for it, not redo it. */
   pending: Promise<unknown> | null;
-  /** Long-lived: the stamp of the held view the index was last brought up to date under (see keepOpen). */
-  freshAt: string | null;
+  /** Long-lived: the held view the index was last brought up to date from, whole (see keepOpen). */
+  freshAt: HeldView | null;
 }
 
 /**
@@ -103,22 +103,26 @@ interface IndexSlot<S> {
  */
 interface HeldView {
   view: CommittedView;
-  stamp: string;
+  items: Stat;
+  events: Stat;
   users: number;
 }
 
-/**
- * What the stat of a log says about its bytes: the same file (device, inode), the same size, and
- * no write since (mtime, and ctime, which no one can set back). "-" when there is no such file.
- */
-const stampOf = (st: { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint } | undefined) =>
-  st === undefined ? "-" : `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+/** What the stat of a log says about its bytes; null when there is no such file. */
+type Stat = BigIntStats | null;
 
-function pathStamp(path: string): string {
+/**
+ * The same file (device, inode), the same size, and no write since: mtime, and ctime, which no
+ * one can set back.
+ */
+const sameBytes = (a: Stat, b: Stat) =>
+  a === null || b === null ? a === b : a.ino === b.ino && a.dev === b.dev && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
+
+function pathStat(path: string): Stat {
   try {
-    return stampOf(lstatSync(path, { bigint: true }));
+    return lstatSync(path, { bigint: true });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return "-";
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw error;
   }
 }
@@ -202,31 +206,44 @@ export class JsonlStore implements Store {
 
   async listEvents(itemId: string): Promise<BacklogEvent[]> {
     const view = await this.view();
-    const fd = view.events;
-    if (fd === null) return this.closeView(view, []);
     try {
-      const index = await this.refresh(this.eventsSlot, fd, view.eventsEnd);
-      const positions = index.state.get(itemId) ?? [];
-      // Long-lived: a timeline is read again only once the item has more events (or the index was rebuilt).
-      const cache = this.longLived ? this.cacheFor(this.timelines, index.state) : null;
-      const known = cache?.get(itemId);
-      if (known !== undefined && known.count === positions.length) return known.value;
-      const events: BacklogEvent[] = [];
-      const seen = new Set<string>();
-      for (let i = 0; i < positions.length; i += 2) {
-        const event = normalizeStoredEvent(tryParse(readAt(fd, positions[i], positions[i + 1])));
-        if (event && event.item_id === itemId && !seen.has(event.id)) {
-          seen.add(event.id);
-          events.push(event);
-        }
-      }
-      // Appended in time order; the stable sort only matters for files merged by hand.
-      events.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
-      if (cache) remember(cache, itemId, { count: positions.length, value: events });
-      return events;
+      return await this.eventsIn(view, itemId);
     } finally {
       this.closeView(view);
     }
+  }
+
+  /** An item and its events from one committed state of both logs: one look at the files, not two. */
+  async getItemWithEvents(id: string): Promise<{ item: BacklogItem; events: BacklogEvent[] } | null> {
+    return this.withItems(async (fd, entries, view) => {
+      const entry = entries.get(id);
+      return entry ? { item: this.full(fd, entry, entries), events: await this.eventsIn(view, id) } : null;
+    });
+  }
+
+  /** The item's events in `view`, read at the offsets of the events index. */
+  private async eventsIn(view: CommittedView, itemId: string): Promise<BacklogEvent[]> {
+    const fd = view.events;
+    if (fd === null) return [];
+    const index = await this.refresh(this.eventsSlot, fd, view.eventsEnd);
+    const positions = index.state.get(itemId) ?? [];
+    // Long-lived: a timeline is read again only once the item has more events (or the index was rebuilt).
+    const cache = this.longLived ? this.cacheFor(this.timelines, index.state) : null;
+    const known = cache?.get(itemId);
+    if (known !== undefined && known.count === positions.length) return known.value;
+    const events: BacklogEvent[] = [];
+    const seen = new Set<string>();
+    for (let i = 0; i < positions.length; i += 2) {
+      const event = normalizeStoredEvent(tryParse(readAt(fd, positions[i], positions[i + 1])));
+      if (event && event.item_id === itemId && !seen.has(event.id)) {
+        seen.add(event.id);
+        events.push(event);
+      }
+    }
+    // Appended in time order; the stable sort only matters for files merged by hand.
+    events.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
+    if (cache) remember(cache, itemId, { count: positions.length, value: events });
+    return events;
   }
 
   async dashboard(env: string, today: string, categories: readonly string[]): Promise<Dashboard> {
@@ -425,12 +442,12 @@ export class JsonlStore implements Store {
     // (Not for a writer catching up on its own lines: it asks past the held end.)
     const held = this.heldOf(fd);
     const whole = held !== null && (fd === held.view.items ? held.view.itemsEnd : held.view.eventsEnd) === end;
-    if (whole && slot.index !== null && slot.freshAt === held.stamp) return slot.index;
+    if (whole && slot.index !== null && slot.freshAt === held) return slot.index;
     const work = this.refreshNow(slot, fd, end, report);
     slot.pending = work;
     try {
       const index = await work;
-      if (whole && this.heldOf(fd) === held) slot.freshAt = held.stamp;
+      if (whole && this.heldOf(fd) === held) slot.freshAt = held;
       return index;
     } finally {
       slot.pending = null;
@@ -499,26 +516,29 @@ export class JsonlStore implements Store {
   /** Both logs open, each up to the last committed write (never half of one: jsonl-commit.ts). */
   private async view(): Promise<CommittedView> {
     if (!this.longLived) return this.openView();
-    let stamp: string;
+    let items: Stat;
+    let events: Stat;
     try {
-      stamp = `${pathStamp(this.itemsPath)}|${pathStamp(this.eventsPath)}`;
+      items = pathStat(this.itemsPath);
+      events = pathStat(this.eventsPath);
     } catch (error) {
       throw readFailed(this.options.dir, error);
     }
     const held = this.held;
-    if (held !== null && held.stamp === stamp) {
+    if (held !== null && sameBytes(held.items, items) && sameBytes(held.events, events)) {
       held.users += 1;
       return held.view;
     }
     if (held !== null) this.retire(held);
     const view = await this.openView();
-    // Held only when the open files are the ones stamped, whole: no write was in flight (a write
-    // that ends later removes its record without changing the logs' stat).
-    const sizeAndStamp = (fd: number | null) => (fd === null ? [0, "-"] as const : ((st) => [Number(st.size), stampOf(st)] as const)(fstatSync(fd, { bigint: true })));
-    const [itemsSize, itemsStamp] = sizeAndStamp(view.items);
-    const [eventsSize, eventsStamp] = sizeAndStamp(view.events);
-    if (this.held === null && `${itemsStamp}|${eventsStamp}` === stamp && view.itemsEnd === itemsSize && view.eventsEnd === eventsSize) {
-      this.held = { view, stamp, users: 1 };
+    // Held only when the open files are the ones just looked at, whole: no write was in flight (a
+    // write that ends later removes its record without changing the logs' stat).
+    const whole = (fd: number | null, stat: Stat, end: number) => {
+      const open = fd === null ? null : fstatSync(fd, { bigint: true });
+      return sameBytes(open, stat) && (open === null ? end === 0 : Number(open.size) === end);
+    };
+    if (this.held === null && whole(view.items, items, view.itemsEnd) && whole(view.events, events, view.eventsEnd)) {
+      this.held = { view, items, events, users: 1 };
     }
     return view;
   }

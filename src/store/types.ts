@@ -68,6 +68,8 @@ export interface Store {
   getItem(id: string): Promise<BacklogItem | null>;
   /** The item's events, oldest first. */
   listEvents(itemId: string): Promise<BacklogEvent[]>;
+  /** getItem and listEvents in one read (optional: the service falls back to the two calls). */
+  getItemWithEvents?(id: string): Promise<{ item: BacklogItem; events: BacklogEvent[] } | null>;
   dashboard(env: string, today: string, categories: readonly string[]): Promise<Dashboard>;
   /** `backlog report`: the figures of `env` for these weeks (in SQL on PostgreSQL). */
   report(env: string, frames: readonly ReportFrame[]): Promise<Report>;
