@@ -60,6 +60,26 @@ const STATUS_OF_EXIT: Record<number, 400 | 403 | 404 | 409 | 500 | 503> = {
 };
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
 
+const BODY_METHODS = new Set(["POST", "PATCH", "PUT", "DELETE"]);
+
+/**
+ * Whether a request URL's host is a loopback name. The answer depends on the origin only, so it is
+ * remembered per origin (a server sees a handful of them) instead of parsing every URL.
+ */
+function loopbackOriginCheck(): (url: string) => boolean {
+  const known = new Map<string, boolean>();
+  return (url) => {
+    const end = url.indexOf("/", url.indexOf("//") + 2);
+    const origin = end === -1 ? url : url.slice(0, end);
+    let allowed = known.get(origin);
+    if (allowed === undefined) {
+      allowed = LOOPBACK_HOSTS.has(new URL(url).hostname.toLowerCase());
+      if (known.size < 256) known.set(origin, allowed);
+    }
+    return allowed;
+  };
+}
+
 export const errorBody = (code: string, message: string, hint: string | null = null) => ({ error: { code, message, hint } });
 
 
@@ -88,8 +108,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<Env> {
   app.use("*", metrics.middleware);
 
   // Without tokens only loopback Host names are answered (DNS rebinding).
+  const loopbackOrigin = loopbackOriginCheck();
   app.use("*", async (c, next) => {
-    if (deps.tokens === undefined && !LOOPBACK_HOSTS.has(new URL(c.req.url).hostname.toLowerCase())) {
+    if (deps.tokens === undefined && !loopbackOrigin(c.req.url)) {
       return c.json(errorBody("host_not_allowed", "this server answers only loopback Host names", "Use http://127.0.0.1:PORT, or serve with --tokens FILE."), 403);
     }
     await next();
@@ -133,7 +154,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<Env> {
   const limit = (maxSize: number) => bodyLimit({ maxSize, onError: (c) => c.json(errorBody("payload_too_large", `the request body is over ${maxSize} bytes`, "Send a smaller body."), 413) });
   const small = limit(MAX_BODY);
   const digest = limit(MAX_DIGEST_BODY);
-  app.use("/v1/*", (c, next) => (c.req.path === "/v1/backlog/generate/weekly" ? digest(c, next) : small(c, next)));
+  // Only requests that may carry a body (a GET's is never read: no route takes one).
+  app.use("/v1/*", (c, next) => (!BODY_METHODS.has(c.req.method) ? next() : c.req.path === "/v1/backlog/generate/weekly" ? digest(c, next) : small(c, next)));
 
   mount(app, API.healthz, async (c) => {
     try {

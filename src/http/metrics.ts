@@ -33,16 +33,26 @@ export function createMetrics(deps: AppDeps): Metrics {
     },
   });
   void items;
+  // The labelled series, looked up once per route, method and status rather than on every request.
+  const timers = new Map<string, { observe: (seconds: number) => void }>();
+  const counters = new Map<string, { inc: () => void }>();
   return {
     middleware: async (c, next) => {
-      const stop = latency.startTimer();
+      const started = performance.now();
       await next();
       // The matched route pattern, not the raw path, so ids do not explode the label set.
       // The first handler (not middleware) that matched answered: Hono runs them in order.
       const handler = matchedRoutes(c).find((r) => r.method !== "ALL" && !r.path.endsWith("*"));
       const route = handler?.path ?? "unmatched";
-      stop({ route, method: c.req.method });
-      requests.inc({ route, method: c.req.method, status: String(c.res.status) });
+      const method = c.req.method;
+      const status = String(c.res.status);
+      const series = `${route} ${method}`;
+      let timer = timers.get(series);
+      if (timer === undefined) timers.set(series, (timer = latency.labels({ route, method })));
+      timer.observe((performance.now() - started) / 1000);
+      let counter = counters.get(`${series} ${status}`);
+      if (counter === undefined) counters.set(`${series} ${status}`, (counter = requests.labels({ route, method, status })));
+      counter.inc();
     },
     register: (app) => {
       mount(app, API.metrics, async (c) => {

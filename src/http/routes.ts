@@ -15,7 +15,22 @@ import { itemInputSchema } from "../service/item-input.js";
 import { LIST_PARAMS } from "../service/list-query.js";
 import { TOOL_ACTION_SCHEMAS } from "../service/tool-protocol.js";
 import type { Env } from "./app.js";
-import { dashboardSchema, editResultSchema, errorSchema, healthSchema, itemWithEventsSchema, listResultSchema, reportSchema, upsertResultSchema } from "./schemas.js";
+import {
+  cleanupReportSchema,
+  closeResultSchema,
+  commentResultSchema,
+  dashboardSchema,
+  editResultSchema,
+  errorSchema,
+  gateReportSchema,
+  generateReportSchema,
+  healthSchema,
+  itemWithEventsSchema,
+  listResultSchema,
+  statusResultSchema,
+  toolResultSchema,
+  upsertResultSchema,
+} from "./schemas.js";
 
 export type Entitlement = "none" | "read" | "write" | "admin" | "per action";
 
@@ -58,13 +73,13 @@ export const API = {
   create: route("write", { method: "post", path: "/v1/backlog/items", summary: "create an item (body as --from-json)", request: { body: body(itemInputSchema) }, responses: { 201: json(upsertResultSchema, "the new item") } }),
   upsert: route("write", { method: "post", path: "/v1/backlog/upsert", summary: "create or update by dedupe_key", request: { body: body(itemInputSchema) }, responses: { 200: json(upsertResultSchema, "updated"), 201: json(upsertResultSchema, "created") } }),
   edit: route("write", { method: "patch", path: "/v1/backlog/items/{id}", summary: "edit: title, description, owner, priority, due_date (null clears), tags, evidence_refs (replace), meta (merge)", request: { params: idParam, body: body(editChangesSchema) }, responses: { 200: json(editResultSchema, "the item and the edit event (null when nothing changed)") } }),
-  setStatus: route("write", { method: "post", path: "/v1/backlog/items/{id}/status", summary: "set status {status, message}", request: { params: idParam, body: body(actionBody("set_status")) }, responses: { 200: json(reportSchema, "the item and the event") } }),
-  comment: route("write", { method: "post", path: "/v1/backlog/items/{id}/comments", summary: "comment {message}", request: { params: idParam, body: body(actionBody("add_comment")) }, responses: { 201: json(reportSchema, "the comment event") } }),
-  close: route("write", { method: "post", path: "/v1/backlog/items/{id}/close", summary: "close {status: done|canceled, message}", request: { params: idParam, body: body(actionBody("close")) }, responses: { 200: json(reportSchema, "the item and the event") } }),
-  generate: route("admin", { method: "post", path: "/v1/backlog/generate/weekly", summary: "generate-weekly from a digest in the body (or the configured one)", request: { query: generateQuery, body: body(generateBody) }, responses: { 200: json(reportSchema, "the generate report") } }),
-  cleanup: route("admin", { method: "post", path: "/v1/backlog/cleanup", summary: "cleanup {retention_days, dry_run}", request: { body: body(actionBody("cleanup")) }, responses: { 200: json(reportSchema, "the cleanup report") } }),
-  gate: route("read", { method: "get", path: "/v1/backlog/gate", summary: "gate report", request: { query: gateParamsSchema }, responses: { 200: json(reportSchema, "the gate report (pass and the failed rules)") } }),
-  tool: route("per action", { method: "post", path: "/v1/tools/execute", summary: "one backlog_tool request {action, ...params} (SPEC section 8)", request: { body: body(z.union(Object.values(TOOL_ACTION_SCHEMAS))) }, responses: { 200: json(reportSchema, "the action's result") } }),
+  setStatus: route("write", { method: "post", path: "/v1/backlog/items/{id}/status", summary: "set status {status, message}", request: { params: idParam, body: body(actionBody("set_status")) }, responses: { 200: json(statusResultSchema, "the item and the event (null when it already had that status)") } }),
+  comment: route("write", { method: "post", path: "/v1/backlog/items/{id}/comments", summary: "comment {message}", request: { params: idParam, body: body(actionBody("add_comment")) }, responses: { 201: json(commentResultSchema, "the comment event") } }),
+  close: route("write", { method: "post", path: "/v1/backlog/items/{id}/close", summary: "close {status: done|canceled, message}", request: { params: idParam, body: body(actionBody("close")) }, responses: { 200: json(closeResultSchema, "the item and its closing event (none when it already had that status)") } }),
+  generate: route("admin", { method: "post", path: "/v1/backlog/generate/weekly", summary: "generate-weekly from a digest in the body (or the configured one)", request: { query: generateQuery, body: body(generateBody) }, responses: { 200: json(generateReportSchema, "the generate report") } }),
+  cleanup: route("admin", { method: "post", path: "/v1/backlog/cleanup", summary: "cleanup {retention_days, dry_run}", request: { body: body(actionBody("cleanup")) }, responses: { 200: json(cleanupReportSchema, "the cleanup report") } }),
+  gate: route("read", { method: "get", path: "/v1/backlog/gate", summary: "gate report", request: { query: gateParamsSchema }, responses: { 200: json(gateReportSchema, "the gate report (pass and the failed rules)") } }),
+  tool: route("per action", { method: "post", path: "/v1/tools/execute", summary: "one backlog_tool request {action, ...params} (SPEC section 8)", request: { body: body(z.union(Object.values(TOOL_ACTION_SCHEMAS))) }, responses: { 200: json(toolResultSchema, "the action's result: list → items (whole or the fields asked for); get → item and events; dashboard; create, upsert → action and item; edit, set_status → item and event; add_comment → event; close → item and events; auto_generate_weekly → the generate report; cleanup → the cleanup report") } }),
   healthz: route("none", { method: "get", path: "/healthz", summary: "health", responses: { 200: json(healthSchema, "the store answers"), 503: json(healthSchema, "the store does not answer") } }),
   metrics: route("read", { method: "get", path: "/metrics", summary: "Prometheus metrics", responses: { 200: { description: "Prometheus text format", content: { "text/plain": { schema: z.string() } } } } }),
   openapi: route("none", { method: "get", path: "/openapi.json", summary: "this document", responses: { 200: json(z.looseObject({}), "the OpenAPI 3.1 document") } }),

@@ -31,11 +31,39 @@ const LOOPBACK = /^(127(\.\d{1,3}){3}|::1|localhost)$/i;
 /** True when the address is a loopback one (the only kind served without tokens). */
 export const isLoopbackHost = (host: string): boolean => LOOPBACK.test(host);
 
+/**
+ * Access-log lines gathered while the event loop is busy and written together once it turns
+ * (one write per batch, not one per request); `flush` writes what is left.
+ */
+function batchedLog(write: (lines: string) => void): { line: (line: string) => void; flush: () => void } {
+  let pending: string[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const lines = pending;
+    pending = [];
+    write(lines.join("\n"));
+  };
+  return {
+    line: (line) => {
+      pending.push(line);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    flush,
+  };
+}
+
 export async function startServer(deps: AppDeps, options: ServerOptions): Promise<RunningServer> {
   if (deps.tokens === undefined && !isLoopbackHost(options.host)) {
     throw invalidInput(`refusing to serve ${options.host} without tokens`, "Make a token with `backlog token add ACTOR` and pass --tokens FILE, or bind 127.0.0.1.", "invalid_usage");
   }
-  const app = createApp(deps);
+  const log = deps.log === undefined ? undefined : batchedLog(deps.log);
+  const app = createApp({ ...deps, log: log?.line });
+  deps.store.keepOpen?.();
   // Index the store (items, and events for `get`) before the first request, not during it; a
   // store that cannot be read now is reported per request (and by /healthz) instead.
   await Promise.all([deps.store.listItems({}, { limit: 1, offset: 0 }), deps.store.listEvents("")]).catch(() => undefined);
@@ -51,6 +79,7 @@ export async function startServer(deps: AppDeps, options: ServerOptions): Promis
             const sweep = setInterval(() => server.closeIdleConnections(), 50);
             server.close(() => {
               clearInterval(sweep);
+              log?.flush();
               done();
             });
             server.closeIdleConnections();

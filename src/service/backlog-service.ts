@@ -65,7 +65,13 @@ export class BacklogService {
 
   async get(id: string): Promise<{ item: BacklogItem; events: BacklogEvent[] }> {
     this.authorize(ENTITLEMENTS.read, "get");
-    const item = await this.deps.store.getItem(id);
+    const store = this.deps.store;
+    if (store.getItemWithEvents) {
+      const found = await store.getItemWithEvents(id);
+      if (!found) throw itemNotFound(id);
+      return found;
+    }
+    const item = await store.getItem(id);
     if (!item) throw itemNotFound(id);
     return { item, events: await this.deps.store.listEvents(id) };
   }

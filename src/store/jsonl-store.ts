@@ -3,7 +3,7 @@
  * last-write-wins. Reads take no lock; every write holds the directory lock for its whole
  * read-check-append; `cleanup` compacts under the same lock by tmp file, fsync and rename.
  */
-import { closeSync, existsSync, lstatSync } from "node:fs";
+import { type BigIntStats, closeSync, existsSync, fstatSync, lstatSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { aggregateDashboard, type Dashboard } from "../domain/dashboard.js";
 import {
@@ -67,6 +67,20 @@ function hydrate(fd: number, entry: ItemEntry, path: string, line = readAt(fd, e
 const indexVersion = (index: LogIndex<unknown>) =>
   `${index.identity.dev}:${index.identity.ino}:${index.identity.birth}:${index.identity.size}:${index.identity.mtime}:${index.covered}`;
 
+/** A value read from a log, with what tells whether it is still the latest (an offset, a count). */
+interface Cached<V> {
+  count: number;
+  value: V;
+}
+
+/** Items and timelines kept by a long-lived process: enough for the hot ones, bounded in memory. */
+const MAX_CACHED = 4096;
+function remember<V>(cache: Map<string, Cached<V>>, id: string, value: Cached<V>): void {
+  cache.delete(id);
+  if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value as string);
+  cache.set(id, value);
+}
+
 /** One log's index: what kind, its log, the index in memory, and whether the saved one was read. */
 interface IndexSlot<S> {
   kind: IndexKind<S>;
@@ -80,6 +94,38 @@ interface IndexSlot<S> {
   checked: boolean;
   /** The refresh under way, if any: concurrent requests of one process wait for it, not redo it. */
   pending: Promise<unknown> | null;
+  /** Long-lived: the held view the index was last brought up to date from, whole (see keepOpen). */
+  freshAt: HeldView | null;
+}
+
+/**
+ * A long-lived process's open logs (see keepOpen): reused while a stat of both paths shows the
+ * same files with the same size, mtime and ctime, and closed once replaced and no read uses them.
+ */
+interface HeldView {
+  view: CommittedView;
+  items: Stat;
+  events: Stat;
+  users: number;
+}
+
+/** What the stat of a log says about its bytes; null when there is no such file. */
+type Stat = BigIntStats | null;
+
+/**
+ * The same file (device, inode), the same size, and no write since: mtime, and ctime, which no
+ * one can set back.
+ */
+const sameBytes = (a: Stat, b: Stat) =>
+  a === null || b === null ? a === b : a.ino === b.ino && a.dev === b.dev && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
+
+function pathStat(path: string): Stat {
+  try {
+    return lstatSync(path, { bigint: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw error;
+  }
 }
 
 /**
@@ -109,14 +155,33 @@ export class JsonlStore implements Store {
   private readonly unreadableCounts = new Map<string, number>();
   /** Answers computed from the items index, valid while it describes the same bytes (see memo()). */
   private answers: { version: string; state: Map<string, ItemEntry>; byQuestion: Map<string, unknown> } | null = null;
+  /** See keepOpen. */
+  private longLived = false;
+  /** Long-lived: items by id with their line offset, timelines by item id with their event count (see full). */
+  private readonly items: { state: unknown; byId: Map<string, Cached<BacklogItem>> } = { state: null, byId: new Map() };
+  private readonly timelines: { state: unknown; byId: Map<string, Cached<BacklogEvent[]>> } = { state: null, byId: new Map() };
+  private held: HeldView | null = null;
+  /** Held views replaced while reads still used them: closed by the last one. */
+  private readonly retired = new Set<HeldView>();
 
   constructor(private readonly options: JsonlStoreOptions) {
     this.itemsPath = join(options.dir, ITEMS_FILE);
     this.eventsPath = join(options.dir, EVENTS_FILE);
     // With saved indexes off, they count as already looked at: never read.
     const savedLoaded = options.savedIndexes === false;
-    this.itemsSlot = { kind: itemsIndex, path: this.itemsPath, index: null, savedLoaded, checked: false, pending: null };
-    this.eventsSlot = { kind: eventsIndex, path: this.eventsPath, index: null, savedLoaded, checked: false, pending: null };
+    this.itemsSlot = { kind: itemsIndex, path: this.itemsPath, index: null, savedLoaded, checked: false, pending: null, freshAt: null };
+    this.eventsSlot = { kind: eventsIndex, path: this.eventsPath, index: null, savedLoaded, checked: false, pending: null, freshAt: null };
+  }
+
+  /**
+   * For a long-lived process (serve): the logs stay open between reads, and a read whose stat of
+   * both logs shows nothing changed (same files, size, mtime and ctime) reuses them and their
+   * indexes without reopening, hashing or parsing anything. Any change, by this process or
+   * another (an append, a compaction, an edit in place, a write in flight), is seen by the stat and
+   * read as before. Held only while no write is in flight, so an unchanged stat means committed bytes.
+   */
+  keepOpen(): void {
+    this.longLived = true;
   }
 
   async listItems(filter: ItemFilter, page: Page): Promise<QueryResult> {
@@ -129,38 +194,57 @@ export class JsonlStore implements Store {
         return mayMatch === null || mayMatch(line) ? hydrate(fd, e, this.itemsPath, line) : null;
       };
       const { items, total } = this.memo(entries, `list\n${JSON.stringify([filter, page])}`, () => queryItems(entries.values(), filter, page, full));
-      return { items: items.map((e) => ("off" in e ? hydrate(fd, e, this.itemsPath) : e)), total };
+      return { items: items.map((e) => ("off" in e ? this.full(fd, e, entries) : e)), total };
     });
   }
 
   async getItem(id: string): Promise<BacklogItem | null> {
     return this.withItems((fd, entries) => {
       const entry = entries.get(id);
-      return entry ? hydrate(fd, entry, this.itemsPath) : null;
+      return entry ? this.full(fd, entry, entries) : null;
     });
   }
 
   async listEvents(itemId: string): Promise<BacklogEvent[]> {
     const view = await this.view();
-    const fd = view.events;
-    if (fd === null) return this.closeView(view, []);
     try {
-      const index = await this.refresh(this.eventsSlot, fd, view.eventsEnd);
-      const positions = index.state.get(itemId) ?? [];
-      const events: BacklogEvent[] = [];
-      const seen = new Set<string>();
-      for (let i = 0; i < positions.length; i += 2) {
-        const event = normalizeStoredEvent(tryParse(readAt(fd, positions[i], positions[i + 1])));
-        if (event && event.item_id === itemId && !seen.has(event.id)) {
-          seen.add(event.id);
-          events.push(event);
-        }
-      }
-      // Appended in time order; the stable sort only matters for files merged by hand.
-      return events.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
+      return await this.eventsIn(view, itemId);
     } finally {
       this.closeView(view);
     }
+  }
+
+  /** An item and its events from one committed state of both logs: one look at the files, not two. */
+  async getItemWithEvents(id: string): Promise<{ item: BacklogItem; events: BacklogEvent[] } | null> {
+    return this.withItems(async (fd, entries, view) => {
+      const entry = entries.get(id);
+      return entry ? { item: this.full(fd, entry, entries), events: await this.eventsIn(view, id) } : null;
+    });
+  }
+
+  /** The item's events in `view`, read at the offsets of the events index. */
+  private async eventsIn(view: CommittedView, itemId: string): Promise<BacklogEvent[]> {
+    const fd = view.events;
+    if (fd === null) return [];
+    const index = await this.refresh(this.eventsSlot, fd, view.eventsEnd);
+    const positions = index.state.get(itemId) ?? [];
+    // Long-lived: a timeline is read again only once the item has more events (or the index was rebuilt).
+    const cache = this.longLived ? this.cacheFor(this.timelines, index.state) : null;
+    const known = cache?.get(itemId);
+    if (known !== undefined && known.count === positions.length) return known.value;
+    const events: BacklogEvent[] = [];
+    const seen = new Set<string>();
+    for (let i = 0; i < positions.length; i += 2) {
+      const event = normalizeStoredEvent(tryParse(readAt(fd, positions[i], positions[i + 1])));
+      if (event && event.item_id === itemId && !seen.has(event.id)) {
+        seen.add(event.id);
+        events.push(event);
+      }
+    }
+    // Appended in time order; the stable sort only matters for files merged by hand.
+    events.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
+    if (cache) remember(cache, itemId, { count: positions.length, value: events });
+    return events;
   }
 
   async dashboard(env: string, today: string, categories: readonly string[]): Promise<Dashboard> {
@@ -168,7 +252,7 @@ export class JsonlStore implements Store {
       // The same index (same log bytes) and the same question give the same answer: a long-lived
       // process (serve) aggregates again only once the log changed.
       const d = this.memo(entries, `dashboard\n${JSON.stringify([env, today, categories])}`, () => aggregateDashboard(entries.values(), env, today, categories));
-      return { ...d, overdue: d.overdue.map((e) => hydrate(fd, e, this.itemsPath)) };
+      return { ...d, overdue: d.overdue.map((e) => this.full(fd, e, entries)) };
     });
   }
 
@@ -317,6 +401,7 @@ export class JsonlStore implements Store {
    * when loaded, so concurrent saves (the last rename wins) are harmless.
    */
   async close(outcome: "ok" | "failed" = "ok"): Promise<void> {
+    if (this.held !== null) this.retire(this.held);
     if (outcome !== "ok" || (this.mutated && !this.committed) || this.options.savedIndexes === false) return;
     for (const slot of [this.itemsSlot, this.eventsSlot] as Array<IndexSlot<unknown>>) {
       if (slot.index && worthSaving(slot.index)) saveIndex(slot.kind, indexPathOf(slot.path), slot.index);
@@ -341,6 +426,7 @@ export class JsonlStore implements Store {
     } catch {
       slot.index = null;
       slot.checked = false;
+      slot.freshAt = null;
     } finally {
       if (own !== null && own !== fd) closeSync(own);
     }
@@ -359,16 +445,30 @@ export class JsonlStore implements Store {
     // One refresh at a time per log: a long-lived process (serve) answering many requests at once
     // would otherwise index the whole log once per request; after the wait only the tail is new.
     while (slot.pending) await slot.pending.catch(() => undefined);
+    // Long-lived, and nothing changed since this index was brought up to date from the held view.
+    // (Not for a writer catching up on its own lines: it asks past the held end.)
+    const held = this.heldOf(fd);
+    const whole = held !== null && (fd === held.view.items ? held.view.itemsEnd : held.view.eventsEnd) === end;
+    if (whole && slot.index !== null && slot.freshAt === held) return slot.index;
     const work = this.refreshNow(slot, fd, end, report);
     slot.pending = work;
     try {
-      return await work;
+      const index = await work;
+      if (whole && this.heldOf(fd) === held) slot.freshAt = held;
+      return index;
     } finally {
       slot.pending = null;
     }
   }
 
+  /** The held view `fd` belongs to, if it is the current one. */
+  private heldOf(fd: number): HeldView | null {
+    const held = this.held;
+    return held !== null && (held.view.items === fd || held.view.events === fd) ? held : null;
+  }
+
   private async refreshNow<S>(slot: IndexSlot<S>, fd: number, end: number, report: boolean): Promise<LogIndex<S>> {
+    slot.freshAt = null;
     try {
       if (!slot.savedLoaded && slot.index === null) {
         slot.index = loadSavedIndex(slot.kind, indexPathOf(slot.path));
@@ -416,18 +516,65 @@ export class JsonlStore implements Store {
   /** The index of the log open as `fd`, from the log alone (up to `end`). */
   private async rebuild<S>(slot: IndexSlot<S>, fd: number, end: number): Promise<LogIndex<S>> {
     slot.index = null;
+    slot.freshAt = null;
     return this.refresh(slot, fd, end, false);
   }
 
   /** Both logs open, each up to the last committed write (never half of one: jsonl-commit.ts). */
-  private view(): Promise<CommittedView> {
+  private async view(): Promise<CommittedView> {
+    if (!this.longLived) return this.openView();
+    let items: Stat;
+    let events: Stat;
+    try {
+      items = pathStat(this.itemsPath);
+      events = pathStat(this.eventsPath);
+    } catch (error) {
+      throw readFailed(this.options.dir, error);
+    }
+    const held = this.held;
+    if (held !== null && sameBytes(held.items, items) && sameBytes(held.events, events)) {
+      held.users += 1;
+      return held.view;
+    }
+    if (held !== null) this.retire(held);
+    const view = await this.openView();
+    // Held only when the open files are the ones just looked at, whole: no write was in flight (a
+    // write that ends later removes its record without changing the logs' stat).
+    const whole = (fd: number | null, stat: Stat, end: number) => {
+      const open = fd === null ? null : fstatSync(fd, { bigint: true });
+      return sameBytes(open, stat) && (open === null ? end === 0 : Number(open.size) === end);
+    };
+    if (this.held === null && whole(view.items, items, view.itemsEnd) && whole(view.events, events, view.eventsEnd)) {
+      this.held = { view, items, events, users: 1 };
+    }
+    return view;
+  }
+
+  private openView(): Promise<CommittedView> {
     return openCommitted(this.options.dir, this.itemsPath, this.eventsPath, (path) => this.open(path));
   }
 
+  /** The held view is out of date: the next read opens the logs again; this one closes when unused. */
+  private retire(held: HeldView): void {
+    if (this.held === held) this.held = null;
+    if (held.users === 0) this.closeFds(held.view);
+    else this.retired.add(held);
+  }
+
   private closeView<T>(view: CommittedView, result?: T): T {
+    const held = this.held?.view === view ? this.held : [...this.retired].find((h) => h.view === view);
+    if (held === undefined) {
+      this.closeFds(view);
+    } else {
+      held.users -= 1;
+      if (held.users === 0 && this.retired.delete(held)) this.closeFds(held.view);
+    }
+    return result as T;
+  }
+
+  private closeFds(view: CommittedView): void {
     if (view.items !== null) closeSync(view.items);
     if (view.events !== null) closeSync(view.events);
-    return result as T;
   }
 
   /** Under the lock: a write that died half-way is undone before anything else is read or written. */
@@ -456,6 +603,30 @@ export class JsonlStore implements Store {
     if (known.size >= MAX_ANSWERS) known.delete(known.keys().next().value as string);
     known.set(question, answer);
     return answer;
+  }
+
+  /**
+   * The full item of an index entry. Long-lived, items already read are kept by where their line
+   * is: an entry that points elsewhere (a newer version) is read again, and an index rebuilt (the
+   * log replaced or edited in place) starts an empty cache.
+   */
+  private full(fd: number, entry: ItemEntry, entries: Map<string, ItemEntry>): BacklogItem {
+    if (!this.longLived) return hydrate(fd, entry, this.itemsPath);
+    const cache = this.cacheFor(this.items, entries);
+    const known = cache.get(entry.id);
+    if (known !== undefined && known.count === entry.off) return known.value;
+    const item = hydrate(fd, entry, this.itemsPath);
+    remember(cache, entry.id, { count: entry.off, value: item });
+    return item;
+  }
+
+  /** The cache for this index state (one at a time: another state starts an empty one). */
+  private cacheFor<V>(slot: { state: unknown; byId: Map<string, Cached<V>> }, state: unknown): Map<string, Cached<V>> {
+    if (slot.state !== state) {
+      slot.state = state;
+      slot.byId = new Map();
+    }
+    return slot.byId;
   }
 
   private transaction(fd: number, entries: Map<string, ItemEntry>, view: CommittedView): BufferedTx {

@@ -68,6 +68,8 @@ export interface Store {
   getItem(id: string): Promise<BacklogItem | null>;
   /** The item's events, oldest first. */
   listEvents(itemId: string): Promise<BacklogEvent[]>;
+  /** getItem and listEvents in one read (optional: the service falls back to the two calls). */
+  getItemWithEvents?(id: string): Promise<{ item: BacklogItem; events: BacklogEvent[] } | null>;
   dashboard(env: string, today: string, categories: readonly string[]): Promise<Dashboard>;
   /** `backlog report`: the figures of `env` for these weeks (in SQL on PostgreSQL). */
   report(env: string, frames: readonly ReportFrame[]): Promise<Report>;
@@ -89,6 +91,12 @@ export interface Store {
    * that cannot hold such lines (PostgreSQL, memory) need not implement it.
    */
   unreadable?(): UnreadableLines[];
+  /**
+   * A long-lived process (serve) will read many times: the store may keep files open between
+   * reads and trust what a cheap check says is unchanged. Every write, by anyone, is still seen by
+   * the next read. Optional: backends without such files ignore it.
+   */
+  keepOpen?(): void;
   /** Releases resources; `outcome` tells whether the command succeeded (caches are kept only then). */
   close(outcome?: "ok" | "failed"): Promise<void>;
 }

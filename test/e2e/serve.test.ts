@@ -67,6 +67,40 @@ describe("backlog serve", () => {
     expect(log[0]).toMatchObject({ method: "POST", path: "/v1/backlog/items", status: 201, actor: "oncall" });
   });
 
+  it("a server holding the logs open sees each CLI change on the next request: new versions, events, a compaction; one log line per request", async () => {
+    const dir = tempDir();
+    const server = await startServer(dir, ["--actor", "oncall"]);
+    const get = async (id: string) => {
+      const res = await fetch(`${server.url}/v1/backlog/items/${id}`);
+      return { status: res.status, body: await res.json() };
+    };
+    const keep = json(cli(["create", "--service", "gateway", "--category", "security", "--title", "kept", "--json"], { cwd: dir })).item.id;
+    const gone = json(cli(["create", "--service", "billing", "--category", "security", "--title", "gone", "--json"], { cwd: dir })).item.id;
+    let requests = 0;
+    for (let round = 0; round < 3; round += 1) {
+      // Read twice (the second from what the server holds), then change it from the CLI.
+      for (let i = 0; i < 2; i += 1) {
+        const { status, body } = await get(keep);
+        requests += 1;
+        expect(status).toBe(200);
+        expect(body.item.title).toBe(round === 0 ? "kept" : `kept ${round}`);
+        expect(body.events).toHaveLength(1 + round);
+      }
+      expect(cli(["edit", keep, "--title", `kept ${round + 1}`], { cwd: dir }).code).toBe(0);
+    }
+    expect((await get(keep)).body.item.title).toBe("kept 3");
+    expect(cli(["close", gone, "--status", "canceled"], { cwd: dir }).code).toBe(0);
+    expect((await get(gone)).body.item.status).toBe("canceled");
+    expect(cli(["cleanup", "--retention-days", "0", "--actor", "scheduler"], { cwd: dir }).code).toBe(0);
+    expect((await get(gone)).status).toBe(404);
+    expect((await get(keep)).body.item.title).toBe("kept 3");
+    requests += 4;
+    server.child.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
+    const lines = server.stderr().split("\n").filter((l) => l.startsWith("{"));
+    expect(lines.map((l) => JSON.parse(l).method)).toEqual(Array(requests).fill("GET"));
+  });
+
   it("refuses a non-loopback address without tokens (exit 2 naming token add)", () => {
     const dir = tempDir();
     const r = cli(["serve", "--host", "0.0.0.0", "--port", "0"], { cwd: dir });

@@ -8,7 +8,12 @@ import { join } from "node:path";
 import type { Hono } from "hono";
 import { createApp } from "../../src/http/app.js";
 import { loadPolicy } from "../../src/policy/load.js";
+import { readFileSync } from "node:fs";
+import type * as z from "zod";
+import { API } from "../../src/http/routes.js";
+import { TOOL_RESULT_SCHEMAS } from "../../src/http/schemas.js";
 import { LIST_PARAMS } from "../../src/service/list-query.js";
+import { TOOL_ACTIONS } from "../../src/service/tool-protocol.js";
 import { addToken, readTokens } from "../../src/service/tokens.js";
 import { openStore } from "../../src/store/open-store.js";
 import type { Store } from "../../src/store/types.js";
@@ -22,14 +27,14 @@ afterEach(async () => {
   while (stores.length > 0) await stores.pop()!.close();
 });
 
-async function setup(tokens = false, mount?: (app: Hono<any>) => void) {
+async function setup(tokens = false, mount?: (app: Hono<any>) => void, actor = "oncall") {
   const dir = tempDir();
   const store = await openStore({ backend: "jsonl", dir: join(dir, "store"), dsnFile: undefined, cwd: dir, env: {}, warn: () => undefined, now: () => NOW });
   stores.push(store);
   const file = join(dir, "tokens.json");
   if (tokens) addToken(file, "cto", NOW);
   const { policy } = loadPolicy(undefined, process.cwd());
-  const app = createApp({ store, policy, now: () => NOW, actor: "oncall", actorExplicit: true, tokens: tokens ? readTokens(file) : undefined, version: "9.9.9", cwd: dir, env: {}, mount });
+  const app = createApp({ store, policy, now: () => NOW, actor, actorExplicit: true, tokens: tokens ? readTokens(file) : undefined, version: "9.9.9", cwd: dir, env: {}, mount });
   const doc = (await (await app.request("http://127.0.0.1/openapi.json")).json()) as OpenApi;
   return { app, doc };
 }
@@ -185,5 +190,68 @@ describe("/openapi.json from the route schemas", () => {
     expect(typo.status).toBe(400);
     expect((await typo.json()).error.message).toContain("did you mean status?");
     expect((await get("/v1/backlog/items?status=open&status=blocked&limit=5")).status).toBe(200);
+  });
+
+  it("answers every route in its documented response schema, whole (no field the schema lacks)", async () => {
+    const { app } = await setup(false, undefined, "cto");
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await app.request(`http://127.0.0.1${path}`, { method, headers: body === undefined ? {} : { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: res.status, json: (await res.json()) as unknown };
+    };
+    const routeOf = (method: string, path: string) => Object.values(API).find((r) => r.method === method.toLowerCase() && new RegExp(`^${r.path.replace(/\{[^}]+\}/g, "[^/]+")}$`).test(path.split("?")[0]))!;
+    /** The body parsed by the route's schema for its status, and what parsing dropped (strip = a field the schema lacks). */
+    const check = async (method: string, path: string, body?: unknown) => {
+      const { status, json } = await call(method, path, body);
+      expect(status < 300 || (status === 404 && path.endsWith("bl_000000000000")), `${method} ${path} ${status}: ${JSON.stringify(json)}`).toBe(true);
+      const schema = (routeOf(method, path).responses as Record<number, { content?: Record<string, { schema: z.ZodType }> }>)[status]?.content?.["application/json"]?.schema;
+      expect(schema, `${method} ${path} ${status}: ${JSON.stringify(json)}`).toBeDefined();
+      const parsed = schema!.safeParse(json);
+      expect(parsed.success, `${method} ${path}: ${JSON.stringify(parsed.error?.issues)}`).toBe(true);
+      expect(parsed.data, `${method} ${path}`).toEqual(json);
+      return json as Record<string, any>;
+    };
+    const digest = JSON.parse(readFileSync(join(process.cwd(), "ops/reports/platform/2026-W48.json"), "utf8"));
+    const generated = await check("POST", "/v1/backlog/generate/weekly?env=prod", { digest });
+    expect(generated.created).toBeGreaterThan(0);
+    await check("POST", "/v1/backlog/generate/weekly?env=prod", { digest, dry_run: true });
+    const { item } = await check("POST", "/v1/backlog/items", { service: "gateway", category: "security", dedupe_key: "k:1" });
+    await check("POST", "/v1/backlog/upsert", { service: "gateway", category: "security", dedupe_key: "k:1", title: "renamed" });
+    await check("GET", `/v1/backlog/items/${item.id}`);
+    await check("GET", "/v1/backlog/items?limit=5");
+    await check("GET", "/v1/backlog/dashboard");
+    await check("PATCH", `/v1/backlog/items/${item.id}`, { owner: "alice" });
+    await check("POST", `/v1/backlog/items/${item.id}/status`, { status: "in_progress" });
+    await check("POST", `/v1/backlog/items/${item.id}/status`, { status: "in_progress" });
+    await check("POST", `/v1/backlog/items/${item.id}/comments`, { message: "halfway" });
+    await check("POST", `/v1/backlog/items/${item.id}/close`, { status: "done" });
+    const failing = await check("GET", "/v1/backlog/gate?env=prod&max_open=P0=0,P1=0,P2=0,P3=0&max_overdue=0");
+    expect(failing.violations.length).toBeGreaterThan(0);
+    await check("POST", "/v1/backlog/cleanup", { retention_days: 0, dry_run: true });
+    await check("POST", "/v1/backlog/cleanup", { retention_days: 0 });
+    await check("GET", "/v1/backlog/items/bl_000000000000");
+    await check("GET", "/healthz");
+    const tool = async (request: Record<string, unknown>) => {
+      const json = await check("POST", "/v1/tools/execute", request);
+      // Each action's own schema, not only the union of them all.
+      const own = TOOL_RESULT_SCHEMAS[request.action as keyof typeof TOOL_RESULT_SCHEMAS].safeParse(json);
+      expect(own.success && own.data, String(request.action)).toEqual(json);
+      return json;
+    };
+    const created = await tool({ action: "create", item: { service: "api", category: "security" } });
+    const id = created.item.id;
+    for (const request of [
+      { action: "list", env: "prod" },
+      { action: "list", fields: "id,title" },
+      { action: "get", id },
+      { action: "dashboard" },
+      { action: "upsert", item: { service: "api", category: "security", dedupe_key: created.item.dedupe_key } },
+      { action: "edit", id, changes: { owner: "bob" } },
+      { action: "set_status", id, status: "blocked" },
+      { action: "add_comment", id, message: "waiting" },
+      { action: "close", id, status: "canceled" },
+      { action: "auto_generate_weekly", digest: join(process.cwd(), "ops/reports/platform/2026-W48.json"), dry_run: true },
+      { action: "cleanup", dry_run: true },
+    ]) await tool(request);
+    expect(Object.keys(TOOL_RESULT_SCHEMAS).sort()).toEqual([...TOOL_ACTIONS].sort());
   });
 });

@@ -1,7 +1,8 @@
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BacklogError } from "../../src/errors.js";
+import { COMMIT_FILE } from "../../src/store/jsonl-commit.js";
 import { JsonlStore } from "../../src/store/jsonl-store.js";
 import { acquireDirLock } from "../../src/store/lock.js";
 import { makeItem } from "../helpers/items.js";
@@ -132,6 +133,7 @@ describe("JSONL store kept open (serve)", () => {
     for (let i = 0; i < 30; i += 1) await seed.write(async (tx) => tx.putItem(makeItem({ title: `seed ${i}`, status: i % 3 === 0 ? "done" : "open" })));
     const warnings: string[] = [];
     const server = open(dir, warnings);
+    server.keepOpen();
     const openOnes = { statuses: ["open"] };
     const first = await Promise.all(Array.from({ length: 8 }, () => server.listItems(openOnes, all)));
     for (const r of first) expect(r.total).toBe(20);
@@ -157,5 +159,75 @@ describe("JSONL store kept open (serve)", () => {
     expect((await server.listItems(openOnes, all)).total).toBe(21);
     expect((await server.dashboard("prod", "2026-02-16", [])).total).toBe(32);
     expect(warnings).toEqual([]);
+  });
+
+  it("sees a line rewritten in place at the same length (no append), and a compaction by another process", async () => {
+    const dir = tempDir();
+    const item = makeItem({ title: "before" });
+    const closed = makeItem({ status: "done", updated_at: "2020-01-01T00:00:00.000Z" });
+    await open(dir).write(async (tx) => {
+      tx.putItem(item);
+      tx.putItem(closed);
+      tx.addEvent({ id: "ev_000000000001", item_id: item.id, ts: "2026-02-01T00:00:00.000Z", type: "created", message: "created", actor: "a", meta: {} });
+    });
+    const server = open(dir);
+    server.keepOpen();
+    expect((await server.getItem(item.id))?.title).toBe("before");
+    expect((await server.listEvents(item.id)).map((e) => e.message)).toEqual(["created"]);
+    // Same bytes count, same offsets: only the stat's times tell.
+    const itemsPath = join(dir, "items.jsonl");
+    writeFileSync(itemsPath, readFileSync(itemsPath, "utf8").replace('"title":"before"', '"title":"BEFORE"'));
+    const eventsPath = join(dir, "events.jsonl");
+    writeFileSync(eventsPath, readFileSync(eventsPath, "utf8").replace('"message":"created"', '"message":"CREATED"'));
+    expect((await server.getItem(item.id))?.title).toBe("BEFORE");
+    expect((await server.listEvents(item.id)).map((e) => e.message)).toEqual(["CREATED"]);
+    // Another process compacts (new files under the same names): the closed item is gone.
+    await open(dir).cleanup({ cutoff: "2026-01-01T00:00:00.000Z", dryRun: false });
+    expect(await server.getItem(closed.id)).toBeNull();
+    expect((await server.listItems({}, all)).items.map((i) => i.id)).toEqual([item.id]);
+    expect((await server.getItem(item.id))?.title).toBe("BEFORE");
+  });
+
+  it("reads up to a write in flight, and sees it once committed although the logs' stat did not change", async () => {
+    const dir = tempDir();
+    const first = makeItem();
+    await open(dir).write(async (tx) => tx.putItem(first));
+    const server = open(dir);
+    server.keepOpen();
+    expect((await server.listItems({}, all)).total).toBe(1);
+    // A writer in the middle of its commit: the record holds the committed sizes, the line is appended.
+    const itemsPath = join(dir, "items.jsonl");
+    const eventsPath = join(dir, "events.jsonl");
+    const size = (p: string) => (existsSync(p) ? readFileSync(p).length : 0);
+    writeFileSync(join(dir, COMMIT_FILE), JSON.stringify({ items: size(itemsPath), events: size(eventsPath) }));
+    const second = makeItem();
+    appendFileSync(itemsPath, `${JSON.stringify(second)}\n`);
+    for (let i = 0; i < 3; i += 1) {
+      expect((await server.listItems({}, all)).total).toBe(1);
+      expect(await server.getItem(second.id)).toBeNull();
+    }
+    // The writer ends its commit: only the record goes away.
+    rmSync(join(dir, COMMIT_FILE));
+    expect(await server.getItem(second.id)).toMatchObject({ id: second.id });
+    expect((await server.listItems({}, all)).total).toBe(2);
+  });
+
+  it("answers a newer version of a cached item, and closes its logs when closed", async () => {
+    const dir = tempDir();
+    const item = makeItem({ title: "v1" });
+    await open(dir).write(async (tx) => {
+      tx.putItem(item);
+      tx.addEvent({ id: "ev_000000000001", item_id: item.id, ts: "2026-02-01T00:00:00.000Z", type: "created", message: "created", actor: "a", meta: {} });
+    });
+    const server = open(dir);
+    server.keepOpen();
+    for (let i = 2; i <= 4; i += 1) {
+      expect((await server.getItem(item.id))?.title).toBe(`v${i - 1}`);
+      await open(dir).write(async (tx) => tx.putItem({ ...item, title: `v${i}` }));
+    }
+    expect((await server.getItem(item.id))?.title).toBe("v4");
+    const held = readdirSync("/proc/self/fd").length;
+    await server.close();
+    expect(readdirSync("/proc/self/fd").length).toBe(held - 2);
   });
 });
