@@ -1,28 +1,75 @@
-// Bundles the CLI (dist/backlog.js): one module to load at start-up, no resolution of hundreds of
-// files. The native lock addon stays in node_modules.
-import { readFileSync } from "node:fs";
+// Builds dist/ from a clean directory:
+// - dist/launch.cjs: the launcher bin/backlog runs (src/launch.ts), small, CommonJS;
+// - dist/backlog.cjs: the whole CLI as one CommonJS bundle (no ES module loader, no chunks to
+//   resolve; code behind import() is still initialised only when first used), ending in its
+//   build key;
+// - dist/complete.cjs: the completion of item ids, run by the launcher without the CLI;
+// - dist/index-worker.js: the indexing worker (a Worker is started from a file);
+// - dist/backlog.cjs.cache: the V8 code cache of the bundle, written by scripts/code-cache.mjs.
+// The native lock addon stays in node_modules.
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { appendFileSync, readFileSync, rmSync } from "node:fs";
 import { build } from "esbuild";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+const dist = new URL("../dist/", import.meta.url);
+rmSync(dist, { recursive: true, force: true });
 
-await build({
-  // The indexing worker is an entry of its own: a Worker is started from a file.
-  entryPoints: { backlog: "src/cli.ts", "index-worker": "src/store/index-worker.ts" },
-  outdir: "dist",
-  // Code behind dynamic import() (the PostgreSQL driver) goes to chunks loaded only when used.
-  splitting: true,
-  chunkNames: "chunks/[name]-[hash]",
+const common = {
   bundle: true,
   platform: "node",
-  format: "esm",
   target: "node20",
   external: ["fs-native-extensions", "pg-native"],
   define: { __BACKLOG_VERSION__: JSON.stringify(pkg.version), __BACKLOG_BUILD__: "true" },
-  // Bundled CommonJS dependencies call require(): give the ES module one.
-  banner: { js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);' },
   sourcemap: "linked",
   // The board pages are hono/jsx components (.tsx): the automatic runtime from hono/jsx.
   jsx: "automatic",
   jsxImportSource: "hono/jsx",
   logLevel: "warning",
-});
+};
+
+/** Commander loads child_process for executable subcommands, which backlog has none of: on first use only. */
+const lazyChildProcess = {
+  name: "lazy-child-process",
+  setup(b) {
+    b.onLoad({ filter: /commander[\\/]lib[\\/]command\.js$/ }, ({ path }) => {
+      const text = readFileSync(path, "utf8");
+      const eager = "const childProcess = require('node:child_process');";
+      if (!text.includes(eager)) throw new Error(`${path}: commander no longer loads child_process as expected`);
+      return { contents: text.replace(eager, "const childProcess = { get spawn() { return require('node:child_process').spawn; } };"), loader: "js" };
+    });
+  },
+};
+
+const cjs = {
+  ...common,
+  format: "cjs",
+  plugins: [lazyChildProcess],
+  // import.meta.url (the worker's and the addon's location) from the bundle's own path.
+  define: { ...common.define, "import.meta.url": "__backlog_import_meta_url" },
+  banner: { js: 'var __backlog_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
+};
+
+await Promise.all([
+  // Blanks and syntax minified (the file is read at every start), names kept for stacks.
+  build({ ...cjs, entryPoints: ["src/cli.ts"], outfile: "dist/backlog.cjs", minifyWhitespace: true, minifySyntax: true }),
+  build({ ...cjs, entryPoints: ["src/launch.ts"], outfile: "dist/launch.cjs", sourcemap: false }),
+  build({ ...cjs, entryPoints: ["src/commands/complete-ids.ts"], outfile: "dist/complete.cjs", sourcemap: false }),
+  build({
+    ...common,
+    entryPoints: ["src/store/index-worker.ts"],
+    outfile: "dist/index-worker.js",
+    format: "esm",
+    // Bundled CommonJS dependencies call require(): give the ES module one.
+    banner: { js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);' },
+  }),
+]);
+
+// The build key ties the code cache to this very bundle.
+const bundle = new URL("backlog.cjs", dist);
+const key = createHash("sha256").update(readFileSync(bundle)).digest("hex");
+appendFileSync(bundle, `\n//# backlog-build=${key}\n`);
+
+const cache = spawnSync(process.execPath, [new URL("./code-cache.mjs", import.meta.url).pathname], { stdio: "inherit" });
+if (cache.status !== 0) throw new Error(`scripts/code-cache.mjs failed (exit ${cache.status})`);

@@ -7,6 +7,7 @@ import type { Handler, Register, Runner } from "./commands/kit.js";
 import type { Context, GlobalOptions } from "./context.js";
 import { BacklogError, ExitCode } from "./errors.js";
 import { safeMultiline } from "./output/sanitize.js";
+import { commandWord } from "./argv.js";
 
 /**
  * Command groups, loaded on demand: a command pays only for the code it runs, and `--version`
@@ -26,22 +27,10 @@ const GROUPS: Array<{ commands: string[]; load: () => Promise<Register> }> = [
   { commands: ["migrate", "export", "import"], load: async () => (await import("./commands/transfer.js")).registerTransfer },
   { commands: ["completion"], load: async () => (await import("./commands/completion.js")).registerCompletion },
 ];
-const VALUE_OPTIONS = new Set(["--dir", "--policy", "--backend", "--actor", "--dsn-file", "--color"]);
-
-/** The command named on the line: the first word that is neither an option nor its value. */
-function commandWord(argv: readonly string[]): string | undefined {
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i];
-    if (VALUE_OPTIONS.has(arg)) i += 1;
-    else if (!arg.startsWith("-")) return arg;
-  }
-  return undefined;
-}
-
 declare const __BACKLOG_VERSION__: string;
 const VERSION = typeof __BACKLOG_VERSION__ === "string" ? __BACKLOG_VERSION__ : "0.0.0-dev";
 
-interface Io {
+export interface Io {
   argv: string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
@@ -175,7 +164,7 @@ export async function main(io: Io): Promise<number> {
     const versionOnly = word === undefined && (io.argv.includes("--version") || io.argv.includes("-V"));
     // Called by the completion scripts at each <Tab>: no command tree, no store opened, no error shown.
     if (word === "__complete") {
-      io.stdout.write(await (await import("./commands/completion.js")).completeValues(io.argv, io.cwd, io.env));
+      io.stdout.write(await (await import("./commands/complete-values.js")).completeValues(io.argv, io.cwd, io.env));
       return ExitCode.ok;
     }
     // A completion script is written from the whole command tree.
@@ -203,13 +192,16 @@ export async function main(io: Io): Promise<number> {
   return exitCode;
 }
 
-const io: Io = { argv: process.argv.slice(2), cwd: process.cwd(), env: process.env, stdout: process.stdout, stderr: process.stderr };
-main(io).then(
-  (code) => {
-    process.exitCode = outputFailed ? ExitCode.storageUnavailable : code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`backlog: unexpected failure: ${safeMultiline(String(error))}\n`);
-    process.exitCode = ExitCode.unexpected;
-  },
-);
+/** Runs the command line of this process: called by the launcher (bin/backlog → dist/launch.cjs). */
+export function start(): void {
+  const io: Io = { argv: process.argv.slice(2), cwd: process.cwd(), env: process.env, stdout: process.stdout, stderr: process.stderr };
+  main(io).then(
+    (code) => {
+      process.exitCode = outputFailed ? ExitCode.storageUnavailable : code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`backlog: unexpected failure: ${safeMultiline(String(error))}\n`);
+      process.exitCode = ExitCode.unexpected;
+    },
+  );
+}

@@ -8,7 +8,7 @@ import type { Command, Option } from "commander";
 import { EVENT_TYPES, PRIORITIES, SOURCES, STATUSES } from "../domain/item.js";
 import { invalidInput } from "../errors.js";
 import { COLOR_CHOICES } from "../output/mode.js";
-import { completionScript, PASSED_GLOBALS, SHELLS, type CompletionSpec, type ValueKind } from "../output/completion-scripts.js";
+import { completionScript, SHELLS, type CompletionSpec, type ValueKind } from "../output/completion-scripts.js";
 import { examples, type Register } from "./kit.js";
 
 /** Values of flags whose choices commander does not know, by `command --flag`, then by `--flag`. */
@@ -96,39 +96,3 @@ export const registerCompletion: Register = (program) => {
       command.configureOutput().writeOut?.(completionScript(shell as (typeof SHELLS)[number], completionSpec(program)));
     });
 };
-
-/**
- * `backlog [globals] __complete ids|envs|categories [PREFIX]`, called by the scripts: candidates one
- * a line. Reads only what it needs (the items log and its saved index, or the policy) and prints
- * nothing at all on any problem: a completion never shows an error.
- */
-export async function completeValues(argv: readonly string[], cwd: string, env: NodeJS.ProcessEnv): Promise<string> {
-  try {
-    const globals: Record<string, string> = {};
-    const words: string[] = [];
-    for (let i = 0; i < argv.length; i += 1) {
-      const eq = argv[i].indexOf("=");
-      if (argv[i].startsWith("--") && eq > 0) globals[argv[i].slice(0, eq)] = argv[i].slice(eq + 1);
-      else if (PASSED_GLOBALS.includes(argv[i])) globals[argv[i]] = argv[++i] ?? "";
-      else words.push(argv[i]);
-    }
-    const [, kind, prefix = ""] = words;
-    let values: string[] = [];
-    if (kind === "ids") {
-      const { dataDir, resolveBackend } = await import("../store/open-store.js");
-      const dsn = Boolean(globals["--dsn-file"] || env.BACKLOG_POSTGRES_DSN || env.POSTGRES_DSN);
-      if (resolveBackend(globals["--backend"], env, dsn) !== "jsonl") return "";
-      const { itemIdsWithPrefix } = await import("../store/jsonl-ids.js");
-      values = itemIdsWithPrefix(dataDir({ dir: globals["--dir"], cwd, env }), prefix);
-    } else if (kind === "envs" || kind === "categories") {
-      const { loadPolicy } = await import("../policy/load.js");
-      const { policy } = loadPolicy(globals["--policy"] ?? (env.BACKLOG_POLICY || undefined), cwd);
-      values = (kind === "envs" ? [...policy.envs] : Object.keys(policy.categories)).filter((v) => v.startsWith(prefix));
-    }
-    // Only plain words: a value with a control character or a blank is not offered.
-    values = values.filter((v) => /^[\x21-\x7e]+$/.test(v));
-    return values.length > 0 ? `${values.join("\n")}\n` : "";
-  } catch {
-    return "";
-  }
-}

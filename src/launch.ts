@@ -1,0 +1,110 @@
+/**
+ * The launcher (bin/backlog → dist/launch.cjs), a small CommonJS file: Node starts it without its
+ * ES module loader. It answers `--version` and the completion of item ids by itself, without
+ * loading the CLI; anything else runs the CLI (dist/backlog.cjs, one CommonJS bundle) compiled
+ * from the V8 code cache written at build time (dist/backlog.cjs.cache, scripts/code-cache.mjs).
+ *
+ * The cache is only an optimisation and is never trusted: it is used only when its header names
+ * this very bundle (the build key the build appends to it) and the SHA-256 of its bytes matches;
+ * V8 then checks its own version and flags and may still reject it (`cachedDataRejected`). In every
+ * other case, a missing, truncated, corrupt or stale cache, the bundle is compiled from source.
+ * Nothing is ever written at run time.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { Script } from "node:vm";
+import { commandWord } from "./argv.js";
+
+declare const __BACKLOG_VERSION__: string;
+
+export const CLI_FILE = "backlog.cjs";
+/** src/commands/complete-ids.ts bundled alone: the completion of ids, without the CLI. */
+export const COMPLETE_FILE = "complete.cjs";
+export const CACHE_FILE = "backlog.cjs.cache";
+/** Cache file: MAGIC, the bundle's build key (32 bytes), the SHA-256 of the V8 data (32 bytes), the data. */
+export const CACHE_MAGIC = Buffer.from("backlog-v8-cache-1\n");
+const KEY_BYTES = 32;
+const HASH_BYTES = 32;
+/** The last line of the bundle, appended by the build: `//# backlog-build=<64 hex digits>`. */
+const BUILD_KEY = /\/\/# backlog-build=([0-9a-f]{64})\s*$/;
+
+export interface CompiledCli {
+  script: Script;
+  /** True when V8 accepted the code cache. */
+  cached: boolean;
+  /** Runs the bundle once and returns its exports. */
+  load: () => CliModule;
+}
+
+export interface CliModule {
+  start: () => void;
+  main: (io: unknown) => Promise<number>;
+}
+
+/** The bundle's build key, or null when it has none (then no cache is used). */
+export function buildKeyOf(source: string): Buffer | null {
+  const match = BUILD_KEY.exec(source.slice(-100));
+  return match ? Buffer.from(match[1], "hex") : null;
+}
+
+/** The V8 data of a cache file made for a bundle with this key, or undefined when it does not fit. */
+export function validCacheData(file: Buffer, key: Buffer | null): Buffer | undefined {
+  const header = CACHE_MAGIC.length + KEY_BYTES + HASH_BYTES;
+  if (key === null || file.length <= header || !file.subarray(0, CACHE_MAGIC.length).equals(CACHE_MAGIC)) return undefined;
+  if (!file.subarray(CACHE_MAGIC.length, CACHE_MAGIC.length + KEY_BYTES).equals(key)) return undefined;
+  const data = file.subarray(header);
+  const hash = createHash("sha256").update(data).digest();
+  return hash.equals(file.subarray(CACHE_MAGIC.length + KEY_BYTES, header)) ? data : undefined;
+}
+
+/** Compiles the CLI bundle in `dir`, from `cachedData` when given and accepted by V8. */
+export function compileCli(dir: string, source: string, cachedData?: Buffer): CompiledCli {
+  const filename = join(dir, CLI_FILE);
+  // The same wrapper as Node's CommonJS loader.
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) { ${source}\n})`, { filename, cachedData });
+  const cached = cachedData !== undefined && !script.cachedDataRejected;
+  const load = () => {
+    const module = { exports: {} as CliModule };
+    const wrapper = script.runInThisContext() as (...args: unknown[]) => void;
+    wrapper.call(module.exports, module.exports, createRequire(filename), module, filename, dir);
+    return module.exports;
+  };
+  return { script, cached, load };
+}
+
+function readCache(path: string): Buffer | null {
+  try {
+    return readFileSync(path);
+  } catch {
+    return null;
+  }
+}
+
+/** Loads and starts the CLI. */
+function startCli(dir: string): void {
+  const source = readFileSync(join(dir, CLI_FILE), "utf8");
+  const file = process.env.BACKLOG_CODE_CACHE === "0" ? null : readCache(join(dir, CACHE_FILE));
+  const data = file === null ? undefined : validCacheData(file, buildKeyOf(source));
+  compileCli(dir, source, data).load().start();
+}
+
+/** What bin/backlog runs. `dir` is the directory of the launcher (dist/). */
+export function run(dir: string): void {
+  const argv = process.argv.slice(2);
+  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
+    process.stdout.write(`${__BACKLOG_VERSION__}\n`);
+    return;
+  }
+  if (commandWord(argv) === "__complete") {
+    // Called by the completion scripts at each <Tab>: ids are read here, other values by the CLI.
+    const complete = createRequire(join(dir, COMPLETE_FILE))(join(dir, COMPLETE_FILE)) as typeof import("./commands/complete-ids.js");
+    const request = complete.completeRequest(argv);
+    if (request.kind === "ids") {
+      complete.completeIds(request, process.cwd(), process.env).then((text) => process.stdout.write(text));
+      return;
+    }
+  }
+  startCli(dir);
+}
