@@ -13,7 +13,7 @@ const DIR = join(ROOT, "bench", "out", "store-100000-300000");
 const runsAt = process.argv.indexOf("--runs");
 const RUNS = runsAt > 0 ? Number(process.argv[runsAt + 1]) : 5;
 
-if (!existsSync(join(ROOT, "dist", "backlog.js"))) {
+if (!existsSync(join(ROOT, "dist", "backlog.cjs"))) {
   console.error("bench: build first (npm run build)");
   process.exit(2);
 }

@@ -41,7 +41,7 @@ const ACTIVE = ["open", "in_progress", "blocked"];
 const SERVICE = "svc-1a";
 const FLOOR_SQL = "SELECT status, count(*) FROM backlog_items GROUP BY status";
 
-if (!existsSync(join(ROOT, "dist", "backlog.js"))) {
+if (!existsSync(join(ROOT, "dist", "backlog.cjs"))) {
   console.error("bench: build first (npm run build)");
   process.exit(2);
 }

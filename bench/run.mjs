@@ -22,7 +22,7 @@ const STORES = quick
 const TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : null;
 const NOW = "2026-06-01T00:00:00Z";
 
-if (!existsSync(join(ROOT, "dist", "backlog.js"))) {
+if (!existsSync(join(ROOT, "dist", "backlog.cjs"))) {
   console.error("bench: build first (npm ci, or npm run build)");
   process.exit(2);
 }

@@ -42,10 +42,21 @@ const lazyChildProcess = {
   },
 };
 
+/** zod's fromJSONSchema (never used here) spreads every schema constructor at load: not bundled. */
+const noZodFromJsonSchema = {
+  name: "no-zod-from-json-schema",
+  setup(b) {
+    b.onLoad({ filter: /zod[\\/]v4[\\/]classic[\\/]from-json-schema\.js$/ }, () => ({
+      contents: 'export function fromJSONSchema() { throw new Error("fromJSONSchema is not bundled with backlog"); }',
+      loader: "js",
+    }));
+  },
+};
+
 const cjs = {
   ...common,
   format: "cjs",
-  plugins: [lazyChildProcess],
+  plugins: [lazyChildProcess, noZodFromJsonSchema],
   // import.meta.url (the worker's and the addon's location) from the bundle's own path.
   define: { ...common.define, "import.meta.url": "__backlog_import_meta_url" },
   banner: { js: 'var __backlog_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
@@ -66,8 +77,11 @@ await Promise.all([
   }),
 ]);
 
-// The build key ties the code cache to this very bundle.
+// The launcher reads the bundle as latin1 (faster than UTF-8): esbuild writes ASCII only, checked here.
 const bundle = new URL("backlog.cjs", dist);
+if (readFileSync(bundle).some((byte) => byte > 0x7f)) throw new Error("dist/backlog.cjs is not ASCII");
+
+// The build key ties the code cache to this very bundle.
 const key = createHash("sha256").update(readFileSync(bundle)).digest("hex");
 appendFileSync(bundle, `\n//# backlog-build=${key}\n`);
 

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 
 const dist = fileURLToPath(new URL("../dist/", import.meta.url));
 const launcher = createRequire(import.meta.url)(join(dist, "launch.cjs"));
-const source = readFileSync(join(dist, launcher.CLI_FILE), "utf8");
+const source = readFileSync(join(dist, launcher.CLI_FILE), "latin1");
 const key = launcher.buildKeyOf(source);
 if (key === null) throw new Error("dist/backlog.cjs has no build key");
 const compiled = launcher.compileCli(dist, source);

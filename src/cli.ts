@@ -8,6 +8,7 @@ import type { Context, GlobalOptions } from "./context.js";
 import { BacklogError, ExitCode } from "./errors.js";
 import { safeMultiline } from "./output/sanitize.js";
 import { commandWord } from "./argv.js";
+import { config as zodConfig } from "zod";
 
 /**
  * Command groups, loaded on demand: a command pays only for the code it runs, and `--version`
@@ -167,6 +168,9 @@ export async function main(io: Io): Promise<number> {
       io.stdout.write(await (await import("./commands/complete-values.js")).completeValues(io.argv, io.cwd, io.env));
       return ExitCode.ok;
     }
+    // A command validates its options and the policy once: zod's compiled fast path (code built
+    // with new Function, never in the code cache) costs more than it saves. The server keeps it.
+    if (word !== "serve") zodConfig({ jitless: true });
     // A completion script is written from the whole command tree.
     const named = word === "completion" ? GROUPS : GROUPS.filter((g) => word !== undefined && g.commands.includes(word));
     const needed = versionOnly ? [] : named.length > 0 ? named : GROUPS;

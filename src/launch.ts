@@ -84,7 +84,8 @@ function readCache(path: string): Buffer | null {
 
 /** Loads and starts the CLI. */
 function startCli(dir: string): void {
-  const source = readFileSync(join(dir, CLI_FILE), "utf8");
+  // ASCII only (checked by the build): latin1 is the same text, read faster than UTF-8.
+  const source = readFileSync(join(dir, CLI_FILE), "latin1");
   const file = process.env.BACKLOG_CODE_CACHE === "0" ? null : readCache(join(dir, CACHE_FILE));
   const data = file === null ? undefined : validCacheData(file, buildKeyOf(source));
   compileCli(dir, source, data).load().start();
