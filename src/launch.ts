@@ -10,7 +10,6 @@
  * other case, a missing, truncated, corrupt or stale cache, the bundle is compiled from source.
  * Nothing is ever written at run time.
  */
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -55,6 +54,8 @@ export function validCacheData(file: Buffer, key: Buffer | null): Buffer | undef
   if (key === null || file.length <= header || !file.subarray(0, CACHE_MAGIC.length).equals(CACHE_MAGIC)) return undefined;
   if (!file.subarray(CACHE_MAGIC.length, CACHE_MAGIC.length + KEY_BYTES).equals(key)) return undefined;
   const data = file.subarray(header);
+  // node:crypto only here: the completion of ids does without it.
+  const { createHash } = require("node:crypto") as typeof import("node:crypto");
   const hash = createHash("sha256").update(data).digest();
   return hash.equals(file.subarray(CACHE_MAGIC.length + KEY_BYTES, header)) ? data : undefined;
 }

@@ -34,7 +34,7 @@ export function plainLines(values: string[]): string {
 /** The answer to an `ids` request: item ids of the JSONL store (none for PostgreSQL). */
 export async function completeIds({ globals, prefix }: CompleteRequest, cwd: string, env: NodeJS.ProcessEnv): Promise<string> {
   try {
-    const { dataDir, resolveBackend } = await import("../store/open-store.js");
+    const { dataDir, resolveBackend } = await import("../store/location.js");
     const dsn = Boolean(globals["--dsn-file"] || env.BACKLOG_POSTGRES_DSN || env.POSTGRES_DSN);
     if (resolveBackend(globals["--backend"], env, dsn) !== "jsonl") return "";
     const { itemIdsWithPrefix } = await import("../store/jsonl-ids.js");

@@ -1,21 +1,80 @@
 /**
- * Item ids of a JSONL store for shell completion, without parsing the log: a byte scan of its lines
- * for their leading `{"id":"bl_…"`, after the saved items index when that is cheaper (see
- * worthLoading) and still fits the log. Read-only, no lock: a completion may miss an item written meanwhile.
+ * Item ids of a JSONL store for shell completion, without parsing the log: the saved id list
+ * (`.items.jsonl.ids`, every id of the items index, sorted, saved with the index) when it still
+ * describes the log, then a byte scan of the lines after it (of the whole log without a list) for
+ * their leading `{"id":"bl_…"`. The list is checked as a saved index is (the same file: device,
+ * inode, birth time; only appended to: size, mtime; the bytes at its head and just before its
+ * covered offset unchanged, here by CRC-32) and carries a CRC-32 of its ids: a corrupt, planted,
+ * stale or linked list is never used. No SHA-256 here, so completion does not load node:crypto.
+ * Read-only, no lock: a completion may miss an item written meanwhile.
  */
-import { closeSync, fstatSync, readSync, statSync } from "node:fs";
+import { closeSync, fstatSync, readFileSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { OPEN, openStoreFile } from "./jsonl-file.js";
-import { loadSavedIndex } from "./jsonl-index.js";
-import { itemsIndex } from "./jsonl-indexes.js";
-import { indexPathOf, ITEMS_FILE } from "./jsonl-store.js";
+import { crc32 } from "node:zlib";
+import { createTmpFile, OPEN, openStoreFile } from "./jsonl-file.js";
+import type { LogIndex } from "./jsonl-index.js";
+import { idsPathOf, ITEMS_FILE } from "./jsonl-paths.js";
 
 const CHUNK = 1 << 20;
 const MARK = Buffer.from('{"id":"bl_');
 const ID_HEX = 12;
 const HEX = /^[0-9a-f]{12}$/;
-/** Parse cost of a saved index byte over scan cost of a log byte (measured: about 10). */
-const INDEX_COST_RATIO = 10;
+const ID = /^bl_[0-9a-f]{12}$/;
+
+const LIST_FORMAT = 1;
+const LIST_KIND = "item-ids";
+/** One id in the list: its 12 hex digits and a newline. */
+const RECORD = ID_HEX + 1;
+/** Bytes checked at the head of the log and just before the covered offset. */
+const WINDOW = 4096;
+/** The list is rewritten once this many log bytes lie after what it covers (they are scanned till then). */
+const REWRITE_AFTER_BYTES = 1 << 20;
+
+interface Identity {
+  dev: string;
+  ino: string;
+  birth: string;
+  size: number;
+  mtime: string;
+}
+
+interface ListHeader {
+  format: number;
+  kind: string;
+  covered: number;
+  identity: Identity;
+  /** CRC-32 of the log's first bytes, and of the bytes just before `covered`. */
+  head: number;
+  tail: number;
+  count: number;
+  /** CRC-32 of the ids. */
+  crc: number;
+}
+
+function identityOf(fd: number): Identity {
+  const st = fstatSync(fd, { bigint: true });
+  return { dev: String(st.dev), ino: String(st.ino), birth: String(st.birthtimeNs), size: Number(st.size), mtime: String(st.mtimeNs) };
+}
+
+function crcWindow(fd: number, from: number, to: number): number {
+  const buffer = Buffer.alloc(Math.max(0, to - from));
+  const read = buffer.length > 0 ? readSync(fd, buffer, 0, buffer.length, from) : 0;
+  return crc32(buffer.subarray(0, read));
+}
+const headCrc = (fd: number, covered: number) => crcWindow(fd, 0, Math.min(WINDOW, covered));
+const tailCrc = (fd: number, covered: number) => crcWindow(fd, Math.max(0, covered - WINDOW), covered);
+
+/** Whether the list's header still describes the log open as `fd` (which may have grown since). */
+function describesLog(header: ListHeader, fd: number): boolean {
+  const was = header.identity;
+  const now = identityOf(fd);
+  if (typeof was !== "object" || was === null || !Number.isSafeInteger(header.covered) || header.covered < 0) return false;
+  if (was.dev !== now.dev || was.ino !== now.ino || was.birth !== now.birth) return false;
+  if (now.size < header.covered) return false;
+  // Same length but touched: rewritten in place, not appended to.
+  if (now.size === was.size && now.mtime !== was.mtime) return false;
+  return headCrc(fd, header.covered) === header.head && tailCrc(fd, header.covered) === header.tail;
+}
 
 /** Ids starting `prefix`, sorted; at most `max` of them. */
 export function itemIdsWithPrefix(dir: string, prefix: string, max = 1000): string[] {
@@ -24,12 +83,12 @@ export function itemIdsWithPrefix(dir: string, prefix: string, max = 1000): stri
   const fd = openStoreFile(path, OPEN.read);
   try {
     const size = fstatSync(fd).size;
-    const indexPath = indexPathOf(path);
-    const saved = worthLoading(indexPath, size) ? loadSavedIndex(itemsIndex, indexPath) : null;
     let from = 0;
-    if (saved !== null && saved.covered <= size) {
-      for (const id of saved.state.keys()) ids.add(id);
-      from = saved.covered;
+    const list = loadIdList(idsPathOf(path), fd, size);
+    const listed = list?.matching(prefix, max) ?? null;
+    if (list !== null && listed !== null) {
+      for (const id of listed) ids.add(id);
+      from = list.covered;
     }
     scanIds(fd, from, size, ids);
   } finally {
@@ -38,16 +97,135 @@ export function itemIdsWithPrefix(dir: string, prefix: string, max = 1000): stri
   return [...ids].filter((id) => id.startsWith(prefix)).sort().slice(0, max);
 }
 
-/**
- * Parsing a saved index costs about ten times as much per byte as scanning the log for ids, so it
- * pays only when the log holds many versions per item (a long-lived store): then the index stands
- * for most of the log and only the lines after it are scanned.
- */
-function worthLoading(indexPath: string, logBytes: number): boolean {
+interface IdList {
+  covered: number;
+  /** The first `max` ids of the list that start with `prefix`; null when one of them is not an id. */
+  matching(prefix: string, max: number): string[] | null;
+}
+
+/** The header line of a list file, or null. */
+function parseHeader(bytes: Buffer): { header: ListHeader; bodyAt: number } | null {
+  const newline = bytes.indexOf(0x0a);
+  if (newline < 0) return null;
+  const header = JSON.parse(bytes.toString("utf8", 0, newline)) as ListHeader;
+  if (header === null || header.format !== LIST_FORMAT || header.kind !== LIST_KIND || !Number.isSafeInteger(header.count)) return null;
+  return { header, bodyAt: newline + 1 };
+}
+
+/** Reads a list file never through a link, like every file of the store; `limit` bytes at most. */
+function readListBytes(path: string, limit = Number.POSITIVE_INFINITY): Buffer {
+  const fd = openStoreFile(path, OPEN.read);
   try {
-    return statSync(indexPath).size * INDEX_COST_RATIO < logBytes;
+    if (limit === Number.POSITIVE_INFINITY) return readFileSync(fd);
+    const buffer = Buffer.alloc(limit);
+    return buffer.subarray(0, readSync(fd, buffer, 0, limit, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readListFile(path: string): { header: ListHeader; body: string } | null {
+  try {
+    const bytes = readListBytes(path);
+    const parsed = parseHeader(bytes);
+    if (parsed === null) return null;
+    const body = bytes.subarray(parsed.bodyAt);
+    if (body.length !== parsed.header.count * RECORD || crc32(body) !== parsed.header.crc) return null;
+    return { header: parsed.header, body: body.toString("latin1") };
   } catch {
-    return false;
+    return null;
+  }
+}
+
+/** The saved id list, when it is whole and still describes the log open as `fd`. */
+function loadIdList(path: string, fd: number, size: number): IdList | null {
+  const file = readListFile(path);
+  if (file === null || file.header.covered > size) return null;
+  try {
+    if (!describesLog(file.header, fd)) return null;
+  } catch {
+    return null;
+  }
+  const { body, header } = file;
+  const at = (n: number) => body.slice(n * RECORD, n * RECORD + ID_HEX);
+  const wellFormed = (n: number) => body.charCodeAt(n * RECORD + ID_HEX) === 0x0a && HEX.test(at(n));
+  return {
+    covered: header.covered,
+    matching(prefix, max) {
+      let hex: string;
+      if ("bl_".startsWith(prefix)) hex = "";
+      else if (prefix.startsWith("bl_")) hex = prefix.slice(3);
+      else return [];
+      // The first id not below the prefix, then those that start with it.
+      let low = 0;
+      let high = header.count;
+      while (low < high) {
+        const mid = (low + high) >>> 1;
+        if (at(mid) < hex) low = mid + 1;
+        else high = mid;
+      }
+      const found: string[] = [];
+      for (let n = low; n < header.count && found.length < max; n += 1) {
+        const id = at(n);
+        if (!wellFormed(n)) return null;
+        if (!id.startsWith(hex)) break;
+        found.push(`bl_${id}`);
+      }
+      return found;
+    },
+  };
+}
+
+function currentHeader(path: string): ListHeader | null {
+  try {
+    return parseHeader(readListBytes(path, 4096))?.header ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Saves the ids of an items index beside the log, at the end of a successful command. Kept as
+ * long as it describes the log and less than REWRITE_AFTER_BYTES were appended after it, so that
+ * a command on a large store does not sort all its ids again. Not fsync'd: a list lost or torn by a
+ * crash fails its checks and is rebuilt. Failure is harmless.
+ */
+export function saveIdList(logPath: string, index: LogIndex<Map<string, unknown>>): void {
+  const path = idsPathOf(logPath);
+  let body: Buffer;
+  try {
+    const log = openStoreFile(logPath, OPEN.read);
+    let header: ListHeader;
+    try {
+      // Only the header is read to decide (a list whose ids are damaged is rebuilt when the index is next saved).
+      const current = currentHeader(path);
+      if (current !== null && current.covered <= index.covered && index.covered - current.covered < REWRITE_AFTER_BYTES && describesLog(current, log)) return;
+      // Only for the log the index was made of, read here for the CRCs of its windows.
+      const now = identityOf(log);
+      const { dev, ino, birth } = index.identity;
+      if (now.dev !== dev || now.ino !== ino || now.birth !== birth || now.size < index.covered) return;
+      const hex = [...index.state.keys()].filter((id) => ID.test(id)).map((id) => id.slice(3)).sort();
+      body = Buffer.from(hex.length > 0 ? `${hex.join("\n")}\n` : "", "latin1");
+      const { identity, covered } = index;
+      header = { format: LIST_FORMAT, kind: LIST_KIND, covered, identity, head: headCrc(log, covered), tail: tailCrc(log, covered), count: hex.length, crc: crc32(body) };
+    } finally {
+      closeSync(log);
+    }
+    const { tmp, fd } = createTmpFile(path);
+    try {
+      try {
+        writeSync(fd, `${JSON.stringify(header)}\n`);
+        writeSync(fd, body);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, path);
+    } catch (error) {
+      rmSync(tmp, { force: true });
+      throw error;
+    }
+  } catch {
+    // A read-only data directory, a full disk: completion scans the log instead.
   }
 }
 

@@ -180,14 +180,24 @@ export const indexMatchesLog = (fd: number, index: LogIndex<unknown>) => crcRang
 const headHash = (fd: number, covered: number) => hashWindow(fd, 0, Math.min(WINDOW, covered));
 const tailHash = (fd: number, covered: number) => hashWindow(fd, Math.max(0, covered - WINDOW), covered);
 
+type LogHeader = Pick<LogIndex<unknown>, "identity" | "covered" | "head" | "tail">;
+
 /** Whether `prior` still describes the file open as `fd`, which may have grown since. */
-function stillValid<S>(prior: LogIndex<S>, now: Identity, fd: number): boolean {
+function stillValid(prior: LogHeader, now: Identity, fd: number): boolean {
   const was = prior.identity;
   if (was.dev !== now.dev || was.ino !== now.ino || was.birth !== now.birth) return false;
   if (now.size < prior.covered) return false;
   // Same length but touched: rewritten in place, not appended to.
   if (now.size === was.size && now.mtime !== was.mtime) return false;
   return headHash(fd, prior.covered) === prior.head && tailHash(fd, prior.covered) === prior.tail;
+}
+
+/**
+ * Whether a saved header (of an index, or of the id list of jsonl-ids.ts) still describes the log
+ * open as `fd`: the same checks as for a saved index before a read relies on it.
+ */
+export function describesLog(saved: LogHeader, fd: number): boolean {
+  return Number.isSafeInteger(saved.covered) && saved.covered >= 0 && stillValid(saved, identityOf(fd), fd);
 }
 
 /**

@@ -4,7 +4,7 @@
  * read-check-append; `cleanup` compacts under the same lock by tmp file, fsync and rename.
  */
 import { type BigIntStats, closeSync, existsSync, fstatSync, lstatSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { join } from "node:path";
 import { aggregateDashboard, type Dashboard } from "../domain/dashboard.js";
 import {
   type BacklogEvent,
@@ -26,11 +26,12 @@ import { finishInterruptedSwap } from "./jsonl-swap.js";
 import { appendLines, cutBack, isBlank, openForRead, readAt, repairTornTail, scanFd, tryParse } from "./jsonl-file.js";
 import { type IndexKind, indexMatchesLog, type LineNote, type LogIndex, loadSavedIndex, NO_PARALLELISM, type Parallelism, refreshIndex, saveIndex } from "./jsonl-index.js";
 import { eventsIndex, type ItemEntry, itemsIndex } from "./jsonl-indexes.js";
+import { saveIdList } from "./jsonl-ids.js";
+import { EVENTS_FILE, indexPathOf, ITEMS_FILE } from "./jsonl-paths.js";
 import { acquireDirLock, DEFAULT_LOCK_TIMEOUT_MS, LOCK_FILE } from "./lock.js";
 import type { CleanupOptions, CleanupReport, MigrationReport, Store, StoreDump, UnreadableLines, Warn, WriteOptions, WriteTx } from "./types.js";
 
-export const ITEMS_FILE = "items.jsonl";
-export const EVENTS_FILE = "events.jsonl";
+export { EVENTS_FILE, indexPathOf, ITEMS_FILE } from "./jsonl-paths.js";
 const MAX_WARNINGS = 5;
 
 const FOR_WRITING = true;
@@ -50,9 +51,6 @@ export interface JsonlStoreOptions {
 
 const readFailed = (path: string, error: unknown) =>
   storageUnavailable(`cannot read ${path}: ${(error as Error).message}`, "Check the data directory (--dir or $BACKLOG_DIR) and its permissions.");
-
-/** The saved index of a log: a hidden cache file beside it. */
-export const indexPathOf = (logPath: string) => join(dirname(logPath), `.${basename(logPath)}.index`);
 
 /** The full item an index entry points to, read from the same open file the index describes. */
 function hydrate(fd: number, entry: ItemEntry, path: string, line = readAt(fd, entry.off, entry.len)): BacklogItem {
@@ -406,6 +404,8 @@ export class JsonlStore implements Store {
     for (const slot of [this.itemsSlot, this.eventsSlot] as Array<IndexSlot<unknown>>) {
       if (slot.index && worthSaving(slot.index)) saveIndex(slot.kind, indexPathOf(slot.path), slot.index);
     }
+    // The ids alone, for shell completion without the index (jsonl-ids.ts); kept while it fits.
+    if (this.itemsSlot.index) saveIdList(this.itemsSlot.path, this.itemsSlot.index);
   }
 
   /**

@@ -1,6 +1,5 @@
 /** Chooses and opens the configured backend (SPEC section 2). Never falls back to another one. */
 import { existsSync } from "node:fs";
-import { resolve } from "node:path";
 import { NO_PARALLELISM, type Parallelism } from "./jsonl-index.js";
 import { BacklogError, ExitCode } from "../errors.js";
 import { JsonlStore } from "./jsonl-store.js";
@@ -8,10 +7,9 @@ import { checkDsn, resolveDsn } from "./pg/connection.js";
 import { DEFAULT_LOCK_TIMEOUT_MS } from "./lock.js";
 import { MemoryStore, NullStore } from "./memory-store.js";
 import type { Store, Warn } from "./types.js";
+import { dataDir, resolveBackend } from "./location.js";
 
-export const BACKENDS = ["jsonl", "postgres", "memory", "null", "auto"] as const;
-export type BackendName = (typeof BACKENDS)[number];
-export const DEFAULT_DATA_DIR = "ops/backlog";
+export { BACKENDS, type BackendName, DEFAULT_DATA_DIR, dataDir, resolveBackend } from "./location.js";
 
 export interface StoreConfig {
   backend: string | undefined;
@@ -21,20 +19,6 @@ export interface StoreConfig {
   env: NodeJS.ProcessEnv;
   warn: Warn;
   now: () => Date;
-}
-
-export function resolveBackend(requested: string | undefined, env: NodeJS.ProcessEnv, dsnConfigured: boolean): Exclude<BackendName, "auto"> {
-  const name = requested ?? env.BACKLOG_BACKEND ?? "jsonl";
-  if (!(BACKENDS as readonly string[]).includes(name)) {
-    throw new BacklogError(
-      "invalid_usage",
-      ExitCode.invalid,
-      `unknown backend "${name}"`,
-      `Use --backend (or $BACKLOG_BACKEND) with one of ${BACKENDS.join(", ")}.`,
-    );
-  }
-  if (name === "auto") return dsnConfigured ? "postgres" : "jsonl";
-  return name as Exclude<BackendName, "auto">;
 }
 
 function lockTimeout(env: NodeJS.ProcessEnv): number {
@@ -64,18 +48,6 @@ function indexParallelism(env: NodeJS.ProcessEnv): Parallelism {
   const url = [new URL("./index-worker.js", import.meta.url), new URL("../index-worker.js", import.meta.url)].find((u) => existsSync(u));
   const minBytes = Number(env.BACKLOG_INDEX_PARALLEL_BYTES || DEFAULT_PARALLEL_BYTES);
   return url && Number.isFinite(minBytes) ? { workerUrl: url, minBytes: Math.max(1, minBytes) } : NO_PARALLELISM;
-}
-
-/**
- * --dir, else $BACKLOG_DIR, else ops/backlog. An empty $BACKLOG_DIR counts as unset (as an empty
- * variable does for every other setting), never as "the working directory"; an empty --dir is a
- * mistake of the command line.
- */
-export function dataDir(config: Pick<StoreConfig, "dir" | "cwd" | "env">): string {
-  if (config.dir === "") {
-    throw new BacklogError("invalid_usage", ExitCode.invalid, "--dir is empty", "Pass the data directory, e.g. --dir ops/backlog (or leave --dir out for $BACKLOG_DIR, else ops/backlog).");
-  }
-  return resolve(config.cwd, config.dir ?? (config.env.BACKLOG_DIR || DEFAULT_DATA_DIR));
 }
 
 export async function openStore(config: StoreConfig): Promise<Store> {
