@@ -52,27 +52,33 @@ function valueKind(command: string, option: Option): ValueKind {
 
 const flagsOf = (option: Option) => [option.long, option.short].filter((f): f is string => f !== undefined);
 
-/** What the scripts complete, read from the command tree as registered. */
+/**
+ * What the scripts complete, read from the command tree as registered: every command, and every
+ * subcommand under its path (`token add`), each with its own flags and arguments.
+ */
 export function completionSpec(program: Command): CompletionSpec {
   const globalValues: CompletionSpec["globalOptions"] = [];
   for (const option of program.options) {
     for (const flag of flagsOf(option)) globalValues.push({ flag, value: takesValue(option) ? valueKind("", option) : null, help: option.description });
   }
-  return {
-    globalOptions: globalValues,
-    commands: program.commands.map((command) => ({
-      name: command.name(),
+  const commands: CompletionSpec["commands"] = [];
+  const visit = (command: Command, path: string) => {
+    commands.push({
+      name: path,
       help: command.description(),
       options: [
         ...command.options.flatMap((option) =>
-          flagsOf(option).map((flag) => ({ flag, value: takesValue(option) ? valueKind(command.name(), option) : null, help: option.description })),
+          flagsOf(option).map((flag) => ({ flag, value: takesValue(option) ? valueKind(path, option) : null, help: option.description })),
         ),
         { flag: "--help", value: null, help: "display help for command" },
       ],
       // A command with subcommands (`token add|list|revoke`) completes their names first.
       args: command.commands.length > 0 ? [{ words: command.commands.map((c) => c.name()) }] : command.registeredArguments.map((a) => ARGUMENT_VALUES[a.name()] ?? { none: true }),
-    })),
+    });
+    for (const sub of command.commands) visit(sub, `${path} ${sub.name()}`);
   };
+  for (const command of program.commands) visit(command, command.name());
+  return { globalOptions: globalValues, commands };
 }
 
 export const registerCompletion: Register = (program) => {

@@ -3,7 +3,7 @@
  * (COMP_WORDS, COMP_CWORD, then COMPREPLY), against the built CLI and a real store.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BIN, cleanEnv, cli, json } from "../helpers/cli.js";
@@ -56,6 +56,20 @@ describe("backlog completion bash", () => {
     expect(bashComplete(w, ["backlog", "--dir", "x", "close", "--st"])).toEqual(["--status"]);
   });
 
+  it("completes the subcommands of token, then each subcommand's own flags and values", () => {
+    const w = installed();
+    expect(bashComplete(w, ["backlog", "token", ""])).toEqual(["add", "list", "revoke"]);
+    expect(bashComplete(w, ["backlog", "token", "add", "--t"])).toEqual(["--tokens"]);
+    expect(bashComplete(w, ["backlog", "token", "revoke", "--"])).toEqual(expect.arrayContaining(["--tokens", "--help", "--dir"]));
+    expect(bashComplete(w, ["backlog", "--dir", "x", "token", "list", "--to"])).toEqual(["--tokens"]);
+    // --tokens takes a file; after the subcommand its argument (an actor) is not a subcommand again.
+    writeFileSync(join(w.dir, "tokens.json"), "{}");
+    expect(bashComplete(w, ["backlog", "token", "add", "--tokens", "tok"])).toEqual(["tokens.json"]);
+    expect(bashComplete(w, ["backlog", "token", "add", ""])).toEqual([]);
+    // token's own flags are not offered to other commands, nor subcommands to `token add`.
+    expect(bashComplete(w, ["backlog", "list", "--to"])).toEqual([]);
+  });
+
   it("completes enum values: --status, --priority, --color, a positional status", () => {
     const w = installed();
     expect(bashComplete(w, ["backlog", "list", "--status", ""])).toEqual(["open", "in_progress", "blocked", "done", "canceled", "all"]);
@@ -104,6 +118,46 @@ describe("backlog completion bash", () => {
     expect(all).toEqual([...seeded].sort().slice(0, 1000));
     expect(cli(["__complete", "ids", seeded[1_999]], { cwd: w.dir }).stdout).toBe(`${seeded[1_999]}\n`);
     expect(cli(["__complete", "ids", added], { cwd: w.dir }).stdout).toBe(`${added}\n`);
+  });
+
+  it("answers from the saved id list only while it is whole and describes the log", () => {
+    const w = installed();
+    const data = join(w.dir, "ops", "backlog");
+    mkdirSync(data, { recursive: true });
+    const seeded = [...seedStore(data, 300, 1)].sort();
+    const complete = (prefix: string) => cli(["__complete", "ids", prefix], { cwd: w.dir }).stdout.split("\n").filter((l) => l !== "");
+    const scanned = complete("bl_");
+    expect(scanned).toEqual(seeded);
+    expect(cli(["list", "--all", "--json"], { cwd: w.dir }).code).toBe(0);
+    const listFile = join(data, ".items.jsonl.ids");
+    expect(existsSync(listFile), "a successful read saves the id list").toBe(true);
+    expect(complete("bl_")).toEqual(seeded);
+    expect(complete(seeded[123])).toEqual([seeded[123]]);
+    const added = json(cli(["create", "--service", "gateway", "--category", "refactor", "--title", "new", "--json"], { cwd: w.dir })).item.id as string;
+    expect(complete(added), "lines after the list are scanned").toEqual([added]);
+    const all = [...seeded, added].sort();
+    // A damaged list (one id changed, its CRC no longer matching), a list of another log, a
+    // planted link: never used, the log is scanned instead.
+    const good = readFileSync(listFile);
+    const text = good.toString("latin1");
+    const body = text.indexOf("\n") + 1;
+    writeFileSync(listFile, Buffer.from(`${text.slice(0, body)}ffffffffffff${text.slice(body + 12)}`, "latin1"));
+    expect(complete("bl_f")).toEqual(all.filter((id) => id.startsWith("bl_f")));
+    writeFileSync(listFile, text.replace(/"ino":"\d+"/, '"ino":"1"'));
+    expect(complete("bl_")).toEqual(all);
+    rmSync(listFile);
+    const elsewhere = join(w.dir, "planted.ids");
+    writeFileSync(elsewhere, good);
+    symlinkSync(elsewhere, listFile);
+    expect(complete("bl_")).toEqual(all);
+    // A log rewritten in place under the list (same size, new mtime): scanned too.
+    rmSync(listFile);
+    writeFileSync(listFile, good);
+    const log = join(data, "items.jsonl");
+    const lines = readFileSync(log, "utf8");
+    const renamed = lines.replace(seeded[0].slice(3), "abcdefabcdef");
+    writeFileSync(log, renamed);
+    expect(complete("bl_abcdef")).toEqual(["bl_abcdefabcdef"]);
   });
 
   it("prints nothing, exit 0, when there is no store, policy or backend to read", () => {
