@@ -83,11 +83,21 @@ function readCache(path: string): Buffer | null {
   }
 }
 
+/** The completion of ids (dist/complete.cjs), or null without it: then the CLI answers. */
+function loadComplete(dir: string): typeof import("./commands/complete-ids.js") | null {
+  try {
+    const file = join(dir, COMPLETE_FILE);
+    return createRequire(file)(file) as typeof import("./commands/complete-ids.js");
+  } catch {
+    return null;
+  }
+}
+
 /** Loads and starts the CLI. */
 function startCli(dir: string): void {
   // ASCII only (checked by the build): latin1 is the same text, read faster than UTF-8.
   const source = readFileSync(join(dir, CLI_FILE), "latin1");
-  const file = process.env.BACKLOG_CODE_CACHE === "0" ? null : readCache(join(dir, CACHE_FILE));
+  const file = readCache(join(dir, CACHE_FILE));
   const data = file === null ? undefined : validCacheData(file, buildKeyOf(source));
   compileCli(dir, source, data).load().start();
 }
@@ -101,9 +111,9 @@ export function run(dir: string): void {
   }
   if (commandWord(argv) === "__complete") {
     // Called by the completion scripts at each <Tab>: ids are read here, other values by the CLI.
-    const complete = createRequire(join(dir, COMPLETE_FILE))(join(dir, COMPLETE_FILE)) as typeof import("./commands/complete-ids.js");
-    const request = complete.completeRequest(argv);
-    if (request.kind === "ids") {
+    const complete = loadComplete(dir);
+    const request = complete?.completeRequest(argv);
+    if (complete && request?.kind === "ids") {
       complete.completeIds(request, process.cwd(), process.env).then((text) => process.stdout.write(text));
       return;
     }
