@@ -1,10 +1,12 @@
-// Start-up and small stores (issue 15): `node -e 0`, `backlog --version`, and on a 1k-item store
+// Start-up and small stores (issues 15 and 12): `node -e 0`, `backlog --version`, on a 1k-item store
 // (3k lines) `list`, `get`, `dashboard`, `report`, each measured first after a write (the write's
-// index is saved by the writer) and again unchanged. Interleaved runs, median of RUNS.
+// index is saved by the writer) and again unchanged, and the shell completion of item ids
+// (`backlog __complete ids PREFIX`, as the completion scripts ask at each <Tab>) on a 100k-item
+// store. Interleaved runs, median of RUNS.
 //   npm run build && node bench/small.mjs [RUNS]
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -12,11 +14,12 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BIN = join(ROOT, "bin/backlog");
 const RUNS = Number(process.argv[2] ?? 7);
 const dir = mkdtempSync(join(tmpdir(), "backlog-bench-small-"));
+const large = mkdtempSync(join(tmpdir(), "backlog-bench-large-"));
 const env = { ...process.env, NO_COLOR: "1", BACKLOG_NOW: "2026-06-01T00:00:00Z", BACKLOG_DIR: dir, BACKLOG_ACTOR: "cto" };
 
 function time(args, node = false) {
   const start = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, node ? args : [BIN, ...args], { env, encoding: "utf8" });
+  const r = spawnSync(process.execPath, node ? args : [BIN, ...args], { env, encoding: "utf8", maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`${args.join(" ")} exited ${r.status}: ${r.stderr}`);
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
@@ -35,10 +38,17 @@ try {
     cases[`${name} (unchanged)`] = () => time(args);
   }
   time(["list", "--json"]);
+  // 100k items, 100k lines: the first read saves the index and the id list completion reads.
+  spawnSync(process.execPath, [join(ROOT, "bench/generate.mjs"), large, "100000", "100000"], { stdio: "inherit" });
+  time(["--dir", large, "list", "--json"]);
+  cases["complete ids, 100k items (bl_000000001)"] = () => time(["--dir", large, "__complete", "ids", "bl_000000001"]);
+  cases["complete ids, 100k items (bl_, 1000 shown)"] = () => time(["--dir", large, "__complete", "ids", "bl_"]);
   const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   for (let run = 0; run < RUNS; run += 1) for (const [name, measure] of Object.entries(cases)) samples[name].push(measure());
   const floor = median(samples["node -e 0"]);
+  console.log(`load average: ${loadavg().map((l) => l.toFixed(2)).join(" ")}, ${RUNS} runs`);
   console.table(Object.entries(samples).map(([name, xs]) => ({ case: name, "median ms": Math.round(median(xs)), "× node -e 0": (median(xs) / floor).toFixed(2) })));
 } finally {
   rmSync(dir, { recursive: true, force: true });
+  rmSync(large, { recursive: true, force: true });
 }
