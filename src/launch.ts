@@ -10,10 +10,10 @@
  * other case, a missing, truncated, corrupt or stale cache, the bundle is compiled from source.
  * Nothing is ever written at run time.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { Script } from "node:vm";
+import type { Script } from "node:vm";
 import { commandWord } from "./argv.js";
 
 declare const __BACKLOG_VERSION__: string;
@@ -64,6 +64,7 @@ export function validCacheData(file: Buffer, key: Buffer | null): Buffer | undef
 export function compileCli(dir: string, source: string, cachedData?: Buffer): CompiledCli {
   const filename = join(dir, CLI_FILE);
   // The same wrapper as Node's CommonJS loader.
+  const { Script } = require("node:vm") as typeof import("node:vm");
   const script = new Script(`(function (exports, require, module, __filename, __dirname) { ${source}\n})`, { filename, cachedData });
   const cached = cachedData !== undefined && !script.cachedDataRejected;
   const load = () => {
@@ -102,11 +103,32 @@ function startCli(dir: string): void {
   compileCli(dir, source, data).load().start();
 }
 
+/**
+ * Writes the whole answer to stdout without making process.stdout (a stream, whose modules cost
+ * more than the answer): a closed reader is ignored, a pipe that would block gets the rest through
+ * the stream after all.
+ */
+function writeOut(text: string, quiet = false): void {
+  const bytes = Buffer.from(text);
+  let written = 0;
+  try {
+    while (written < bytes.length) written += writeSync(1, bytes, written);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EAGAIN") process.stdout.write(bytes.subarray(written));
+    else if (code !== "EPIPE") {
+      // As the CLI reports it: a storage problem, exit 6 (a completion stays silent).
+      process.exitCode = 6;
+      if (!quiet) process.stderr.write(`backlog: cannot write the output: ${code ?? String(error)}\nFree space on the output's device, or send the output elsewhere.\n`);
+    }
+  }
+}
+
 /** What bin/backlog runs. `dir` is the directory of the launcher (dist/). */
 export function run(dir: string): void {
   const argv = process.argv.slice(2);
   if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
-    process.stdout.write(`${__BACKLOG_VERSION__}\n`);
+    writeOut(`${__BACKLOG_VERSION__}\n`);
     return;
   }
   if (commandWord(argv) === "__complete") {
@@ -114,7 +136,7 @@ export function run(dir: string): void {
     const complete = loadComplete(dir);
     const request = complete?.completeRequest(argv);
     if (complete && request?.kind === "ids") {
-      complete.completeIds(request, process.cwd(), process.env).then((text) => process.stdout.write(text));
+      complete.completeIds(request, process.cwd(), process.env).then((text) => writeOut(text, true));
       return;
     }
   }
