@@ -2,13 +2,14 @@
 // time). The bundle is compiled exactly as the launcher compiles it, then runs the everyday
 // commands (create, list, get, dashboard, report, log) on a throwaway store in a temp directory, so
 // that the cache holds the code those commands compile, not only the top level.
-import { randomBytes, createHash } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
+import { crc32 } from "node:zlib";
 
 const dist = fileURLToPath(new URL("../dist/", import.meta.url));
 const launcher = createRequire(import.meta.url)(join(dist, "launch.cjs"));
@@ -52,7 +53,9 @@ try {
 }
 
 const data = compiled.script.createCachedData();
-const file = Buffer.concat([launcher.CACHE_MAGIC, key, createHash("sha256").update(data).digest(), data]);
+const crc = Buffer.alloc(4);
+crc.writeUInt32BE(crc32(data));
+const file = Buffer.concat([launcher.CACHE_MAGIC, key, crc, data]);
 const target = join(dist, launcher.CACHE_FILE);
 const temp = `${target}.${randomBytes(6).toString("hex")}.tmp`;
 writeFileSync(temp, file, { flag: "wx" });

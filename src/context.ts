@@ -1,10 +1,10 @@
 /** Everything a command needs, resolved once from global options and the environment. */
 import { MAX_YEAR, MIN_YEAR } from "./domain/limits.js";
 import { isCalendarDate } from "./domain/calendar.js";
-import { randomBytes } from "node:crypto";
 import { userInfo } from "node:os";
 import { normalizeTimestamp } from "./domain/item.js";
 import { invalidInput } from "./errors.js";
+import { nodeCrypto } from "./node-crypto.js";
 import { resolveOutputMode, type OutputMode } from "./output/mode.js";
 import { loadPolicy } from "./policy/load.js";
 import type { Policy } from "./policy/types.js";
@@ -72,7 +72,7 @@ export async function createContext(opts: GlobalOptions, io: { cwd: string; env:
     policy,
     actor: resolveActor(opts.actor, env),
     now,
-    randomHex: (bytes) => randomBytes(bytes).toString("hex"),
+    randomHex: (bytes) => nodeCrypto().randomBytes(bytes).toString("hex"),
   });
   return { service, policy, store, mode, cwd, env, now, warn, actorExplicit: Boolean(opts.actor || env.BACKLOG_ACTOR) };
 }

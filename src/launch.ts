@@ -5,7 +5,7 @@
  * from the V8 code cache written at build time (dist/backlog.cjs.cache, scripts/code-cache.mjs).
  *
  * The cache is only an optimisation and is never trusted: it is used only when its header names
- * this very bundle (the build key the build appends to it) and the SHA-256 of its bytes matches;
+ * this very bundle (the build key the build appends to it) and the CRC-32 of its bytes matches;
  * V8 then checks its own version and flags and may still reject it (`cachedDataRejected`). In every
  * other case, a missing, truncated, corrupt or stale cache, the bundle is compiled from source.
  * Nothing is ever written at run time.
@@ -22,10 +22,10 @@ export const CLI_FILE = "backlog.cjs";
 /** src/commands/complete-ids.ts bundled alone: the completion of ids, without the CLI. */
 export const COMPLETE_FILE = "complete.cjs";
 export const CACHE_FILE = "backlog.cjs.cache";
-/** Cache file: MAGIC, the bundle's build key (32 bytes), the SHA-256 of the V8 data (32 bytes), the data. */
-export const CACHE_MAGIC = Buffer.from("backlog-v8-cache-1\n");
+/** Cache file: MAGIC, the bundle's build key (32 bytes), the CRC-32 of the V8 data (4 bytes, big-endian), the data. */
+export const CACHE_MAGIC = Buffer.from("backlog-v8-cache-2\n");
 const KEY_BYTES = 32;
-const HASH_BYTES = 32;
+const HASH_BYTES = 4;
 /** The last line of the bundle, appended by the build: `//# backlog-build=<64 hex digits>`. */
 const BUILD_KEY = /\/\/# backlog-build=([0-9a-f]{64})\s*$/;
 
@@ -54,10 +54,10 @@ export function validCacheData(file: Buffer, key: Buffer | null): Buffer | undef
   if (key === null || file.length <= header || !file.subarray(0, CACHE_MAGIC.length).equals(CACHE_MAGIC)) return undefined;
   if (!file.subarray(CACHE_MAGIC.length, CACHE_MAGIC.length + KEY_BYTES).equals(key)) return undefined;
   const data = file.subarray(header);
-  // node:crypto only here: the completion of ids does without it.
-  const { createHash } = require("node:crypto") as typeof import("node:crypto");
-  const hash = createHash("sha256").update(data).digest();
-  return hash.equals(file.subarray(CACHE_MAGIC.length + KEY_BYTES, header)) ? data : undefined;
+  // A CRC-32 (node:zlib, which a read loads anyway; node:crypto costs more than it): the cache
+  // guards against damage, not against someone who could as well rewrite the bundle.
+  const { crc32 } = require("node:zlib") as typeof import("node:zlib");
+  return file.readUInt32BE(CACHE_MAGIC.length + KEY_BYTES) === crc32(data) ? data : undefined;
 }
 
 /** Compiles the CLI bundle in `dir`, from `cachedData` when given and accepted by V8. */

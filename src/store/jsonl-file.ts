@@ -2,10 +2,10 @@
  * Line-level I/O on an append-only JSONL log: streamed scanning, durable appends that repair a torn
  * tail first, and the quarantine file where unreadable bytes are kept aside instead of destroyed.
  */
-import { randomBytes } from "node:crypto";
 import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, rmSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { storageUnavailable } from "../errors.js";
+import { nodeCrypto } from "../node-crypto.js";
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_APPEND, O_NOFOLLOW } = constants;
 
@@ -46,7 +46,7 @@ export function openStoreFile(path: string, flags: number, mode = 0o666): number
  * nothing planted in the directory can be written through.
  */
 export function createTmpFile(path: string, mode = 0o644): { tmp: string; fd: number } {
-  const tmp = `${path}${TMP_MARK}${randomBytes(8).toString("hex")}`;
+  const tmp = `${path}${TMP_MARK}${nodeCrypto().randomBytes(8).toString("hex")}`;
   return { tmp, fd: openStoreFile(tmp, O_WRONLY | O_CREAT | O_EXCL, mode) };
 }
 
