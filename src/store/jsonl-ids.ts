@@ -8,7 +8,7 @@
  * stale or linked list is never used. No SHA-256 here, so completion does not load node:crypto.
  * Read-only, no lock: a completion may miss an item written meanwhile.
  */
-import { closeSync, fstatSync, readFileSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, lstatSync, readFileSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { createTmpFile, OPEN, openStoreFile } from "./jsonl-file.js";
@@ -176,6 +176,15 @@ function loadIdList(path: string, fd: number, size: number): IdList | null {
   };
 }
 
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function currentHeader(path: string): ListHeader | null {
   try {
     return parseHeader(readListBytes(path, 4096))?.header ?? null;
@@ -185,15 +194,19 @@ function currentHeader(path: string): ListHeader | null {
 }
 
 /**
- * Saves the ids of an items index beside the log, at the end of a successful command. Kept as
- * long as it describes the log and less than REWRITE_AFTER_BYTES were appended after it, so that
- * a command on a large store does not sort all its ids again. Not fsync'd: a list lost or torn by a
+ * Saves the ids of an items index beside the log, at the end of a successful command that saved
+ * the index (or found no list). Kept as long as it describes the log and less than
+ * REWRITE_AFTER_BYTES were appended after it, so that a command on a large store does not sort
+ * all its ids again; a list that no longer fits is only ignored by completion until then. Not fsync'd: a list lost or torn by a
  * crash fails its checks and is rebuilt. Failure is harmless.
  */
-export function saveIdList(logPath: string, index: LogIndex<Map<string, unknown>>): void {
+export function saveIdList(logPath: string, index: LogIndex<Map<string, unknown>>, indexSaved: boolean): void {
   const path = idsPathOf(logPath);
   let body: Buffer;
   try {
+    // Looked at only when the index was saved, or when there is no list at all (a store indexed
+    // before lists existed): a read of an unchanged store does no more than this lstat.
+    if (!indexSaved && exists(path)) return;
     const log = openStoreFile(logPath, OPEN.read);
     let header: ListHeader;
     try {

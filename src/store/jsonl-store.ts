@@ -402,10 +402,13 @@ export class JsonlStore implements Store {
     if (this.held !== null) this.retire(this.held);
     if (outcome !== "ok" || (this.mutated && !this.committed) || this.options.savedIndexes === false) return;
     for (const slot of [this.itemsSlot, this.eventsSlot] as Array<IndexSlot<unknown>>) {
-      if (slot.index && worthSaving(slot.index)) saveIndex(slot.kind, indexPathOf(slot.path), slot.index);
+      if (!slot.index) continue;
+      const save = worthSaving(slot.index);
+      if (save) saveIndex(slot.kind, indexPathOf(slot.path), slot.index);
+      // The ids alone, for shell completion without the index (jsonl-ids.ts).
+      const items = this.itemsSlot.index;
+      if (slot === this.itemsSlot && items) saveIdList(slot.path, items, save);
     }
-    // The ids alone, for shell completion without the index (jsonl-ids.ts); kept while it fits.
-    if (this.itemsSlot.index) saveIdList(this.itemsSlot.path, this.itemsSlot.index);
   }
 
   /**
