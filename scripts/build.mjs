@@ -85,5 +85,7 @@ if (readFileSync(bundle).some((byte) => byte > 0x7f)) throw new Error("dist/back
 const key = createHash("sha256").update(readFileSync(bundle)).digest("hex");
 appendFileSync(bundle, `\n//# backlog-build=${key}\n`);
 
+// Without a cache the CLI still runs (compiled from source at each start), so a failure here does
+// not fail the build; test/e2e/startup.test.ts fails instead.
 const cache = spawnSync(process.execPath, [new URL("./code-cache.mjs", import.meta.url).pathname], { stdio: "inherit" });
-if (cache.status !== 0) throw new Error(`scripts/code-cache.mjs failed (exit ${cache.status})`);
+if (cache.status !== 0) console.warn(`warning: scripts/code-cache.mjs failed (exit ${cache.status}): dist/ has no code cache, start-up is slower`);

@@ -15,6 +15,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import type { Script } from "node:vm";
 import { commandWord } from "./argv.js";
+import { ExitCode } from "./errors.js";
 
 declare const __BACKLOG_VERSION__: string;
 
@@ -117,8 +118,9 @@ function writeOut(text: string, quiet = false): void {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EAGAIN") process.stdout.write(bytes.subarray(written));
     else if (code !== "EPIPE") {
-      // As the CLI reports it: a storage problem, exit 6 (a completion stays silent).
-      process.exitCode = 6;
+      // As the CLI reports it (the launcher is the only other entry point): a storage problem,
+      // exit 6; a completion stays silent.
+      process.exitCode = ExitCode.storageUnavailable;
       if (!quiet) process.stderr.write(`backlog: cannot write the output: ${code ?? String(error)}\nFree space on the output's device, or send the output elsewhere.\n`);
     }
   }

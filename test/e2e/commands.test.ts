@@ -56,9 +56,9 @@ describe("create", () => {
       evidence_refs: { alerts: [], incidents: ["INC-7"], release_checks: [], artifacts: [], followups: [] },
     });
     const stored = Object.keys(snapshot(w.store)).map((p) => p.slice(w.store.length + 1)).sort();
-    // The committed writer leaves its items index for the next read (README, Performance), unless
-    // saved indexes are off (test/e2e/index-variants.test.ts runs this file so).
-    const saved = process.env.BACKLOG_INDEX_CACHE === "off" ? [] : [".items.jsonl.index"];
+    // The committed writer leaves its items index and id list for the next read and completion
+    // (README, Performance), unless saved indexes are off (test/e2e/index-variants.test.ts runs this file so).
+    const saved = process.env.BACKLOG_INDEX_CACHE === "off" ? [] : [".items.jsonl.ids", ".items.jsonl.index"];
     expect(stored).toEqual([".backlog.lock", ...saved, "events.jsonl", "items.jsonl"]);
   });
 
