@@ -10,6 +10,7 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { appendFileSync, readFileSync, rmSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
@@ -87,5 +88,5 @@ appendFileSync(bundle, `\n//# backlog-build=${key}\n`);
 
 // Without a cache the CLI still runs (compiled from source at each start), so a failure here does
 // not fail the build; test/e2e/startup.test.ts fails instead.
-const cache = spawnSync(process.execPath, [new URL("./code-cache.mjs", import.meta.url).pathname], { stdio: "inherit" });
+const cache = spawnSync(process.execPath, [fileURLToPath(new URL("./code-cache.mjs", import.meta.url))], { stdio: "inherit" });
 if (cache.status !== 0) console.warn(`warning: scripts/code-cache.mjs failed (exit ${cache.status}): dist/ has no code cache, start-up is slower`);
