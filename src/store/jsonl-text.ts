@@ -8,7 +8,7 @@
  * from the log. Each record names the line it was read from and is used only for the index entry
  * that points at that very line: anything else is read from the log as before.
  */
-import { closeSync, readFileSync } from "node:fs";
+import { closeSync, fstatSync, readSync } from "node:fs";
 import { endianness } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { crc32 } from "node:zlib";
@@ -31,17 +31,20 @@ interface TextRecord {
   text: string | null;
 }
 
-/** Records of a saved file: search texts as one UTF-8 blob, titles and tags parsed when first asked for. */
+/**
+ * The records of a saved file, in line order: ids and line offsets read on load, the other
+ * sections (search texts, titles in order, tags) each read and checked when a query first needs it.
+ */
 interface SavedTexts {
+  path: string;
+  /** The file's header line, which names the sizes and CRCs of the sections: re-read and compared. */
+  header: Buffer;
+  sizes: number[];
+  crcs: number[];
   ids: string[];
   offs: Float64Array;
-  /** Where each record's text starts in `blob`, and the blob's end last. */
-  starts: Float64Array;
-  blob: Buffer;
-  titlesJson: Buffer;
-  tagsJson: Buffer;
-  titles?: string[] | null;
-  tags?: string[][] | null;
+  /** Loaded sections, by name; null when it could not be read or was not valid. */
+  loaded: Map<string, unknown>;
 }
 
 export interface TextState {
@@ -72,39 +75,152 @@ export const textIndex: IndexKind<TextState> = {
   },
 };
 
-function parsedList<T>(json: Buffer, count: number, valid: (v: unknown) => boolean): T[] | null {
+/** A JSON list of `count` values (any number when null), each valid; null otherwise. */
+function parsedList<T>(json: Buffer, count: number | null, valid: (v: unknown) => boolean): T[] | null {
   try {
     const list = JSON.parse(json.toString("utf8")) as unknown;
-    return Array.isArray(list) && list.length === count && list.every(valid) ? (list as T[]) : null;
+    return Array.isArray(list) && (count === null || list.length === count) && list.every(valid) ? (list as T[]) : null;
   } catch {
     return null;
   }
 }
 const isString = (v: unknown) => typeof v === "string";
-const titlesOf = (s: SavedTexts) => (s.titles === undefined ? (s.titles = parsedList<string>(s.titlesJson, s.ids.length, isString)) : s.titles);
-const tagsOf = (s: SavedTexts) =>
-  s.tags === undefined ? (s.tags = parsedList<string[]>(s.tagsJson, s.ids.length, (v) => Array.isArray(v) && v.every(isString))) : s.tags;
 
-/** Marks the saved records whose text holds `needle`; null when the needle cannot be looked for as bytes. */
+const LITTLE_ENDIAN = endianness() === "LE";
+
+function float64s(buffer: Buffer, count: number): Float64Array | null {
+  if (buffer.length !== count * 8) return null;
+  const copy = new Uint8Array(buffer.length);
+  copy.set(buffer);
+  return new Float64Array(copy.buffer);
+}
+
+/** The sections of a file, in order. */
+const SECTIONS = ["ids", "offs", "starts", "texts", "titles", "byTitle", "tagNames", "tagStarts", "tagIds"] as const;
+type Section = (typeof SECTIONS)[number];
+const at = (name: Section) => SECTIONS.indexOf(name);
+
+/** Reads [from, from + length) of an open file, whole. */
+function readRange(fd: number, from: number, length: number): Buffer {
+  const buffer = Buffer.allocUnsafe(length);
+  for (let done = 0; done < length; ) {
+    const read = readSync(fd, buffer, done, length - done, from + done);
+    if (read === 0) throw new Error("the text index is shorter than its header says");
+    done += read;
+  }
+  return buffer;
+}
+
+/** Sections of the saved file, read at once after checking the header is still the one loaded. */
+function readSections(s: SavedTexts, names: readonly Section[]): Buffer[] | null {
+  try {
+    const fd = openStoreFile(s.path, OPEN.read);
+    try {
+      if (!readRange(fd, 0, s.header.length).equals(s.header)) return null;
+      return names.map((name) => {
+        const i = at(name);
+        const from = s.header.length + s.sizes.slice(0, i).reduce((a, b) => a + b, 0);
+        const bytes = readRange(fd, from, s.sizes[i]);
+        if (crc32(bytes) !== s.crcs[i]) throw new Error(`the ${name} of the text index are corrupt`);
+        return bytes;
+      });
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return null;
+  }
+}
+
+/** A section of the saved file, parsed and checked, read on first use; null when it cannot be used. */
+function loaded<T>(s: SavedTexts, name: string, read: () => T | null): T | null {
+  if (!s.loaded.has(name)) s.loaded.set(name, read());
+  return s.loaded.get(name) as T | null;
+}
+
+interface SearchTexts {
+  starts: Float64Array;
+  texts: Buffer;
+}
+const searchTextsOf = (s: SavedTexts) =>
+  loaded<SearchTexts>(s, "texts", () => {
+    const parts = readSections(s, ["starts", "texts"]);
+    const starts = parts && float64s(parts[0], s.ids.length + 1);
+    if (!parts || !starts || starts[0] !== 0 || starts[s.ids.length] !== parts[1].length) return null;
+    for (let k = 0; k < s.ids.length; k += 1) if (!(starts[k] <= starts[k + 1])) return null;
+    return { starts, texts: parts[1] };
+  });
+
+interface Titles {
+  titles: string[];
+  /** Record numbers in title order. */
+  byTitle: Float64Array;
+}
+const titlesOf = (s: SavedTexts) =>
+  loaded<Titles>(s, "titles", () => {
+    const parts = readSections(s, ["titles", "byTitle"]);
+    const titles = parts && parsedList<string>(parts[0], s.ids.length, isString);
+    const byTitle = parts && float64s(parts[1], s.ids.length);
+    if (!titles || !byTitle) return null;
+    const seen = new Uint8Array(s.ids.length);
+    for (const k of byTitle) {
+      if (!(k >= 0 && k < seen.length) || seen[k] === 1) return null;
+      seen[k] = 1;
+    }
+    return { titles, byTitle };
+  });
+
+/**
+ * Tags as numbers: each distinct tag once (`names`), and per record its tags' numbers, those of
+ * record k at [starts[k], starts[k + 1]) of `ids`. Few distinct tags, many items: nothing to parse.
+ */
+interface Tags {
+  names: string[];
+  starts: Float64Array;
+  ids: Float64Array;
+}
+const tagsOf = (s: SavedTexts) =>
+  loaded<Tags>(s, "tags", () => {
+    const parts = readSections(s, ["tagNames", "tagStarts", "tagIds"]);
+    const names = parts && parsedList<string>(parts[0], null, isString);
+    const starts = parts && float64s(parts[1], s.ids.length + 1);
+    const ids = parts && float64s(parts[2], parts[2].length / 8);
+    if (!names || !starts || !ids || starts[0] !== 0 || starts[s.ids.length] !== ids.length) return null;
+    for (let k = 0; k < s.ids.length; k += 1) if (!(starts[k] <= starts[k + 1])) return null;
+    for (const id of ids) if (!(Number.isInteger(id) && id >= 0 && id < names.length)) return null;
+    return { names, starts, ids };
+  });
+
+/** The tags of saved record k. */
+function tagsAt(t: Tags, k: number): string[] {
+  const tags: string[] = [];
+  for (let i = t.starts[k]; i < t.starts[k + 1]; i += 1) tags.push(t.names[t.ids[i]]);
+  return tags;
+}
+
+/** Marks the saved records whose text holds `needle`; null when that cannot be told from the file. */
 function savedHits(s: SavedTexts, needle: string): Uint8Array | null {
-  if (LONE_SURROGATE.test(needle)) return null;
+  const search = searchTextsOf(s);
+  if (search === null || LONE_SURROGATE.test(needle)) return null;
+  const { starts, texts } = search;
   const count = s.ids.length;
   const hits = new Uint8Array(count);
   if (needle === "") return hits.fill(1);
   const bytes = Buffer.from(needle, "utf8");
   // UTF-8 is self-synchronising: a byte match of a whole needle is a match of its characters.
-  for (let at = s.blob.indexOf(bytes); at !== -1; ) {
+  for (let found = texts.indexOf(bytes); found !== -1; ) {
     let lo = 0;
     let hi = count - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (s.starts[mid] <= at) lo = mid;
+      if (starts[mid] <= found) lo = mid;
       else hi = mid - 1;
     }
-    const end = s.starts[lo + 1];
-    // Within one record: counted, and the search goes on from the next one. Across two: no match.
-    if (at + bytes.length <= end) hits[lo] = 1;
-    at = s.blob.indexOf(bytes, at + bytes.length <= end ? end : at + 1);
+    const end = starts[lo + 1];
+    // Within one record: a hit, and the search goes on from the next record. Across two: none.
+    const within = found + bytes.length <= end;
+    if (within) hits[lo] = 1;
+    found = texts.indexOf(bytes, within ? end : found + 1);
   }
   return hits;
 }
@@ -115,37 +231,53 @@ interface TextAnswer {
   unknown: ItemEntry[];
 }
 
-function answerFromTexts(state: TextState, entries: Map<string, ItemEntry>, filter: ItemFilter, withTitle: boolean): TextAnswer | null {
+/** An entry with its title, for a title sort: a literal of one shape, quick to sort. */
+const titled = (e: ItemEntry, title: string) =>
+  ({
+    id: e.id, env: e.env, service: e.service, category: e.category, priority: e.priority, status: e.status, owner: e.owner, due_date: e.due_date,
+    created_at: e.created_at, updated_at: e.updated_at, dedupe_key: e.dedupe_key, off: e.off, len: e.len, title,
+  }) as ItemEntry;
+
+function answerFromTexts(state: TextState, entries: Map<string, ItemEntry>, filter: ItemFilter, page: Page): TextAnswer | null {
   const needle = filter.search === undefined ? undefined : searchNeedle(filter.search);
   if (needle === null) return null;
+  const sort = page.sort ?? [];
+  const withTitle = sort.some((s) => s.key === "title");
   const wantsTags = filter.tags !== undefined && filter.tags.length > 0;
   const matched: ItemEntry[] = [];
-  const covered = new Set<ItemEntry>();
+  const covered: ItemEntry[] = [];
   const keep = (e: ItemEntry, title: string, tags: () => readonly string[]) => {
     if (!matchesFilter(e, filter) || (wantsTags && !hasTags(tags(), filter.tags))) return;
-    matched.push(withTitle ? { ...e, title } as ItemEntry : e);
+    matched.push(withTitle ? titled(e, title) : e);
   };
   const s = state.saved;
   if (s !== null) {
     const hits = needle === undefined ? null : savedHits(s, needle);
-    const titles = withTitle ? titlesOf(s) : [];
-    const tags = wantsTags ? tagsOf(s) : [];
-    if ((needle !== undefined && hits === null) || titles === null || tags === null) return null;
-    for (let k = 0; k < s.ids.length; k += 1) {
+    const titles = withTitle ? titlesOf(s) : null;
+    const tags = wantsTags ? tagsOf(s) : null;
+    if ((needle !== undefined && hits === null) || (withTitle && titles === null) || (wantsTags && tags === null)) return null;
+    // In title order when the sort starts with the title: the sort then finds little left to do.
+    const order = sort[0]?.key === "title" ? titles?.byTitle ?? null : null;
+    const desc = sort[0]?.desc === true;
+    const n = s.ids.length;
+    for (let i = 0; i < n; i += 1) {
+      const k = order === null ? i : order[desc ? n - 1 - i : i];
       const e = entries.get(s.ids[k]);
+      // Offsets are distinct (checked on load): an entry is covered by one record at most.
       if (e === undefined || e.off !== s.offs[k]) continue;
-      covered.add(e);
-      if (hits === null || hits[k] === 1) keep(e, titles[k], () => tags[k]);
+      covered.push(e);
+      if (hits === null || hits[k] === 1) keep(e, titles === null ? "" : titles.titles[k], () => tagsAt(tags as Tags, k));
     }
   }
   for (const [id, r] of state.recent) {
     const e = entries.get(id);
     if (e === undefined || e.off !== r.off || r.text === null) continue;
-    covered.add(e);
+    covered.push(e);
     if (needle === undefined || r.text.includes(needle)) keep(e, r.title, () => r.tags);
   }
-  const unknown = covered.size === entries.size ? [] : [...entries.values()].filter((e) => !covered.has(e));
-  return { matched, unknown };
+  if (covered.length === entries.size) return { matched, unknown: [] };
+  const known = new Set(covered);
+  return { matched, unknown: [...entries.values()].filter((e) => !known.has(e)) };
 }
 
 /**
@@ -159,120 +291,121 @@ export function queryWithTexts<F extends QueryFields>(
   page: Page,
   full: (e: ItemEntry) => F | null,
 ): QueryResult<ItemEntry | F> | null {
-  const answer = answerFromTexts(state, entries, filter, (page.sort ?? []).some((s) => s.key === "title"));
+  const answer = answerFromTexts(state, entries, filter, page);
   if (answer === null) return null;
-  const rest = answer.unknown.length === 0 ? [] : queryItems(answer.unknown, filter, { limit: null, offset: 0 }, full).items;
+  // With the sort's keys, so that a title sort reads their items too (it needs their titles).
+  const rest = answer.unknown.length === 0 ? [] : queryItems(answer.unknown, filter, { limit: null, offset: 0, sort: page.sort }, full).items;
   // Tags and search are decided: what is left is the order and the page.
   return queryItems<ItemEntry | F>([...answer.matched, ...(rest as F[])], { ...filter, tags: undefined, search: undefined }, page);
 }
 
-const LITTLE_ENDIAN = endianness() === "LE";
+/** The first bytes read of a saved file: its header line is much shorter. */
+const HEADER_MAX = 64 << 10;
 
-function float64s(buffer: Buffer): Float64Array {
-  const copy = new Uint8Array(buffer.length);
-  copy.set(buffer);
-  return new Float64Array(copy.buffer);
-}
-
-/** The saved text index, or null when there is none or it cannot be trusted (then it is rebuilt). */
+/** The saved text index (its header, ids and offsets), or null when there is none or it cannot be trusted. */
 export function loadTextIndex(path: string): LogIndex<TextState> | null {
   try {
     // Never through a link: a planted one is ignored (and replaced on save).
     const fd = openStoreFile(path, OPEN.read);
-    let file: Buffer;
     try {
-      file = readFileSync(fd);
+      const first = Buffer.allocUnsafe(HEADER_MAX);
+      const nl = first.subarray(0, readSync(fd, first, 0, HEADER_MAX, 0)).indexOf(0x0a);
+      if (nl < 0) return null;
+      const header = Buffer.from(first.subarray(0, nl + 1));
+      const h = JSON.parse(header.toString("utf8")) as Record<string, unknown>;
+      if (h.format !== FORMAT || h.kind !== KIND || h.littleEndian !== LITTLE_ENDIAN) return null;
+      const { sizes, crcs, count } = h;
+      const sizesOk = (list: unknown): list is number[] => Array.isArray(list) && list.length === SECTIONS.length && list.every((n) => Number.isSafeInteger(n) && n >= 0);
+      if (!sizesOk(sizes) || !sizesOk(crcs) || typeof count !== "number" || !Number.isSafeInteger(count) || count < 0) return null;
+      if (typeof h.covered !== "number" || typeof h.lines !== "number" || typeof h.crc !== "number" || typeof h.head !== "string" || typeof h.tail !== "string") return null;
+      if (h.identity === null || typeof h.identity !== "object") return null;
+      if (fstatSync(fd).size !== header.length + sizes.reduce((a, b) => a + b, 0)) return null;
+      const s: SavedTexts = { path, header, sizes, crcs, ids: [], offs: new Float64Array(0), loaded: new Map() };
+      const parts = readSections(s, ["ids", "offs"]);
+      const ids = parts && parsedList<string>(parts[0], count, isString);
+      const offs = parts && float64s(parts[1], count);
+      if (!ids || !offs) return null;
+      for (let k = 1; k < count; k += 1) if (!(offs[k - 1] < offs[k])) return null;
+      s.ids = ids;
+      s.offs = offs;
+      return {
+        state: { saved: s, recent: new Map() },
+        bad: [],
+        notes: [],
+        lines: h.lines,
+        covered: h.covered,
+        identity: h.identity as LogIndex<TextState>["identity"],
+        head: h.head,
+        tail: h.tail,
+        crc: h.crc,
+        unsaved: 0,
+      };
     } finally {
       closeSync(fd);
     }
-    const nl = file.indexOf(0x0a);
-    if (nl < 0) return null;
-    const h = JSON.parse(file.toString("utf8", 0, nl)) as Record<string, unknown>;
-    if (h.format !== FORMAT || h.kind !== KIND || h.littleEndian !== LITTLE_ENDIAN) return null;
-    const sizes = h.sizes;
-    const count = h.count;
-    if (!Array.isArray(sizes) || sizes.length !== 6 || !sizes.every((n) => Number.isSafeInteger(n) && n >= 0)) return null;
-    if (!Number.isSafeInteger(count) || (count as number) < 0) return null;
-    if (typeof h.covered !== "number" || typeof h.lines !== "number" || typeof h.crc !== "number" || typeof h.head !== "string" || typeof h.tail !== "string") return null;
-    if (h.identity === null || typeof h.identity !== "object") return null;
-    const body = file.subarray(nl + 1);
-    if ((sizes as number[]).reduce((a, b) => a + b, 0) !== body.length || crc32(body) !== h.bodyCrc) return null;
-    const parts: Buffer[] = [];
-    let at = 0;
-    for (const size of sizes as number[]) {
-      parts.push(body.subarray(at, at + size));
-      at += size;
-    }
-    const [idsJson, offsBytes, startsBytes, titlesJson, tagsJson, blob] = parts;
-    const n = count as number;
-    const ids = parsedList<string>(idsJson, n, isString);
-    if (ids === null || offsBytes.length !== n * 8 || startsBytes.length !== (n + 1) * 8) return null;
-    const starts = float64s(startsBytes);
-    if (starts[0] !== 0 || starts[n] !== blob.length) return null;
-    for (let k = 0; k < n; k += 1) if (!(starts[k] <= starts[k + 1])) return null;
-    // One record per item, or an entry could be answered twice.
-    if (new Set(ids).size !== n) return null;
-    return {
-      state: { saved: { ids, offs: float64s(offsBytes), starts, blob, titlesJson, tagsJson }, recent: new Map() },
-      bad: [],
-      notes: [],
-      lines: h.lines as number,
-      covered: h.covered,
-      identity: h.identity as LogIndex<TextState>["identity"],
-      head: h.head,
-      tail: h.tail,
-      crc: h.crc,
-      unsaved: 0,
-    };
   } catch {
     return null;
   }
+}
+
+interface Row {
+  id: string;
+  off: number;
+  title: string;
+  tags: readonly string[];
+  text: Buffer;
 }
 
 /** Saves whole or not at all (exclusive temp file, rename). Failure is harmless: the next search rebuilds it. */
 export function saveTextIndex(path: string, index: LogIndex<TextState>): void {
   try {
     const { saved, recent } = index.state;
-    const ids: string[] = [];
-    const offs: number[] = [];
-    const titles: string[] = [];
-    const tags: Array<readonly string[]> = [];
-    const texts: Buffer[] = [];
+    const rows: Row[] = [];
     if (saved !== null) {
-      const savedTitles = titlesOf(saved);
-      const savedTags = tagsOf(saved);
-      if (savedTitles === null || savedTags === null) return;
+      const search = searchTextsOf(saved);
+      const titles = titlesOf(saved);
+      const tags = tagsOf(saved);
+      if (search === null || titles === null || tags === null) return;
       for (let k = 0; k < saved.ids.length; k += 1) {
-        if (recent.has(saved.ids[k])) continue;
-        ids.push(saved.ids[k]);
-        offs.push(saved.offs[k]);
-        titles.push(savedTitles[k]);
-        tags.push(savedTags[k]);
-        texts.push(saved.blob.subarray(saved.starts[k], saved.starts[k + 1]));
+        const id = saved.ids[k];
+        if (recent.has(id)) continue;
+        rows.push({ id, off: saved.offs[k], title: titles.titles[k], tags: tagsAt(tags, k), text: search.texts.subarray(search.starts[k], search.starts[k + 1]) });
       }
     }
-    for (const [id, r] of recent) {
-      if (r.text === null) continue;
-      ids.push(id);
-      offs.push(r.off);
-      titles.push(r.title);
-      tags.push(r.tags);
-      texts.push(Buffer.from(r.text, "utf8"));
-    }
-    const starts = new Float64Array(ids.length + 1);
-    for (let k = 0; k < texts.length; k += 1) starts[k + 1] = starts[k] + texts[k].length;
-    const parts = [
-      Buffer.from(JSON.stringify(ids)),
-      Buffer.from(new Float64Array(offs).buffer),
-      Buffer.from(starts.buffer),
-      Buffer.from(JSON.stringify(titles)),
-      Buffer.from(JSON.stringify(tags)),
-      Buffer.concat(texts),
-    ];
-    const body = Buffer.concat(parts);
+    for (const [id, r] of recent) if (r.text !== null) rows.push({ id, off: r.off, title: r.title, tags: r.tags, text: Buffer.from(r.text, "utf8") });
+    rows.sort((a, b) => a.off - b.off);
+    const starts = new Float64Array(rows.length + 1);
+    rows.forEach((r, k) => (starts[k + 1] = starts[k] + r.text.length));
+    const byTitle = Float64Array.from(rows.keys()).sort((a, b) => (rows[a].title < rows[b].title ? -1 : rows[a].title > rows[b].title ? 1 : a - b));
+    const f64 = (values: Float64Array) => Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+    const tagNumbers = new Map<string, number>();
+    const tagIds: number[] = [];
+    const tagStarts = new Float64Array(rows.length + 1);
+    rows.forEach((r, k) => {
+      for (const tag of r.tags) {
+        if (!tagNumbers.has(tag)) tagNumbers.set(tag, tagNumbers.size);
+        tagIds.push(tagNumbers.get(tag) as number);
+      }
+      tagStarts[k + 1] = tagIds.length;
+    });
+    const sections: Record<Section, Buffer> = {
+      ids: Buffer.from(JSON.stringify(rows.map((r) => r.id))),
+      offs: f64(Float64Array.from(rows, (r) => r.off)),
+      starts: f64(starts),
+      texts: Buffer.concat(rows.map((r) => r.text)),
+      titles: Buffer.from(JSON.stringify(rows.map((r) => r.title))),
+      byTitle: f64(byTitle),
+      tagNames: Buffer.from(JSON.stringify([...tagNumbers.keys()])),
+      tagStarts: f64(tagStarts),
+      tagIds: f64(Float64Array.from(tagIds)),
+    };
+    const parts = SECTIONS.map((name) => sections[name]);
     const { state: _state, unsaved: _unsaved, bad: _bad, notes: _notes, ...validity } = index;
-    const header = { format: FORMAT, kind: KIND, littleEndian: LITTLE_ENDIAN, ...validity, count: ids.length, sizes: parts.map((p) => p.length), bodyCrc: crc32(body) };
-    writeFileAtomically(path, Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), body]));
+    const header = {
+      format: FORMAT, kind: KIND, littleEndian: LITTLE_ENDIAN, ...validity, count: rows.length,
+      sizes: parts.map((p) => p.length), crcs: parts.map((p) => crc32(p)),
+    };
+    writeFileAtomically(path, Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), ...parts]));
   } catch {
     // A read-only data directory, a full disk: the next search rebuilds the index instead.
   }
