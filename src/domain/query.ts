@@ -105,8 +105,8 @@ export function searchNeedle(search: string): string | null {
   return needle.includes(FIELD_BREAK) ? null : needle;
 }
 
-/** The item carries every one of the wanted tags (exactly, case included). */
-export const hasTags = (tags: readonly string[], wanted: readonly string[] | undefined): boolean => wanted === undefined || wanted.every((t) => tags.includes(t));
+/** The item carries every one of the wanted tags (exactly, case included; or their numbers, one per distinct tag). */
+export const hasTags = <T>(tags: { includes(tag: T): boolean }, wanted: readonly T[] | undefined): boolean => wanted === undefined || wanted.every((t) => tags.includes(t));
 
 /** The whole filter, on a full item. */
 export function matchesFullFilter(item: QueryFields, f: ItemFilter): boolean {

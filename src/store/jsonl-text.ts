@@ -185,7 +185,7 @@ const tagsOf = (s: SavedTexts) =>
     const names = parts && parsedList<string>(parts[0], null, isString);
     const starts = parts && float64s(parts[1], s.ids.length + 1);
     const ids = parts && float64s(parts[2], parts[2].length / 8);
-    if (!names || !starts || !ids || starts[0] !== 0 || starts[s.ids.length] !== ids.length) return null;
+    if (!names || new Set(names).size !== names.length || !starts || !ids || starts[0] !== 0 || starts[s.ids.length] !== ids.length) return null;
     for (let k = 0; k < s.ids.length; k += 1) if (!(starts[k] <= starts[k + 1])) return null;
     for (const id of ids) if (!(Number.isInteger(id) && id >= 0 && id < names.length)) return null;
     return { names, starts, ids };
@@ -246,8 +246,8 @@ function answerFromTexts(state: TextState, entries: Map<string, ItemEntry>, filt
   const wantsTags = filter.tags !== undefined && filter.tags.length > 0;
   const matched: ItemEntry[] = [];
   const covered: ItemEntry[] = [];
-  const keep = (e: ItemEntry, title: string, tags: () => readonly string[]) => {
-    if (!matchesFilter(e, filter) || (wantsTags && !hasTags(tags(), filter.tags))) return;
+  const keep = (e: ItemEntry, title: string, tagged: () => boolean) => {
+    if (!matchesFilter(e, filter) || (wantsTags && !tagged())) return;
     matched.push(withTitle ? titled(e, title) : e);
   };
   const s = state.saved;
@@ -257,6 +257,8 @@ function answerFromTexts(state: TextState, entries: Map<string, ItemEntry>, filt
     const tags = wantsTags ? tagsOf(s) : null;
     if ((needle !== undefined && hits === null) || (withTitle && titles === null) || (wantsTags && tags === null)) return null;
     // In title order when the sort starts with the title: the sort then finds little left to do.
+    // The wanted tags by number (-1: no saved record has it).
+    const wanted = tags === null ? [] : (filter.tags ?? []).map((t) => tags.names.indexOf(t));
     const order = sort[0]?.key === "title" ? titles?.byTitle ?? null : null;
     const desc = sort[0]?.desc === true;
     const n = s.ids.length;
@@ -266,14 +268,14 @@ function answerFromTexts(state: TextState, entries: Map<string, ItemEntry>, filt
       // Offsets are distinct (checked on load): an entry is covered by one record at most.
       if (e === undefined || e.off !== s.offs[k]) continue;
       covered.push(e);
-      if (hits === null || hits[k] === 1) keep(e, titles === null ? "" : titles.titles[k], () => tagsAt(tags as Tags, k));
+      if (hits === null || hits[k] === 1) keep(e, titles === null ? "" : titles.titles[k], () => hasTags((tags as Tags).ids.subarray((tags as Tags).starts[k], (tags as Tags).starts[k + 1]), wanted));
     }
   }
   for (const [id, r] of state.recent) {
     const e = entries.get(id);
     if (e === undefined || e.off !== r.off || r.text === null) continue;
     covered.push(e);
-    if (needle === undefined || r.text.includes(needle)) keep(e, r.title, () => r.tags);
+    if (needle === undefined || r.text.includes(needle)) keep(e, r.title, () => hasTags(r.tags, filter.tags));
   }
   if (covered.length === entries.size) return { matched, unknown: [] };
   const known = new Set(covered);
