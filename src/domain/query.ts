@@ -187,9 +187,43 @@ export function queryItems<T extends ItemFields>(items: Iterable<T>, filter: Ite
       if (whole !== null && matchesFullFilter(whole, filter)) matched.push(whole);
     }
   }
-  matched.sort(comparatorFor(page.sort));
-  const end = page.limit === null ? undefined : page.offset + page.limit;
-  return { items: matched.slice(page.offset, end), total: matched.length };
+  const order = comparatorFor(page.sort);
+  if (page.limit === null) return { items: matched.sort(order).slice(page.offset), total: matched.length };
+  return { items: firstInOrder(matched, order, page.offset + page.limit).slice(page.offset), total: matched.length };
+}
+
+/**
+ * The first `k` of `items` in `order` (a total order), sorted: a page near the top of a long list
+ * costs about one comparison per item, not a sort of them all. Far into the list, a sort is cheaper.
+ */
+export function firstInOrder<T>(items: T[], order: (a: T, b: T) => number, k: number): T[] {
+  if (k * 8 >= items.length) return items.sort(order).slice(0, k);
+  // A max-heap of the best k so far: its root is the worst of them, the one a better item replaces.
+  const heap: T[] = [];
+  const down = (from: number) => {
+    for (let i = from; ; ) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let top = i;
+      if (l < heap.length && order(heap[l], heap[top]) > 0) top = l;
+      if (r < heap.length && order(heap[r], heap[top]) > 0) top = r;
+      if (top === i) return;
+      [heap[i], heap[top]] = [heap[top], heap[i]];
+      i = top;
+    }
+  };
+  for (const item of items) {
+    if (heap.length < k) {
+      heap.push(item);
+      for (let i = heap.length - 1; i > 0 && order(heap[i], heap[(i - 1) >> 1]) > 0; i = (i - 1) >> 1) {
+        [heap[i], heap[(i - 1) >> 1]] = [heap[(i - 1) >> 1], heap[i]];
+      }
+    } else if (k > 0 && order(item, heap[0]) < 0) {
+      heap[0] = item;
+      down(0);
+    }
+  }
+  return heap.sort(order);
 }
 
 /** Text that every JSON writer writes as itself: printable ASCII but the quote and the backslash. */

@@ -11,6 +11,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BIN, cleanEnv, cli, json } from "../helpers/cli.js";
+import { readerViews } from "../helpers/store-files.js";
 import { tempDir } from "../helpers/temp.js";
 import { runsWith, titled } from "../helpers/tools.js";
 
@@ -45,21 +46,13 @@ function storeWithExpired() {
 
 /** What every reader shows, and whether each exported event belongs to an exported item. */
 function readers(w: Workspace) {
-  const listed = w.run(["list", "--status", "all", "--all", "--json"]);
-  expect(listed.code, listed.stderr).toBe(0);
-  const exported = w.run(["export"]);
-  expect(exported.code, exported.stderr).toBe(0);
-  const records = exported.stdout.trim().split("\n").map((l) => JSON.parse(l));
-  const log = w.run(["log", "--json"]);
-  expect(log.code, log.stderr).toBe(0);
-  const items = records.filter((r) => r.item).map((r) => r.item.id as string);
-  const eventItems = records.filter((r) => r.event).map((r) => r.event.item_id as string);
+  const { listed, exportedItems, exportedEvents, logged } = readerViews(w.run);
   return {
-    listed: (json(listed) as Array<{ id: string }>).map((i) => i.id).sort(),
-    exportedItems: items.sort(),
-    exportedEvents: eventItems.length,
-    orphanEvents: eventItems.filter((id) => !items.includes(id)).length,
-    loggedItems: [...new Set((json(log) as Array<{ item_id: string }>).map((e) => e.item_id))].sort(),
+    listed,
+    exportedItems,
+    exportedEvents: exportedEvents.length,
+    orphanEvents: exportedEvents.filter((e) => !exportedItems.includes(e.item_id)).length,
+    loggedItems: [...new Set(logged.map((e) => e.item_id))].sort(),
   };
 }
 

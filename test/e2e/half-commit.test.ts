@@ -9,6 +9,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BIN, cleanEnv, cli, json } from "../helpers/cli.js";
+import { readerViews } from "../helpers/store-files.js";
 import { tempDir } from "../helpers/temp.js";
 import { runsWith, titled } from "../helpers/tools.js";
 
@@ -41,19 +42,8 @@ function linesOfAWrite(title: string): { item: string; event: string; id: string
 
 /** What each reader shows: ids listed, exported items and events, events in the log. */
 function readers(w: Workspace) {
-  const listed = w.run(["list", "--all", "--json"]);
-  expect(listed.code, listed.stderr).toBe(0);
-  const exported = w.run(["export"]);
-  expect(exported.code, exported.stderr).toBe(0);
-  const records = exported.stdout.trim().split("\n").map((l) => JSON.parse(l));
-  const log = w.run(["log", "--json"]);
-  expect(log.code, log.stderr).toBe(0);
-  return {
-    listed: (json(listed) as Array<{ id: string }>).map((i) => i.id),
-    exportedItems: records.filter((r) => r.item).map((r) => r.item.id as string),
-    exportedEvents: records.filter((r) => r.event).map((r) => r.event.id as string),
-    logged: (json(log) as Array<{ id: string }>).map((e) => e.id),
-  };
+  const { listed, exportedItems, exportedEvents, logged } = readerViews(w.run);
+  return { listed, exportedItems, exportedEvents: exportedEvents.map((e) => e.id), logged: logged.map((e) => e.id) };
 }
 
 /** Plants the record a writer writes before appending: the sizes of both logs now. */

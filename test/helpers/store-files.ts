@@ -1,6 +1,8 @@
 /** Direct reads of a JSONL store's files, to check what is on disk independently of the CLI. */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { expect } from "vitest";
+import { json, type CliResult } from "./cli.js";
 
 /** Every complete line parsed; throws on a line that is not JSON (a torn or corrupt line). */
 export function readLog(dir: string, file: "items.jsonl" | "events.jsonl"): Array<Record<string, unknown>> {
@@ -55,4 +57,22 @@ export function seedStore(dir: string, count: number, versions: number, over: (i
   writeFileSync(join(dir, "items.jsonl"), `${items.join("\n")}\n`);
   writeFileSync(join(dir, "events.jsonl"), `${events.join("\n")}\n`);
   return ids;
+}
+
+/** What each reader of a store shows, through the CLI: ids listed (every status), items and events exported, events logged. */
+export function readerViews(run: (args: string[]) => CliResult) {
+  const ok = (args: string[]) => {
+    const r = run(args);
+    expect(r.code, r.stderr).toBe(0);
+    return r;
+  };
+  const listed = json(ok(["list", "--status", "all", "--all", "--json"])) as Array<{ id: string }>;
+  const records = ok(["export"]).stdout.trim().split("\n").map((l) => JSON.parse(l));
+  const logged = json(ok(["log", "--json"])) as Array<{ id: string; item_id: string }>;
+  return {
+    listed: listed.map((i) => i.id).sort(),
+    exportedItems: records.filter((r) => r.item).map((r) => r.item.id as string).sort(),
+    exportedEvents: records.filter((r) => r.event).map((r) => r.event as { id: string; item_id: string }),
+    logged,
+  };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { linePrefilter, matchesFullFilter, queryItems, selectFields, sinceInstant } from "../../src/domain/query.js";
+import { comparatorFor, firstInOrder, linePrefilter, matchesFullFilter, queryItems, selectFields, sinceInstant } from "../../src/domain/query.js";
 import { makeItem } from "../helpers/items.js";
+import { prng } from "../helpers/prng.js";
 
 describe("the pure list query", () => {
   const a = makeItem({ id: "bl_00000000000a", title: "Alpha", priority: "P1", due_date: "", tags: ["db", "week:2026-W05"], updated_at: "2026-02-03T00:00:00.000Z" });
@@ -67,5 +68,42 @@ describe("the pure list query", () => {
     expect(linePrefilter({ search: 'say "hi"' })).toBeNull();
     expect(linePrefilter({ tags: ["ü"] })).toBeNull();
     expect(linePrefilter({ search: "zzz", tags: ["ü"] })?.('{"title":"\\u00fc zzz"}')).toBe(true);
+  });
+});
+
+describe("a page near the top of a long list", () => {
+  it("is the same page a full sort gives, for every sort, offset and limit", () => {
+    const random = prng(20261207);
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)];
+    // Few distinct values, so that most comparisons fall through to the tie-breakers.
+    const items = Array.from({ length: 2000 }, (_, i) =>
+      makeItem({
+        id: `bl_${i.toString(16).padStart(12, "0")}`,
+        priority: pick(["P0", "P1", "P2", "P3"]),
+        due_date: pick(["", "2026-01-02", "2026-03-04"]),
+        created_at: pick(["2026-02-01T00:00:00.000Z", "2026-02-02T00:00:00.000Z"]),
+        service: pick(["auth", "gateway", "db"]),
+        status: pick(["open", "in_progress", "blocked"]),
+      }),
+    );
+    const sorts = [[], [{ key: "service", desc: false }, { key: "due", desc: true }], [{ key: "updated", desc: true }]] as const;
+    for (const sort of sorts) {
+      const sorted = [...items].sort(comparatorFor(sort));
+      for (const [offset, limit] of [[0, 1], [0, 50], [30, 50], [0, 249], [1990, 50], [0, 0]]) {
+        const r = queryItems(items, {}, { offset, limit, sort: [...sort] });
+        expect(r.total).toBe(items.length);
+        expect(r.items.map((i) => i.id)).toEqual(sorted.slice(offset, offset + limit).map((i) => i.id));
+      }
+    }
+  });
+
+  it("keeps the k first, sorted, whatever the input order", () => {
+    const random = prng(7);
+    for (let round = 0; round < 50; round += 1) {
+      const xs = Array.from({ length: 1 + Math.floor(random() * 500) }, () => Math.floor(random() * 1e6));
+      const k = Math.floor(random() * 40);
+      const unique = [...new Set(xs)];
+      expect(firstInOrder([...unique], (a, b) => a - b, k)).toEqual([...unique].sort((a, b) => a - b).slice(0, k));
+    }
   });
 });
