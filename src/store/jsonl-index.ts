@@ -190,6 +190,12 @@ function stillValid<S>(prior: LogIndex<S>, now: Identity, fd: number): boolean {
   return headHash(fd, prior.covered) === prior.head && tailHash(fd, prior.covered) === prior.tail;
 }
 
+/** Whether refreshIndex would extend `index` for the log open as `fd` (up to `end`), not rebuild it. */
+export const describesLog = (index: LogIndex<unknown>, fd: number, end = Number.POSITIVE_INFINITY): boolean => {
+  const identity = identityOf(fd);
+  return index.covered <= Math.min(identity.size, end) && stillValid(index, identity, fd);
+};
+
 /**
  * The index of the log open as `fd`: `prior` (from memory or a saved file) extended by the lines
  * appended since, or rebuilt from the whole log when `prior` no longer describes it.

@@ -193,7 +193,8 @@ export class JsonlStore implements Store {
       // Tags, title and description are not in the items index: the text index has them; what it
       // does not have yet is read from the lines the entries' filter kept, with a raw-text test
       // first, so that most lines of a search or tag filter are never parsed.
-      const texts = fd !== -1 && needsFullItem(filter, page) ? await this.texts.current(fd, view.itemsEnd) : null;
+      const index = this.itemsSlot.index;
+      const texts = index?.state === entries && needsFullItem(filter, page) ? await this.texts.current(fd, view.itemsEnd, index) : null;
       const mayMatch = linePrefilter(filter);
       const full = (e: ItemEntry) => {
         const line = readAt(fd, e.off, e.len);

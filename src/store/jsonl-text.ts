@@ -14,8 +14,8 @@ import { basename, dirname, join } from "node:path";
 import { crc32 } from "node:zlib";
 import { normalizeStoredItem } from "../domain/item.js";
 import { hasTags, type ItemFilter, matchesFilter, type Page, type QueryFields, type QueryResult, queryItems, searchNeedle, searchText } from "../domain/query.js";
-import { OPEN, openStoreFile, tryParse, writeFileAtomically } from "./jsonl-file.js";
-import { type IndexKind, type LogIndex, NO_PARALLELISM, refreshIndex } from "./jsonl-index.js";
+import { OPEN, openStoreFile, readAt, tryParse, writeFileAtomically } from "./jsonl-file.js";
+import { describesLog, type IndexKind, type LogIndex, NO_PARALLELISM, refreshIndex } from "./jsonl-index.js";
 import type { ItemEntry } from "./jsonl-indexes.js";
 
 const FORMAT = 1;
@@ -56,16 +56,21 @@ export interface TextState {
 /** Lone surrogates do not survive UTF-8: such a text is matched from its line instead. */
 const LONE_SURROGATE = /\p{Cs}/u;
 
+/** The record of an item line, read as a full read reads it (hydrate): it cannot disagree with the item shown. */
+function recordOf(line: string, off: number): [string, TextRecord] | null {
+  const item = normalizeStoredItem(tryParse(line));
+  if (!item) return null;
+  const text = searchText(item);
+  return [item.id, { off, title: item.title, tags: item.tags, text: LONE_SURROGATE.test(text) ? null : text }];
+}
+
 export const textIndex: IndexKind<TextState> = {
   name: KIND,
   empty: () => ({ saved: null, recent: new Map() }),
   add(state, line, off) {
-    // Read as a full read reads it (hydrate): the record cannot disagree with the item shown.
-    const item = normalizeStoredItem(tryParse(line));
-    if (!item) return false;
-    const text = searchText(item);
-    state.recent.set(item.id, { off, title: item.title, tags: item.tags, text: LONE_SURROGATE.test(text) ? null : text });
-    return true;
+    const record = recordOf(line, off);
+    if (record) state.recent.set(...record);
+    return record !== null;
   },
   // Saved in its own binary format (saveTextIndex), never as JSON, and never built on a worker.
   toJson: () => null,
@@ -414,6 +419,21 @@ export function saveTextIndex(path: string, index: LogIndex<TextState>): void {
 }
 
 /**
+ * The text index of the bytes `items` covers, from the line of each of its entries: one read and
+ * parse per item rather than per line of the log (most lines of a long log are older versions).
+ */
+function fromItems(fd: number, items: LogIndex<Map<string, ItemEntry>>): LogIndex<TextState> {
+  const recent = new Map<string, TextRecord>();
+  for (const e of items.state.values()) {
+    const record = recordOf(readAt(fd, e.off, e.len), e.off);
+    // A line that is not this item's (the log changed under the index): nothing recorded, read when asked.
+    if (record && record[0] === e.id) recent.set(...record);
+  }
+  const { state: _state, bad: _bad, notes: _notes, unsaved: _unsaved, ...validity } = items;
+  return { state: { saved: null, recent }, bad: [], notes: [], ...validity, unsaved: Number.POSITIVE_INFINITY };
+}
+
+/**
  * The text index of one items log for a store: loaded from its file on first use (if saved
  * indexes are on), brought up to the log's committed end on every use, saved on request.
  */
@@ -429,11 +449,11 @@ export class TextIndex {
     this.loaded = !savedIndexes;
   }
 
-  /** The texts of the log open as `fd`, up to `end`. */
-  async current(fd: number, end: number): Promise<TextState> {
+  /** The texts of the log open as `fd`, up to `end`, whose items index (up to `end` too) is `items`. */
+  async current(fd: number, end: number, items: LogIndex<Map<string, ItemEntry>>): Promise<TextState> {
     // Concurrent queries of a long-lived process wait for one refresh rather than each doing it.
     while (this.pending) await this.pending.catch(() => undefined);
-    const work = this.refresh(fd, end);
+    const work = this.refresh(fd, end, items);
     this.pending = work;
     try {
       return (await work).state;
@@ -442,12 +462,14 @@ export class TextIndex {
     }
   }
 
-  private async refresh(fd: number, end: number): Promise<LogIndex<TextState>> {
+  private async refresh(fd: number, end: number, items: LogIndex<Map<string, ItemEntry>>): Promise<LogIndex<TextState>> {
     if (!this.loaded) {
       this.loaded = true;
       this.index = loadTextIndex(textPathOf(this.logPath));
     }
     try {
+      // Nothing to extend: built from the latest line of each item, not from every line of the log.
+      if (this.index === null || !describesLog(this.index, fd, end)) this.index = fromItems(fd, items);
       this.index = await refreshIndex(textIndex, fd, this.index, NO_PARALLELISM, end);
     } catch (error) {
       this.index = null;
