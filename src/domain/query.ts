@@ -117,6 +117,8 @@ export function matchesFullFilter(item: QueryFields, f: ItemFilter): boolean {
 }
 
 const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/** The order of the title sort key, ascending (by UTF-16 code units). */
+export const titleOrder = compareText;
 const compareDue = (a: string, b: string) => (a === b ? 0 : a === "" ? 1 : b === "" ? -1 : compareText(a, b));
 
 /** Priority, then due date (empty last), then created_at, then id. */
@@ -142,7 +144,7 @@ function compareKey(key: SortKeyName, a: Partial<QueryFields> & ItemFields, b: P
     case "status":
       return (own(STATUS_RANK, a.status) ?? 99) - (own(STATUS_RANK, b.status) ?? 99);
     case "title":
-      return compareText(a.title ?? "", b.title ?? "");
+      return titleOrder(a.title ?? "", b.title ?? "");
   }
 }
 

@@ -13,7 +13,7 @@ import { endianness } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { crc32 } from "node:zlib";
 import { normalizeStoredItem } from "../domain/item.js";
-import { hasTags, type ItemFilter, matchesFilter, type Page, type QueryFields, type QueryResult, queryItems, searchNeedle, searchText } from "../domain/query.js";
+import { hasTags, type ItemFilter, matchesFilter, titleOrder, type Page, type QueryFields, type QueryResult, queryItems, searchNeedle, searchText } from "../domain/query.js";
 import { OPEN, openStoreFile, readAt, tryParse, writeFileAtomically } from "./jsonl-file.js";
 import { describesLog, type IndexKind, type LogIndex, NO_PARALLELISM, refreshIndex } from "./jsonl-index.js";
 import type { ItemEntry } from "./jsonl-indexes.js";
@@ -101,7 +101,7 @@ function float64s(buffer: Buffer, count: number): Float64Array | null {
 }
 
 /** The sections of a file, in order. */
-const SECTIONS = ["ids", "offs", "starts", "texts", "titles", "byTitle", "tagNames", "tagStarts", "tagIds"] as const;
+const SECTIONS = ["ids", "offs", "starts", "texts", "titleStarts", "titles", "byTitle", "tagNames", "tagStarts", "tagIds"] as const;
 type Section = (typeof SECTIONS)[number];
 const at = (name: Section) => SECTIONS.indexOf(name);
 
@@ -156,24 +156,29 @@ const searchTextsOf = (s: SavedTexts) =>
     return { starts, texts: parts[1] };
   });
 
+/** Titles as UTF-8, record k's at [starts[k], starts[k + 1]), decoded only when a query needs them. */
 interface Titles {
-  titles: string[];
-  /** Record numbers in title order. */
+  starts: Float64Array;
+  bytes: Buffer;
+  /** Record numbers in title order (titleOrder). */
   byTitle: Float64Array;
 }
 const titlesOf = (s: SavedTexts) =>
   loaded<Titles>(s, "titles", () => {
-    const parts = readSections(s, ["titles", "byTitle"]);
-    const titles = parts && parsedList<string>(parts[0], s.ids.length, isString);
-    const byTitle = parts && float64s(parts[1], s.ids.length);
-    if (!titles || !byTitle) return null;
-    const seen = new Uint8Array(s.ids.length);
+    const parts = readSections(s, ["titleStarts", "titles", "byTitle"]);
+    const n = s.ids.length;
+    const starts = parts && float64s(parts[0], n + 1);
+    const byTitle = parts && float64s(parts[2], n);
+    if (!parts || !starts || !byTitle || starts[0] !== 0 || starts[n] !== parts[1].length) return null;
+    for (let k = 0; k < n; k += 1) if (!(starts[k] <= starts[k + 1])) return null;
+    const seen = new Uint8Array(n);
     for (const k of byTitle) {
-      if (!(k >= 0 && k < seen.length) || seen[k] === 1) return null;
+      if (!(k >= 0 && k < n) || seen[k] === 1) return null;
       seen[k] = 1;
     }
-    return { titles, byTitle };
+    return { starts, bytes: parts[1], byTitle };
   });
+const titleAt = (t: Titles, k: number) => t.bytes.toString("utf8", t.starts[k], t.starts[k + 1]);
 
 /**
  * Tags as numbers: each distinct tag once (`names`), and per record its tags' numbers, those of
@@ -230,10 +235,14 @@ function savedHits(s: SavedTexts, needle: string): Uint8Array | null {
   return hits;
 }
 
-/** Entries the text index answered (with their title for a title sort), and those it holds nothing current for. */
+/**
+ * Entries the text index answered (with their title for a title sort), those it holds nothing
+ * current for, and how many more matched beyond a page's reach (see answerFromTexts).
+ */
 interface TextAnswer {
   matched: ItemEntry[];
   unknown: ItemEntry[];
+  beyond: number;
 }
 
 /** An entry with its title, for a title sort: a literal of one shape, quick to sort. */
@@ -243,6 +252,12 @@ const titled = (e: ItemEntry, title: string) =>
     created_at: e.created_at, updated_at: e.updated_at, dedupe_key: e.dedupe_key, off: e.off, len: e.len, title,
   }) as ItemEntry;
 
+/**
+ * The saved records are visited in title order when the sort starts with the title. Then, once
+ * a page's worth (offset + limit) matched and the title changes, every later match sorts after a
+ * whole page of them: such matches are only counted (`beyond`), never handed to the sort, and
+ * their titles never decoded. Recent records and unknown entries always go to the sort.
+ */
 function answerFromTexts(state: TextState, entries: Map<string, ItemEntry>, filter: ItemFilter, page: Page): TextAnswer | null {
   const needle = filter.search === undefined ? undefined : searchNeedle(filter.search);
   if (needle === null) return null;
@@ -251,21 +266,19 @@ function answerFromTexts(state: TextState, entries: Map<string, ItemEntry>, filt
   const wantsTags = filter.tags !== undefined && filter.tags.length > 0;
   const matched: ItemEntry[] = [];
   const covered: ItemEntry[] = [];
-  const keep = (e: ItemEntry, title: string, tagged: () => boolean) => {
-    if (!matchesFilter(e, filter) || (wantsTags && !tagged())) return;
-    matched.push(withTitle ? titled(e, title) : e);
-  };
+  let beyond = 0;
   const s = state.saved;
   if (s !== null) {
     const hits = needle === undefined ? null : savedHits(s, needle);
     const titles = withTitle ? titlesOf(s) : null;
     const tags = wantsTags ? tagsOf(s) : null;
     if ((needle !== undefined && hits === null) || (withTitle && titles === null) || (wantsTags && tags === null)) return null;
-    // In title order when the sort starts with the title: the sort then finds little left to do.
     // The wanted tags by number (-1: no saved record has it).
     const wanted = tags === null ? [] : (filter.tags ?? []).map((t) => tags.names.indexOf(t));
-    const order = sort[0]?.key === "title" ? titles?.byTitle ?? null : null;
+    const order = sort[0]?.key === "title" && titles !== null ? titles.byTitle : null;
     const desc = sort[0]?.desc === true;
+    const reach = order === null || page.limit === null ? Number.POSITIVE_INFINITY : page.offset + page.limit;
+    let last: string | null = null;
     const n = s.ids.length;
     for (let i = 0; i < n; i += 1) {
       const k = order === null ? i : order[desc ? n - 1 - i : i];
@@ -273,18 +286,36 @@ function answerFromTexts(state: TextState, entries: Map<string, ItemEntry>, filt
       // Offsets are distinct (checked on load): an entry is covered by one record at most.
       if (e === undefined || e.off !== s.offs[k]) continue;
       covered.push(e);
-      if (hits === null || hits[k] === 1) keep(e, titles === null ? "" : titles.titles[k], () => hasTags((tags as Tags).ids.subarray((tags as Tags).starts[k], (tags as Tags).starts[k + 1]), wanted));
+      if ((hits !== null && hits[k] === 0) || !matchesFilter(e, filter)) continue;
+      if (tags !== null && !hasTags(tags.ids.subarray(tags.starts[k], tags.starts[k + 1]), wanted)) continue;
+      if (beyond > 0) {
+        beyond += 1;
+        continue;
+      }
+      const title = titles === null ? "" : titleAt(titles, k);
+      if (last !== null && order !== null) {
+        const step = titleOrder(last, title);
+        // Out of order: not a file this code wrote. The items answer instead.
+        if (desc ? step < 0 : step > 0) return null;
+        if (matched.length >= reach && step !== 0) {
+          beyond = 1;
+          continue;
+        }
+      }
+      last = title;
+      matched.push(withTitle ? titled(e, title) : e);
     }
   }
   for (const [id, r] of state.recent) {
     const e = entries.get(id);
     if (e === undefined || e.off !== r.off || r.text === null) continue;
     covered.push(e);
-    if (needle === undefined || r.text.includes(needle)) keep(e, r.title, () => hasTags(r.tags, filter.tags));
+    if (needle !== undefined && !r.text.includes(needle)) continue;
+    if (matchesFilter(e, filter) && (!wantsTags || hasTags(r.tags, filter.tags))) matched.push(withTitle ? titled(e, r.title) : e);
   }
-  if (covered.length === entries.size) return { matched, unknown: [] };
+  if (covered.length === entries.size) return { matched, unknown: [], beyond };
   const known = new Set(covered);
-  return { matched, unknown: [...entries.values()].filter((e) => !known.has(e)) };
+  return { matched, unknown: [...entries.values()].filter((e) => !known.has(e)), beyond };
 }
 
 /**
@@ -303,7 +334,8 @@ export function queryWithTexts<F extends QueryFields>(
   // With the sort's keys, so that a title sort reads their items too (it needs their titles).
   const rest = answer.unknown.length === 0 ? [] : queryItems(answer.unknown, filter, { limit: null, offset: 0, sort: page.sort }, full).items;
   // Tags and search are decided: what is left is the order and the page.
-  return queryItems<ItemEntry | F>([...answer.matched, ...(rest as F[])], { ...filter, tags: undefined, search: undefined }, page);
+  const { items, total } = queryItems<ItemEntry | F>([...answer.matched, ...(rest as F[])], { ...filter, tags: undefined, search: undefined }, page);
+  return { items, total: total + answer.beyond };
 }
 
 /** The first bytes read of a saved file: its header line is much shorter. */
@@ -376,14 +408,17 @@ export function saveTextIndex(path: string, index: LogIndex<TextState>): void {
       for (let k = 0; k < saved.ids.length; k += 1) {
         const id = saved.ids[k];
         if (recent.has(id)) continue;
-        rows.push({ id, off: saved.offs[k], title: titles.titles[k], tags: tagsAt(tags, k), text: search.texts.subarray(search.starts[k], search.starts[k + 1]) });
+        rows.push({ id, off: saved.offs[k], title: titleAt(titles, k), tags: tagsAt(tags, k), text: search.texts.subarray(search.starts[k], search.starts[k + 1]) });
       }
     }
     for (const [id, r] of recent) if (r.text !== null) rows.push({ id, off: r.off, title: r.title, tags: r.tags, text: Buffer.from(r.text, "utf8") });
     rows.sort((a, b) => a.off - b.off);
     const starts = new Float64Array(rows.length + 1);
     rows.forEach((r, k) => (starts[k + 1] = starts[k] + r.text.length));
-    const byTitle = Float64Array.from(rows.keys()).sort((a, b) => (rows[a].title < rows[b].title ? -1 : rows[a].title > rows[b].title ? 1 : a - b));
+    const byTitle = Float64Array.from(rows.keys()).sort((a, b) => titleOrder(rows[a].title, rows[b].title) || a - b);
+    const titleBytes = rows.map((r) => Buffer.from(r.title, "utf8"));
+    const titleStarts = new Float64Array(rows.length + 1);
+    titleBytes.forEach((b, k) => (titleStarts[k + 1] = titleStarts[k] + b.length));
     const f64 = (values: Float64Array) => Buffer.from(values.buffer, values.byteOffset, values.byteLength);
     const tagNumbers = new Map<string, number>();
     const tagIds: number[] = [];
@@ -400,7 +435,8 @@ export function saveTextIndex(path: string, index: LogIndex<TextState>): void {
       offs: f64(Float64Array.from(rows, (r) => r.off)),
       starts: f64(starts),
       texts: Buffer.concat(rows.map((r) => r.text)),
-      titles: Buffer.from(JSON.stringify(rows.map((r) => r.title))),
+      titleStarts: f64(titleStarts),
+      titles: Buffer.concat(titleBytes),
       byTitle: f64(byTitle),
       tagNames: Buffer.from(JSON.stringify([...tagNumbers.keys()])),
       tagStarts: f64(tagStarts),

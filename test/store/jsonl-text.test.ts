@@ -72,6 +72,10 @@ const QUERIES: Array<[ItemFilter, Page]> = [
   [{ tags: ["auto"], search: "tls" }, { limit: null, offset: 0, sort: [{ key: "title", desc: false }] }],
   [{}, { limit: null, offset: 0, sort: [{ key: "title", desc: false }] }],
   [{}, { limit: 10, offset: 5, sort: [{ key: "title", desc: true }] }],
+  [{}, { limit: 3, offset: 0, sort: [{ key: "title", desc: false }] }],
+  [{ statuses: ["open", "done"] }, { limit: 4, offset: 7, sort: [{ key: "title", desc: false }, { key: "priority", desc: true }] }],
+  [{ search: "l" }, { limit: 2, offset: 1, sort: [{ key: "title", desc: true }, { key: "created", desc: false }] }],
+  [{ tags: ["auto"] }, { limit: 1, offset: 0, sort: [{ key: "title", desc: false }] }],
   [{ statuses: ["open"] }, { limit: null, offset: 0, sort: [{ key: "priority", desc: false }, { key: "title", desc: true }] }],
   [{ priority: ["P0", "P1"] }, { limit: null, offset: 0, sort: [{ key: "title", desc: false }, { key: "updated", desc: true }] }],
 ];
@@ -130,11 +134,17 @@ function plantTitles(dir: string, title: (old: string, k: number) => string) {
     parts.push(file.subarray(at, at + size));
     at += size;
   }
-  // Sections: ids, offs, starts, texts, titles, byTitle, …
-  const titles = (JSON.parse(parts[4].toString("utf8")) as string[]).map(title);
-  parts[4] = Buffer.from(JSON.stringify(titles));
+  // Sections: ids, offs, starts, texts, titleStarts, titles (UTF-8), byTitle, …
+  const starts = new Float64Array(new Uint8Array(parts[4]).buffer);
+  const old = Array.from({ length: header.count }, (_, k) => parts[5].toString("utf8", starts[k], starts[k + 1]));
+  const titles = old.map(title);
+  const bytes = titles.map((t) => Buffer.from(t));
+  const newStarts = new Float64Array(titles.length + 1);
+  bytes.forEach((b, k) => (newStarts[k + 1] = newStarts[k] + b.length));
+  parts[4] = Buffer.from(newStarts.buffer);
+  parts[5] = Buffer.concat(bytes);
   const byTitle = Float64Array.from(titles.keys()).sort((a, b) => (titles[a] < titles[b] ? -1 : titles[a] > titles[b] ? 1 : a - b));
-  parts[5] = Buffer.from(byTitle.buffer);
+  parts[6] = Buffer.from(byTitle.buffer);
   header.sizes = parts.map((p) => p.length);
   header.crcs = parts.map((p) => crc32(p));
   writeFileSync(textFile(dir), Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), ...parts]));
@@ -204,6 +214,27 @@ describe("text index", () => {
     await expectSameAnswers(dir);
   });
 
+  it("pages a title sort through many equal titles as the items do", async () => {
+    const dir = tempDir();
+    const r = randomSource(11);
+    const store = open(dir);
+    await store.write(async (tx) => {
+      for (let i = 0; i < 80; i += 1) tx.putItem(randomItem(r, { title: r.pick(["b", "a", "B", "ä", "a "]), created_at: `2026-02-0${1 + (i % 9)}T00:00:00.000Z` }));
+    });
+    await store.close("ok");
+    await warm(dir);
+    for (const desc of [false, true]) {
+      for (const [offset, limit] of [[0, 1], [0, 5], [3, 10], [15, 2], [30, 30], [79, 5]]) {
+        for (const sort of [[{ key: "title" as const, desc }], [{ key: "title" as const, desc }, { key: "priority" as const, desc: !desc }]]) {
+          for (const filter of [{}, { priority: ["P0", "P1"] }, { search: "a" }]) {
+            const page = { limit, offset, sort };
+            expect(await answered(dir, filter, page), JSON.stringify([filter, page])).toEqual(await expected(dir, filter, page));
+          }
+        }
+      }
+    }
+  });
+
   it("is rebuilt after compaction removed items", async () => {
     const { dir } = await plantedStore();
     const store = open(dir);
@@ -237,9 +268,9 @@ describe("text index", () => {
       const file = readFileSync(textFile(dir));
       const nl = file.indexOf(0x0a);
       const header = JSON.parse(file.subarray(0, nl).toString("utf8"));
-      const titlesAt = nl + 1 + header.sizes.slice(0, 4).reduce((a: number, b: number) => a + b, 0);
+      const titlesAt = nl + 1 + header.sizes.slice(0, 5).reduce((a: number, b: number) => a + b, 0);
       // A digit of the first planted title, or of the header's covered offset.
-      const at = where === "titles" ? titlesAt + 2 : file.indexOf('"covered":') + 10;
+      const at = where === "titles" ? titlesAt + 1 : file.indexOf('"covered":') + 10;
       file[at] = file[at] === 0x31 ? 0x32 : 0x31;
       writeFileSync(textFile(dir), file);
       await expectTrueAnswers(dir);
