@@ -414,7 +414,7 @@ export class JsonlStore implements Store {
     for (const slot of [this.itemsSlot, this.eventsSlot] as Array<IndexSlot<unknown>>) {
       if (slot.index && worthSaving(slot.index)) saveIndex(slot.kind, indexPathOf(slot.path), slot.index);
     }
-    this.texts.save(worthSaving);
+    this.texts.save(worthSaving, this.itemsSlot.index?.state);
   }
 
   /**

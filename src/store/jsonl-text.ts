@@ -5,8 +5,10 @@
  * the same log file, only appended to, head and tail hashes; extended from the appended tail) and
  * saved by the same successful read-only commands. The saved file is binary and carries a CRC of its
  * body; a file that is missing, unreadable, a link, corrupt or stale is ignored and the index rebuilt
- * from the log. Each record names the line it was read from and is used only for the index entry
- * that points at that very line: anything else is read from the log as before.
+ * from the log. Saved records are in the order of the items index's entries (the order in which
+ * items first appear in the log), so record k goes with entry k without looking anything up, and
+ * each names the line it was read from: it is used only while entry k points at that very line.
+ * Anything else is read from the log as before.
  */
 import { closeSync, fstatSync, readSync } from "node:fs";
 import { endianness } from "node:os";
@@ -32,7 +34,8 @@ interface TextRecord {
 }
 
 /**
- * The records of a saved file, in line order: ids and line offsets read on load, the other
+ * The records of a saved file, one per entry of the items index it was saved with, in its order
+ * (an entry without a record has offset -1): the offsets of their lines read on load, the other
  * sections (search texts, titles in order, tags) each read and checked when a query first needs it.
  */
 interface SavedTexts {
@@ -41,7 +44,7 @@ interface SavedTexts {
   header: Buffer;
   sizes: number[];
   crcs: number[];
-  ids: string[];
+  count: number;
   offs: Float64Array;
   /** Loaded sections, by name; null when it could not be read or was not valid. */
   loaded: Map<string, unknown>;
@@ -101,7 +104,7 @@ function float64s(buffer: Buffer, count: number): Float64Array | null {
 }
 
 /** The sections of a file, in order. */
-const SECTIONS = ["ids", "offs", "starts", "texts", "titleStarts", "titles", "byTitle", "tagNames", "tagStarts", "tagIds"] as const;
+const SECTIONS = ["offs", "starts", "texts", "titleStarts", "titles", "byTitle", "tagNames", "tagStarts", "tagIds"] as const;
 type Section = (typeof SECTIONS)[number];
 const at = (name: Section) => SECTIONS.indexOf(name);
 
@@ -150,9 +153,9 @@ interface SearchTexts {
 const searchTextsOf = (s: SavedTexts) =>
   loaded<SearchTexts>(s, "texts", () => {
     const parts = readSections(s, ["starts", "texts"]);
-    const starts = parts && float64s(parts[0], s.ids.length + 1);
-    if (!parts || !starts || starts[0] !== 0 || starts[s.ids.length] !== parts[1].length) return null;
-    for (let k = 0; k < s.ids.length; k += 1) if (!(starts[k] <= starts[k + 1])) return null;
+    const starts = parts && float64s(parts[0], s.count + 1);
+    if (!parts || !starts || starts[0] !== 0 || starts[s.count] !== parts[1].length) return null;
+    for (let k = 0; k < s.count; k += 1) if (!(starts[k] <= starts[k + 1])) return null;
     return { starts, texts: parts[1] };
   });
 
@@ -166,7 +169,7 @@ interface Titles {
 const titlesOf = (s: SavedTexts) =>
   loaded<Titles>(s, "titles", () => {
     const parts = readSections(s, ["titleStarts", "titles", "byTitle"]);
-    const n = s.ids.length;
+    const n = s.count;
     const starts = parts && float64s(parts[0], n + 1);
     const byTitle = parts && float64s(parts[2], n);
     if (!parts || !starts || !byTitle || starts[0] !== 0 || starts[n] !== parts[1].length) return null;
@@ -193,10 +196,10 @@ const tagsOf = (s: SavedTexts) =>
   loaded<Tags>(s, "tags", () => {
     const parts = readSections(s, ["tagNames", "tagStarts", "tagIds"]);
     const names = parts && parsedList<string>(parts[0], null, isString);
-    const starts = parts && float64s(parts[1], s.ids.length + 1);
+    const starts = parts && float64s(parts[1], s.count + 1);
     const ids = parts && float64s(parts[2], parts[2].length / 8);
-    if (!names || new Set(names).size !== names.length || !starts || !ids || starts[0] !== 0 || starts[s.ids.length] !== ids.length) return null;
-    for (let k = 0; k < s.ids.length; k += 1) if (!(starts[k] <= starts[k + 1])) return null;
+    if (!names || new Set(names).size !== names.length || !starts || !ids || starts[0] !== 0 || starts[s.count] !== ids.length) return null;
+    for (let k = 0; k < s.count; k += 1) if (!(starts[k] <= starts[k + 1])) return null;
     for (const id of ids) if (!(Number.isInteger(id) && id >= 0 && id < names.length)) return null;
     return { names, starts, ids };
   });
@@ -213,7 +216,7 @@ function savedHits(s: SavedTexts, needle: string): Uint8Array | null {
   const search = searchTextsOf(s);
   if (search === null || LONE_SURROGATE.test(needle)) return null;
   const { starts, texts } = search;
-  const count = s.ids.length;
+  const count = s.count;
   const hits = new Uint8Array(count);
   if (needle === "") return hits.fill(1);
   const bytes = Buffer.from(needle, "utf8");
@@ -279,31 +282,44 @@ function answerFromTexts(state: TextState, entries: Map<string, ItemEntry>, filt
     const desc = sort[0]?.desc === true;
     const reach = order === null || page.limit === null ? Number.POSITIVE_INFINITY : page.offset + page.limit;
     let last: string | null = null;
-    const n = s.ids.length;
-    for (let i = 0; i < n; i += 1) {
-      const k = order === null ? i : order[desc ? n - 1 - i : i];
-      const e = entries.get(s.ids[k]);
-      // Offsets are distinct (checked on load): an entry is covered by one record at most.
-      if (e === undefined || e.off !== s.offs[k]) continue;
+    const visit = (k: number, e: ItemEntry): boolean => {
+      // Entry k's record, while the entry still points at the line the record was read from.
+      if (e.off !== s.offs[k]) return true;
       covered.push(e);
-      if ((hits !== null && hits[k] === 0) || !matchesFilter(e, filter)) continue;
-      if (tags !== null && !hasTags(tags.ids.subarray(tags.starts[k], tags.starts[k + 1]), wanted)) continue;
+      if ((hits !== null && hits[k] === 0) || !matchesFilter(e, filter)) return true;
+      if (tags !== null && !hasTags(tags.ids.subarray(tags.starts[k], tags.starts[k + 1]), wanted)) return true;
       if (beyond > 0) {
         beyond += 1;
-        continue;
+        return true;
       }
       const title = titles === null ? "" : titleAt(titles, k);
       if (last !== null && order !== null) {
         const step = titleOrder(last, title);
         // Out of order: not a file this code wrote. The items answer instead.
-        if (desc ? step < 0 : step > 0) return null;
+        if (desc ? step < 0 : step > 0) return false;
         if (matched.length >= reach && step !== 0) {
           beyond = 1;
-          continue;
+          return true;
         }
       }
       last = title;
       matched.push(withTitle ? titled(e, title) : e);
+      return true;
+    };
+    const n = s.count;
+    if (order === null) {
+      let k = 0;
+      for (const e of entries.values()) {
+        if (k === n) break;
+        visit(k, e);
+        k += 1;
+      }
+    } else {
+      const list = [...entries.values()];
+      for (let i = 0; i < n; i += 1) {
+        const k = order[desc ? n - 1 - i : i];
+        if (k < list.length && !visit(k, list[k])) return null;
+      }
     }
   }
   for (const [id, r] of state.recent) {
@@ -341,7 +357,7 @@ export function queryWithTexts<F extends QueryFields>(
 /** The first bytes read of a saved file: its header line is much shorter. */
 const HEADER_MAX = 64 << 10;
 
-/** The saved text index (its header, ids and offsets), or null when there is none or it cannot be trusted. */
+/** The saved text index (its header and line offsets), or null when there is none or it cannot be trusted. */
 export function loadTextIndex(path: string): LogIndex<TextState> | null {
   try {
     // Never through a link: a planted one is ignored (and replaced on save).
@@ -359,13 +375,10 @@ export function loadTextIndex(path: string): LogIndex<TextState> | null {
       if (typeof h.covered !== "number" || typeof h.lines !== "number" || typeof h.crc !== "number" || typeof h.head !== "string" || typeof h.tail !== "string") return null;
       if (h.identity === null || typeof h.identity !== "object") return null;
       if (fstatSync(fd).size !== header.length + sizes.reduce((a, b) => a + b, 0)) return null;
-      const s: SavedTexts = { path, header, sizes, crcs, ids: [], offs: new Float64Array(0), loaded: new Map() };
-      const parts = readSections(s, ["ids", "offs"]);
-      const ids = parts && parsedList<string>(parts[0], count, isString);
-      const offs = parts && float64s(parts[1], count);
-      if (!ids || !offs) return null;
-      for (let k = 1; k < count; k += 1) if (!(offs[k - 1] < offs[k])) return null;
-      s.ids = ids;
+      const s: SavedTexts = { path, header, sizes, crcs, count, offs: new Float64Array(0), loaded: new Map() };
+      const parts = readSections(s, ["offs"]);
+      const offs = parts && float64s(parts[0], count);
+      if (!offs) return null;
       s.offs = offs;
       return {
         state: { saved: s, recent: new Map() },
@@ -388,31 +401,35 @@ export function loadTextIndex(path: string): LogIndex<TextState> | null {
 }
 
 interface Row {
-  id: string;
   off: number;
   title: string;
   tags: readonly string[];
   text: Buffer;
 }
 
-/** Saves whole or not at all (exclusive temp file, rename). Failure is harmless: the next search rebuilds it. */
-export function saveTextIndex(path: string, index: LogIndex<TextState>): void {
+const NO_ROW: Row = { off: -1, title: "", tags: [], text: Buffer.alloc(0) };
+
+/**
+ * Saves whole or not at all (exclusive temp file, rename), one record per entry of `entries` in
+ * their order. Failure is harmless: the next search rebuilds it.
+ */
+export function saveTextIndex(path: string, index: LogIndex<TextState>, entries: Map<string, ItemEntry>): void {
   try {
     const { saved, recent } = index.state;
+    const search = saved && searchTextsOf(saved);
+    const titles = saved && titlesOf(saved);
+    const tags = saved && tagsOf(saved);
+    if (saved !== null && (search === null || titles === null || tags === null)) return;
     const rows: Row[] = [];
-    if (saved !== null) {
-      const search = searchTextsOf(saved);
-      const titles = titlesOf(saved);
-      const tags = tagsOf(saved);
-      if (search === null || titles === null || tags === null) return;
-      for (let k = 0; k < saved.ids.length; k += 1) {
-        const id = saved.ids[k];
-        if (recent.has(id)) continue;
-        rows.push({ id, off: saved.offs[k], title: titleAt(titles, k), tags: tagsAt(tags, k), text: search.texts.subarray(search.starts[k], search.starts[k + 1]) });
-      }
+    let k = 0;
+    for (const e of entries.values()) {
+      const r = recent.get(e.id);
+      if (r !== undefined && r.off === e.off && r.text !== null) rows.push({ off: r.off, title: r.title, tags: r.tags, text: Buffer.from(r.text, "utf8") });
+      else if (saved !== null && search && titles && tags && k < saved.count && saved.offs[k] === e.off) {
+        rows.push({ off: e.off, title: titleAt(titles, k), tags: tagsAt(tags, k), text: search.texts.subarray(search.starts[k], search.starts[k + 1]) });
+      } else rows.push(NO_ROW);
+      k += 1;
     }
-    for (const [id, r] of recent) if (r.text !== null) rows.push({ id, off: r.off, title: r.title, tags: r.tags, text: Buffer.from(r.text, "utf8") });
-    rows.sort((a, b) => a.off - b.off);
     const starts = new Float64Array(rows.length + 1);
     rows.forEach((r, k) => (starts[k + 1] = starts[k] + r.text.length));
     const byTitle = Float64Array.from(rows.keys()).sort((a, b) => titleOrder(rows[a].title, rows[b].title) || a - b);
@@ -431,7 +448,6 @@ export function saveTextIndex(path: string, index: LogIndex<TextState>): void {
       tagStarts[k + 1] = tagIds.length;
     });
     const sections: Record<Section, Buffer> = {
-      ids: Buffer.from(JSON.stringify(rows.map((r) => r.id))),
       offs: f64(Float64Array.from(rows, (r) => r.off)),
       starts: f64(starts),
       texts: Buffer.concat(rows.map((r) => r.text)),
@@ -514,7 +530,8 @@ export class TextIndex {
     return this.index;
   }
 
-  save(worthSaving: (index: LogIndex<TextState>) => boolean): void {
-    if (this.savedIndexes && this.index !== null && worthSaving(this.index)) saveTextIndex(textPathOf(this.logPath), this.index);
+  /** Saves the index, its records in the order of `entries` (the items index as it is now). */
+  save(worthSaving: (index: LogIndex<TextState>) => boolean, entries: Map<string, ItemEntry> | undefined): void {
+    if (this.savedIndexes && this.index !== null && entries !== undefined && worthSaving(this.index)) saveTextIndex(textPathOf(this.logPath), this.index, entries);
   }
 }

@@ -134,17 +134,17 @@ function plantTitles(dir: string, title: (old: string, k: number) => string) {
     parts.push(file.subarray(at, at + size));
     at += size;
   }
-  // Sections: ids, offs, starts, texts, titleStarts, titles (UTF-8), byTitle, …
-  const starts = new Float64Array(new Uint8Array(parts[4]).buffer);
-  const old = Array.from({ length: header.count }, (_, k) => parts[5].toString("utf8", starts[k], starts[k + 1]));
+  // Sections: offs, starts, texts, titleStarts, titles (UTF-8), byTitle, …
+  const starts = new Float64Array(new Uint8Array(parts[3]).buffer);
+  const old = Array.from({ length: header.count }, (_, k) => parts[4].toString("utf8", starts[k], starts[k + 1]));
   const titles = old.map(title);
   const bytes = titles.map((t) => Buffer.from(t));
   const newStarts = new Float64Array(titles.length + 1);
   bytes.forEach((b, k) => (newStarts[k + 1] = newStarts[k] + b.length));
-  parts[4] = Buffer.from(newStarts.buffer);
-  parts[5] = Buffer.concat(bytes);
+  parts[3] = Buffer.from(newStarts.buffer);
+  parts[4] = Buffer.concat(bytes);
   const byTitle = Float64Array.from(titles.keys()).sort((a, b) => (titles[a] < titles[b] ? -1 : titles[a] > titles[b] ? 1 : a - b));
-  parts[6] = Buffer.from(byTitle.buffer);
+  parts[5] = Buffer.from(byTitle.buffer);
   header.sizes = parts.map((p) => p.length);
   header.crcs = parts.map((p) => crc32(p));
   writeFileSync(textFile(dir), Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), ...parts]));
@@ -214,6 +214,23 @@ describe("text index", () => {
     await expectSameAnswers(dir);
   });
 
+  it("is saved again once extended by enough, merging the saved records with the appended ones", async () => {
+    const { dir, items, r } = await randomStore();
+    await warm(dir);
+    const before = readFileSync(textFile(dir));
+    const writer = open(dir);
+    await writer.write(async (tx) => {
+      for (let round = 0; round < 4; round += 1) {
+        for (const item of items.slice(0, 40)) tx.putItem({ ...item, title: `${r.pick(WORDS)} ${round}`, description: "x".repeat(400), tags: [r.pick(TAGS)] });
+      }
+      for (let i = 0; i < 20; i += 1) tx.putItem(randomItem(r));
+    });
+    await writer.close("ok");
+    await warm(dir);
+    expect(readFileSync(textFile(dir)).equals(before)).toBe(false);
+    await expectSameAnswers(dir);
+  });
+
   it("pages a title sort through many equal titles as the items do", async () => {
     const dir = tempDir();
     const r = randomSource(11);
@@ -268,7 +285,7 @@ describe("text index", () => {
       const file = readFileSync(textFile(dir));
       const nl = file.indexOf(0x0a);
       const header = JSON.parse(file.subarray(0, nl).toString("utf8"));
-      const titlesAt = nl + 1 + header.sizes.slice(0, 5).reduce((a: number, b: number) => a + b, 0);
+      const titlesAt = nl + 1 + header.sizes.slice(0, 4).reduce((a: number, b: number) => a + b, 0);
       // A digit of the first planted title, or of the header's covered offset.
       const at = where === "titles" ? titlesAt + 1 : file.indexOf('"covered":') + 10;
       file[at] = file[at] === 0x31 ? 0x32 : 0x31;
