@@ -27,12 +27,18 @@ if (!existsSync(join(DIR, "events.jsonl"))) {
   if (r.status !== 0) process.exit(1);
 }
 
+// CPU time (user + system) of each command too, when GNU time is there: on a loaded machine it
+// moves less than the wall clock.
+const TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : null;
+
 function once(args) {
+  const command = TIME ? [TIME, ["-f", "cpu %U %S", BIN, "--dir", DIR, "list", ...args]] : [BIN, ["--dir", DIR, "list", ...args]];
   const start = process.hrtime.bigint();
-  const r = spawnSync(BIN, ["--dir", DIR, "list", ...args], { env: { ...process.env, NO_COLOR: "1", BACKLOG_NOW: "2026-06-01T00:00:00Z" }, encoding: "utf8", maxBuffer: 1 << 28 });
+  const r = spawnSync(command[0], command[1], { env: { ...process.env, NO_COLOR: "1", BACKLOG_NOW: "2026-06-01T00:00:00Z" }, encoding: "utf8", maxBuffer: 1 << 28 });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.status !== 0) throw new Error(`list ${args.join(" ")} exited ${r.status}:\n${r.stderr}`);
-  return ms;
+  const cpu = /cpu ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
+  return { ms, cpu: cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : null };
 }
 
 const cases = [
@@ -57,20 +63,22 @@ for (const [, args] of cases) once(args);
 // Interleaved: each case right after a plain list, so that both see the same machine; the ratio of
 // a case is the median of its ratios to the plain list just before it.
 const loadBefore = load();
-const times = new Map(cases.map(([name]) => [name, { plain: [], ms: [], ratio: [] }]));
+const times = new Map(cases.map(([name]) => [name, { plain: [], ms: [], ratio: [], cpuRatio: [] }]));
 for (let run = 0; run < RUNS; run += 1) {
   for (const [name, args] of cases) {
     const t = times.get(name);
     const plain = once([]);
-    const ms = once(args);
-    t.plain.push(plain);
-    t.ms.push(ms);
-    t.ratio.push(ms / plain);
+    const it = once(args);
+    t.plain.push(plain.ms);
+    t.ms.push(it.ms);
+    t.ratio.push(it.ms / plain.ms);
+    if (it.cpu !== null && plain.cpu) t.cpuRatio.push(it.cpu / plain.cpu);
   }
 }
 console.log(`${RUNS} runs, load average ${loadBefore} before, ${load()} after (${cpus().length} cores)\n`);
-console.log(`| list on 100k items / 300k lines | median | plain list beside it | × plain list |\n|---|---|---|---|`);
+console.log(`| list on 100k items / 300k lines | median | plain list beside it | × plain list | × plain list, CPU time |\n|---|---|---|---|---|`);
 for (const [name] of cases) {
   const t = times.get(name);
-  console.log(`| ${name} | ${median(t.ms).toFixed(0)} ms | ${median(t.plain).toFixed(0)} ms | ${median(t.ratio).toFixed(2)}× |`);
+  const cpu = t.cpuRatio.length > 0 ? `${median(t.cpuRatio).toFixed(2)}×` : "n/a";
+  console.log(`| ${name} | ${median(t.ms).toFixed(0)} ms | ${median(t.plain).toFixed(0)} ms | ${median(t.ratio).toFixed(2)}× | ${cpu} |`);
 }
