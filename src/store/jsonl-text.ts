@@ -248,12 +248,8 @@ interface TextAnswer {
   beyond: number;
 }
 
-/** An entry with its title, for a title sort: a literal of one shape, quick to sort. */
-const titled = (e: ItemEntry, title: string) =>
-  ({
-    id: e.id, env: e.env, service: e.service, category: e.category, priority: e.priority, status: e.status, owner: e.owner, due_date: e.due_date,
-    created_at: e.created_at, updated_at: e.updated_at, dedupe_key: e.dedupe_key, off: e.off, len: e.len, title,
-  }) as ItemEntry;
+/** An entry with its title, for a title sort (a copy: entries are the index's own). */
+const titled = (e: ItemEntry, title: string): ItemEntry => ({ ...e, title }) as ItemEntry;
 
 /**
  * The saved records are visited in title order when the sort starts with the title. Then, once
@@ -276,8 +272,16 @@ function answerFromTexts(state: TextState, entries: Map<string, ItemEntry>, filt
     const titles = withTitle ? titlesOf(s) : null;
     const tags = wantsTags ? tagsOf(s) : null;
     if ((needle !== undefined && hits === null) || (withTitle && titles === null) || (wantsTags && tags === null)) return null;
-    // The wanted tags by number (-1: no saved record has it).
+    // The wanted tags by number (-1: no saved record has it), looked for among record k's numbers.
     const wanted = tags === null ? [] : (filter.tags ?? []).map((t) => tags.names.indexOf(t));
+    const tagsOfRecord = {
+      k: 0,
+      includes(tag: number) {
+        if (tags === null) return false;
+        for (let i = tags.starts[this.k]; i < tags.starts[this.k + 1]; i += 1) if (tags.ids[i] === tag) return true;
+        return false;
+      },
+    };
     const order = sort[0]?.key === "title" && titles !== null ? titles.byTitle : null;
     const desc = sort[0]?.desc === true;
     const reach = order === null || page.limit === null ? Number.POSITIVE_INFINITY : page.offset + page.limit;
@@ -287,7 +291,8 @@ function answerFromTexts(state: TextState, entries: Map<string, ItemEntry>, filt
       if (e.off !== s.offs[k]) return true;
       covered.push(e);
       if ((hits !== null && hits[k] === 0) || !matchesFilter(e, filter)) return true;
-      if (tags !== null && !hasTags(tags.ids.subarray(tags.starts[k], tags.starts[k + 1]), wanted)) return true;
+      tagsOfRecord.k = k;
+      if (tags !== null && !hasTags(tagsOfRecord, wanted)) return true;
       if (beyond > 0) {
         beyond += 1;
         return true;
