@@ -231,6 +231,30 @@ describe("text index", () => {
     await expectSameAnswers(dir);
   });
 
+  it("follows writes in a long-lived process (serve), its own and another's", async () => {
+    const { dir, items, r } = await randomStore(30);
+    await warm(dir);
+    const served = open(dir);
+    served.keepOpen();
+    const ask = async () => {
+      for (const [filter, page] of QUERIES) {
+        const { items: got, total } = await served.listItems(filter, page);
+        expect({ ids: got.map((i) => i.id), total }, JSON.stringify([filter, page])).toEqual(await expected(dir, filter, page));
+      }
+    };
+    await ask();
+    await served.write(async (tx) => tx.putItem({ ...items[0], title: "Latency renamed", tags: ["auto"] }));
+    await ask();
+    const other = open(dir);
+    await other.write(async (tx) => {
+      tx.putItem({ ...items[1], title: "zz latency" });
+      tx.putItem(randomItem(r));
+    });
+    await other.close("ok");
+    await ask();
+    await served.close("ok");
+  });
+
   it("pages a title sort through many equal titles as the items do", async () => {
     const dir = tempDir();
     const r = randomSource(11);
