@@ -3,9 +3,9 @@
  * look at, for its latest version, so that `list --search`, `--tag` and `--sort title` read no item
  * lines. Built only when such a query comes, kept and validated like the items index (jsonl-index.ts:
  * the same log file, only appended to, head and tail hashes; extended from the appended tail) and
- * saved by the same successful read-only commands. The saved file is binary and carries a CRC of its
- * body; a file that is missing, unreadable, a link, corrupt or stale is ignored and the index rebuilt
- * from the log. Saved records are in the order of the items index's entries (the order in which
+ * saved by the same successful read-only commands. The saved file is binary, each section with its
+ * CRC; a file that is missing, unreadable, a link, corrupt or stale is ignored and the index rebuilt
+ * from the latest line of each item. Saved records are in the order of the items index's entries (the order in which
  * items first appear in the log), so record k goes with entry k without looking anything up, and
  * each names the line it was read from: it is used only while entry k points at that very line.
  * Anything else is read from the log as before.
@@ -52,7 +52,7 @@ interface SavedTexts {
 
 export interface TextState {
   saved: SavedTexts | null;
-  /** Records read from the log since (all of them when built from the log); they supersede saved ones. */
+  /** Records read from the log since the saved ones (all of them when built anew), by item id. */
   recent: Map<string, TextRecord>;
 }
 
