@@ -136,6 +136,16 @@ function pathStat(path: string): Stat {
 const SAVE_AFTER_BYTES = 4 << 20;
 const SAVE_AT_LEAST_BYTES = 64 << 10;
 const worthSaving = (index: LogIndex<unknown>) => index.unsaved > Math.min(SAVE_AFTER_BYTES, Math.max(SAVE_AT_LEAST_BYTES, index.covered / 8));
+/** A write waiting for its group commit (see commitQueued), and how it ended. */
+interface QueuedWrite {
+  run: (tx: WriteTx) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+/** The most writes one group commit takes: later ones wait for the next. */
+const MAX_GROUP = 128;
+
 /** Remembered answers per index version (list queries, dashboards): a few dozen kinds of question. */
 const MAX_ANSWERS = 64;
 
@@ -164,6 +174,9 @@ export class JsonlStore implements Store {
   private readonly items: { state: unknown; byId: Map<string, Cached<BacklogItem>> } = { state: null, byId: new Map() };
   private readonly timelines: { state: unknown; byId: Map<string, Cached<BacklogEvent[]>> } = { state: null, byId: new Map() };
   private held: HeldView | null = null;
+  /** Writes waiting for the group commit in progress, and whether one is (see commitQueued). */
+  private readonly queued: QueuedWrite[] = [];
+  private committing = false;
   /** Held views replaced while reads still used them: closed by the last one. */
   private readonly retired = new Set<HeldView>();
 
@@ -328,13 +341,64 @@ export class JsonlStore implements Store {
       // A first command that fails (unknown id, bad input) must not even create the directory.
       await fn(new BufferedTx(emptySource()));
     }
+    return new Promise<T>((resolve, reject) => {
+      this.queued.push({ run: fn, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.committing) void this.commitQueued();
+    });
+  }
+
+  /**
+   * Group commit: writes that arrive while another holds the lock (concurrent requests to `serve`)
+   * wait, then run one after another under one hold of it and are appended and made durable
+   * together: one commit record, one fsync of each log for the whole group. Each runs in its own
+   * transaction laid over the group's earlier ones, so it sees their writes, and one that fails
+   * leaves nothing. None is answered before the group is durable; if its append fails, all fail.
+   * A command makes one write, so its group is itself.
+   */
+  private async commitQueued(): Promise<void> {
+    this.committing = true;
+    try {
+      while (this.queued.length > 0) {
+        // A commit blocks the event loop (its fsyncs are synchronous), so requests pile up behind
+        // it: one turn of the loop lets those already received reach write() and join the group.
+        await new Promise((resolve) => setImmediate(resolve));
+        const group = this.queued.splice(0, MAX_GROUP);
+        let outcomes: Outcome[];
+        try {
+          outcomes = await this.commitGroup(group);
+        } catch (error) {
+          outcomes = group.map(() => ({ ok: false, error }));
+        }
+        group.forEach((w, i) => {
+          const outcome = outcomes[i];
+          if (outcome.ok) w.resolve(outcome.value);
+          else w.reject(outcome.error);
+        });
+      }
+    } finally {
+      this.committing = false;
+    }
+  }
+
+  private async commitGroup(group: readonly QueuedWrite[]): Promise<Outcome[]> {
     const lock = await acquireDirLock(this.options.dir, this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
     try {
       this.recover();
       return await this.withItems(async (fd, entries, view) => {
-        const tx = this.transaction(fd, entries, view);
-        const result = await fn(tx);
-        if (!tx.isEmpty) {
+        const all = this.transaction(fd, entries, view);
+        const outcomes: Outcome[] = [];
+        for (const w of group) {
+          const tx = new BufferedTx(all);
+          try {
+            const value = await w.run(tx);
+            for (const item of tx.items) all.putItem(item);
+            for (const event of tx.events) all.addEvent(event);
+            outcomes.push({ ok: true, value });
+          } catch (error) {
+            outcomes.push({ ok: false, error });
+          }
+        }
+        if (!all.isEmpty) {
           // Someone deleted or replaced the lock file while we held it: another writer may hold
           // the new one, so writing now could interleave with it.
           if (!lock.stillHeld()) {
@@ -344,10 +408,10 @@ export class JsonlStore implements Store {
               "lock_lost",
             );
           }
-          this.append(tx);
+          this.append(all);
           await this.catchUp(fd);
         }
-        return result;
+        return outcomes;
       }, FOR_WRITING);
     } finally {
       lock.release();

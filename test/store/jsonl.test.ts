@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { BacklogError } from "../../src/errors.js";
+import { BacklogError, conflict } from "../../src/errors.js";
 import { COMMIT_FILE } from "../../src/store/jsonl-commit.js";
 import { JsonlStore } from "../../src/store/jsonl-store.js";
 import { acquireDirLock } from "../../src/store/lock.js";
@@ -123,6 +123,62 @@ describe("JSONL store", () => {
     expect(report).toMatchObject({ deleted: 1, lines_before: 3, lines_after: 0, quarantined: 1 });
     expect(readFileSync(join(dir, "items.jsonl")).equals(before)).toBe(true);
     expect(existsSync(join(dir, "items.jsonl.quarantine"))).toBe(false);
+  });
+});
+
+describe("JSONL group commit (concurrent writes in one process)", () => {
+  it("commits concurrent writes together: each sees the earlier ones, none is on disk before all are", async () => {
+    const dir = tempDir();
+    const store = open(dir);
+    const items = join(dir, "items.jsonl");
+    const first = makeItem({ title: "first" });
+    await store.write(async (tx) => tx.putItem(first));
+    const held = await acquireDirLock(dir, 1000);
+    const seen: Array<{ onDisk: boolean; earlier: boolean }> = [];
+    const rest = Array.from({ length: 20 }, (_, i) => makeItem({ title: `queued ${i}` }));
+    const queued = rest.map((item, i) =>
+      store.write(async (tx) => {
+        // Runs before the group's lines are appended.
+        const earlier = rest[Math.max(0, i - 1)];
+        seen.push({ onDisk: i > 0 && readFileSync(items, "utf8").includes(earlier.id), earlier: i === 0 || (await tx.getItem(earlier.id)) !== null });
+        tx.putItem(item);
+        tx.addEvent({ id: `ev_${item.id}`, ts: item.created_at, item_id: item.id, type: "created", actor: "test", message: "", meta: {} });
+        return item.id;
+      }),
+    );
+    held.release();
+    expect(await Promise.all(queued)).toEqual(rest.map((i) => i.id));
+    expect(seen).toEqual(rest.map(() => ({ onDisk: false, earlier: true })));
+    expect(lines(items).map((l) => JSON.parse(l).title)).toEqual(["first", ...rest.map((i) => i.title)]);
+    expect(lines(join(dir, "events.jsonl"))).toHaveLength(20);
+    expect(existsSync(join(dir, COMMIT_FILE))).toBe(false);
+  });
+
+  it("a write that fails in a group leaves nothing and fails alone; a taken dedupe key is seen across the group", async () => {
+    const dir = tempDir();
+    const store = open(dir);
+    const held = await acquireDirLock(dir, 1000);
+    const blocker = store.write(async (tx) => tx.putItem(makeItem({ title: "before" })));
+    const claim = (title: string) =>
+      store.write(async (tx) => {
+        const key = "shared:key";
+        if ((await tx.findByDedupeKeys([key])).has(key)) throw conflict("duplicate_dedupe_key", `${key} is taken`);
+        tx.putItem(makeItem({ title, dedupe_key: key }));
+      });
+    const results = await Promise.allSettled([
+      claim("one"),
+      store.write(async (tx) => {
+        tx.putItem(makeItem({ title: "half done" }));
+        throw new Error("refused half-way");
+      }),
+      claim("two"),
+      store.write(async (tx) => tx.putItem(makeItem({ title: "after" }))),
+      (held.release(), blocker),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "rejected", "fulfilled", "fulfilled"]);
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ message: "refused half-way" });
+    expect((results[2] as PromiseRejectedResult).reason).toMatchObject({ exitCode: 4 });
+    expect(lines(join(dir, "items.jsonl")).map((l) => JSON.parse(l).title)).toEqual(["before", "one", "after"]);
   });
 });
 
