@@ -1,9 +1,12 @@
-// `list --search` and `list --sort` against plain `list` on a generated 100k-item store (300k lines),
-// JSONL backend with its saved index warm. Prints medians and ratios to plain `list`; asserts nothing.
+// `list --search`, `--tag` and `--sort` against plain `list` on a generated 100k-item store (300k
+// lines), JSONL backend with its saved indexes warm (items and text). Each case runs right after a
+// plain `list`, several runs; prints medians, the median ratio to plain `list`, and the load
+// average. Asserts nothing.
 //
 //   node bench/list-search.mjs [--runs N]
 import { spawnSync } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -24,32 +27,58 @@ if (!existsSync(join(DIR, "events.jsonl"))) {
   if (r.status !== 0) process.exit(1);
 }
 
+// CPU time (user + system) of each command too, when GNU time is there: on a loaded machine it
+// moves less than the wall clock.
+const TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : null;
+
 function once(args) {
+  const command = TIME ? [TIME, ["-f", "cpu %U %S", BIN, "--dir", DIR, "list", ...args]] : [BIN, ["--dir", DIR, "list", ...args]];
   const start = process.hrtime.bigint();
-  const r = spawnSync(BIN, ["--dir", DIR, "list", ...args], { env: { ...process.env, NO_COLOR: "1", BACKLOG_NOW: "2026-06-01T00:00:00Z" }, encoding: "utf8", maxBuffer: 1 << 28 });
+  const r = spawnSync(command[0], command[1], { env: { ...process.env, NO_COLOR: "1", BACKLOG_NOW: "2026-06-01T00:00:00Z" }, encoding: "utf8", maxBuffer: 1 << 28 });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.status !== 0) throw new Error(`list ${args.join(" ")} exited ${r.status}:\n${r.stderr}`);
-  return ms;
-}
-
-function median(args) {
-  once(args); // warm-up: the saved index is written, the page cache filled
-  const ms = Array.from({ length: RUNS }, () => once(args)).sort((a, b) => a - b);
-  return ms[Math.floor(ms.length / 2)];
+  const cpu = /cpu ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
+  return { ms, cpu: cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : null };
 }
 
 const cases = [
-  ["plain list", []],
   ["--sort -updated", ["--sort", "-updated"]],
   ["--sort service,-due", ["--sort", "service,-due"]],
   ["--sort title", ["--sort", "title"]],
+  ["--sort -title,priority", ["--sort", "-title,priority"]],
   ["--search svc-1a (service)", ["--search", "svc-1a"]],
   ["--search latency (text)", ["--search", "latency"]],
   ["--search + --env prod --priority P0", ["--search", "latency", "--env", "prod", "--priority", "P0"]],
+  ["--tag week:2026-W05", ["--tag", "week:2026-W05"]],
+  ["--tag auto (every item)", ["--tag", "auto"]],
 ];
-const base = median(cases[0][1]);
-console.log(`| list on 100k items / 300k lines | median | × plain list |\n|---|---|---|`);
-for (const [name, args] of cases) {
-  const m = name === "plain list" ? base : median(args);
-  console.log(`| ${name} | ${m.toFixed(0)} ms | ${(m / base).toFixed(2)}× |`);
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const load = () => loadavg().map((n) => n.toFixed(2)).join(" ");
+
+// Warm-up: the saved indexes are written (the text index by the first search), the page cache filled.
+once([]);
+for (const [, args] of cases) once(args);
+
+// Interleaved: each case right after a plain list, so that both see the same machine; the ratio of
+// a case is the median of its ratios to the plain list just before it.
+const loadBefore = load();
+const times = new Map(cases.map(([name]) => [name, { plain: [], ms: [], ratio: [], cpuRatio: [] }]));
+for (let run = 0; run < RUNS; run += 1) {
+  for (const [name, args] of cases) {
+    const t = times.get(name);
+    const plain = once([]);
+    const it = once(args);
+    t.plain.push(plain.ms);
+    t.ms.push(it.ms);
+    t.ratio.push(it.ms / plain.ms);
+    if (it.cpu !== null && plain.cpu) t.cpuRatio.push(it.cpu / plain.cpu);
+  }
+}
+console.log(`${RUNS} runs, load average ${loadBefore} before, ${load()} after (${cpus().length} cores)\n`);
+console.log(`| list on 100k items / 300k lines | median | plain list beside it | × plain list | × plain list, CPU time |\n|---|---|---|---|---|`);
+for (const [name] of cases) {
+  const t = times.get(name);
+  const cpu = t.cpuRatio.length > 0 ? `${median(t.cpuRatio).toFixed(2)}×` : "n/a";
+  console.log(`| ${name} | ${median(t.ms).toFixed(0)} ms | ${median(t.plain).toFixed(0)} ms | ${median(t.ratio).toFixed(2)}× | ${cpu} |`);
 }

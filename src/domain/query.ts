@@ -73,22 +73,52 @@ export function matchesFilter(item: ItemFields & { updated_at?: string }, f: Ite
   return true;
 }
 
-/** Case-insensitive substring, the way PostgreSQL's ILIKE folds case for these texts. */
-export function matchesSearch(item: Pick<QueryFields, "id" | "title" | "description" | "service" | "owner" | "dedupe_key" | "tags">, search: string): boolean {
-  const needle = search.toLowerCase();
-  const has = (text: string) => text.toLowerCase().includes(needle);
-  return has(item.title) || has(item.description) || has(item.service) || has(item.owner) || has(item.id) || has(item.dedupe_key) || item.tags.some(has);
+/** What search looks in. */
+export type SearchedFields = Pick<QueryFields, "id" | "title" | "description" | "service" | "owner" | "dedupe_key" | "tags">;
+const searchedTexts = (item: SearchedFields) => [item.title, item.description, item.service, item.owner, item.id, item.dedupe_key, ...item.tags];
+
+/** How search folds case: the way PostgreSQL's ILIKE folds it for these texts. */
+const foldCase = (text: string) => text.toLowerCase();
+
+/** Case-insensitive substring of one of the searched fields. */
+export function matchesSearch(item: SearchedFields, search: string): boolean {
+  const needle = foldCase(search);
+  return searchedTexts(item).some((text) => foldCase(text).includes(needle));
 }
+
+/**
+ * Keeps the searched fields apart in a search text. It is a control character no one types: a
+ * search holding it has no needle (searchNeedle) and is answered field by field (matchesSearch).
+ */
+const FIELD_BREAK = "\x7f";
+
+/**
+ * The searched fields of an item, case-folded as matchesSearch folds them, in one text: for a
+ * needle (searchNeedle) free of the break, `searchText(item).includes(needle)` is exactly
+ * `matchesSearch(item, search)`, as a text index needs.
+ */
+export const searchText = (item: SearchedFields): string => searchedTexts(item).map(foldCase).join(FIELD_BREAK);
+
+/** What to look for in search texts, or null when the search can only be answered field by field. */
+export function searchNeedle(search: string): string | null {
+  const needle = foldCase(search);
+  return needle.includes(FIELD_BREAK) ? null : needle;
+}
+
+/** The item carries every one of the wanted tags (exactly, case included; or their numbers, one per distinct tag). */
+export const hasTags = <T>(tags: { includes(tag: T): boolean }, wanted: readonly T[] | undefined): boolean => wanted === undefined || wanted.every((t) => tags.includes(t));
 
 /** The whole filter, on a full item. */
 export function matchesFullFilter(item: QueryFields, f: ItemFilter): boolean {
   if (!matchesFilter(item, f)) return false;
-  if (f.tags !== undefined && !f.tags.every((t) => item.tags.includes(t))) return false;
+  if (!hasTags(item.tags, f.tags)) return false;
   if (f.search !== undefined && !matchesSearch(item, f.search)) return false;
   return true;
 }
 
 const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/** The order of the title sort key, ascending (by UTF-16 code units). */
+export const titleOrder = compareText;
 const compareDue = (a: string, b: string) => (a === b ? 0 : a === "" ? 1 : b === "" ? -1 : compareText(a, b));
 
 /** Priority, then due date (empty last), then created_at, then id. */
@@ -114,7 +144,7 @@ function compareKey(key: SortKeyName, a: Partial<QueryFields> & ItemFields, b: P
     case "status":
       return (own(STATUS_RANK, a.status) ?? 99) - (own(STATUS_RANK, b.status) ?? 99);
     case "title":
-      return compareText(a.title ?? "", b.title ?? "");
+      return titleOrder(a.title ?? "", b.title ?? "");
   }
 }
 

@@ -74,11 +74,12 @@ export function tryParse(line: string): unknown {
 export const isBlank = (line: string) => line.trim() === "";
 
 /** Writes a whole file or nothing: a tmp file beside it, fsync'd, then renamed over it. */
-export function writeFileAtomically(path: string, text: string): void {
+export function writeFileAtomically(path: string, text: string | Uint8Array): void {
   const { tmp, fd } = createTmpFile(path);
   try {
     try {
-      writeSync(fd, text);
+      if (typeof text === "string") writeSync(fd, text);
+      else for (let at = 0; at < text.length; ) at += writeSync(fd, text, at, text.length - at);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

@@ -194,11 +194,12 @@ function stillValid(prior: LogHeader, now: Identity, fd: number): boolean {
 }
 
 /**
- * Whether a saved header (of an index, or of the id list of jsonl-ids.ts) still describes the log
- * open as `fd`: the same checks as for a saved index before a read relies on it.
+ * Whether `saved` (an index, the header of a saved one, or of the text index of jsonl-text.ts) still
+ * describes the log open as `fd` (up to `end`): refreshIndex would extend it, not rebuild it.
  */
-export function describesLog(saved: LogHeader, fd: number): boolean {
-  return Number.isSafeInteger(saved.covered) && saved.covered >= 0 && stillValid(saved, identityOf(fd), fd);
+export function describesLog(saved: LogHeader, fd: number, end = Number.POSITIVE_INFINITY): boolean {
+  const identity = identityOf(fd);
+  return Number.isSafeInteger(saved.covered) && saved.covered >= 0 && saved.covered <= Math.min(identity.size, end) && stillValid(saved, identity, fd);
 }
 
 /**

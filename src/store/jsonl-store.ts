@@ -15,7 +15,7 @@ import {
   normalizeStoredItem,
   type StoredValueNote,
 } from "../domain/item.js";
-import { compareByCreation, type ItemFilter, linePrefilter, type Page, type QueryResult, queryItems } from "../domain/query.js";
+import { compareByCreation, type ItemFilter, linePrefilter, needsFullItem, type Page, type QueryResult, queryItems } from "../domain/query.js";
 import { type LogEvent, type LogQuery, newestFirst, wantsEvent } from "../domain/event-log.js";
 import { aggregateReport, closedAt, type HistoryRow, type Report, type ReportFrame } from "../domain/report.js";
 import { BacklogError, storageUnavailable } from "../errors.js";
@@ -28,6 +28,7 @@ import { type IndexKind, indexMatchesLog, type LineNote, type LogIndex, loadSave
 import { eventsIndex, type ItemEntry, itemsIndex } from "./jsonl-indexes.js";
 import { saveIdList } from "./jsonl-ids.js";
 import { EVENTS_FILE, indexPathOf, ITEMS_FILE } from "./jsonl-paths.js";
+import { queryWithTexts, TextIndex } from "./jsonl-text.js";
 import { acquireDirLock, DEFAULT_LOCK_TIMEOUT_MS, LOCK_FILE } from "./lock.js";
 import type { CleanupOptions, CleanupReport, MigrationReport, Store, StoreDump, UnreadableLines, Warn, WriteOptions, WriteTx } from "./types.js";
 
@@ -155,6 +156,8 @@ export class JsonlStore implements Store {
   readonly eventsPath: string;
   private readonly itemsSlot: IndexSlot<Map<string, ItemEntry>>;
   private readonly eventsSlot: IndexSlot<Map<string, number[]>>;
+  /** Titles, tags and search texts, built only once a list query needs them (jsonl-text.ts). */
+  private readonly texts: TextIndex;
   /** Set by anything that writes or plans writes: such commands never touch the saved indexes. */
   private mutated = false;
   /** Set once a write committed and its index was brought past its own lines: it may save them. */
@@ -182,6 +185,7 @@ export class JsonlStore implements Store {
     const savedLoaded = options.savedIndexes === false;
     this.itemsSlot = { kind: itemsIndex, path: this.itemsPath, index: null, savedLoaded, checked: false, pending: null, freshAt: null };
     this.eventsSlot = { kind: eventsIndex, path: this.eventsPath, index: null, savedLoaded, checked: false, pending: null, freshAt: null };
+    this.texts = new TextIndex(this.itemsPath, options.savedIndexes !== false);
   }
 
   /**
@@ -196,15 +200,19 @@ export class JsonlStore implements Store {
   }
 
   async listItems(filter: ItemFilter, page: Page): Promise<QueryResult> {
-    return this.withItems((fd, entries) => {
-      // Tags, title and description are not in the index: read only the lines the entries' filter kept.
-      // A raw-text test first: most lines of a search or tag filter are never parsed.
+    return this.withItems(async (fd, entries, view) => {
+      // Tags, title and description are not in the items index: the text index has them; what it
+      // does not have yet is read from the lines the entries' filter kept, with a raw-text test
+      // first, so that most lines of a search or tag filter are never parsed.
+      const index = this.itemsSlot.index;
+      const texts = index?.state === entries && needsFullItem(filter, page) ? await this.texts.current(fd, view.itemsEnd, index) : null;
       const mayMatch = linePrefilter(filter);
       const full = (e: ItemEntry) => {
         const line = readAt(fd, e.off, e.len);
         return mayMatch === null || mayMatch(line) ? hydrate(fd, e, this.itemsPath, line) : null;
       };
-      const { items, total } = this.memo(entries, `list\n${JSON.stringify([filter, page])}`, () => queryItems(entries.values(), filter, page, full));
+      const answer = () => (texts && queryWithTexts(texts, entries, filter, page, full)) ?? queryItems(entries.values(), filter, page, full);
+      const { items, total } = this.memo(entries, `list\n${JSON.stringify([filter, page])}`, answer);
       return { items: items.map((e) => ("off" in e ? this.full(fd, e, entries) : e)), total };
     });
   }
@@ -473,6 +481,7 @@ export class JsonlStore implements Store {
       const items = this.itemsSlot.index;
       if (slot === this.itemsSlot && items) saveIdList(slot.path, items, save);
     }
+    this.texts.save(worthSaving, this.itemsSlot.index?.state);
   }
 
   /**
