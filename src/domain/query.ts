@@ -159,9 +159,47 @@ export function queryItems<T extends ItemFields>(items: Iterable<T>, filter: Ite
       if (whole !== null && matchesFullFilter(whole, filter)) matched.push(whole);
     }
   }
-  matched.sort(comparatorFor(page.sort));
-  const end = page.limit === null ? undefined : page.offset + page.limit;
-  return { items: matched.slice(page.offset, end), total: matched.length };
+  const compare = comparatorFor(page.sort);
+  if (page.limit === null) return { items: matched.sort(compare).slice(page.offset), total: matched.length };
+  return { items: firstInOrder(matched, compare, page.offset + page.limit).slice(page.offset), total: matched.length };
+}
+
+/**
+ * The first `k` of `items` in `compare`'s order, sorted: a bounded max-heap, so a page of a large
+ * list costs about one comparison per item rather than a full sort. `compare` is a total order
+ * (every comparator ends with the id), so this is exactly the prefix a full sort would give.
+ */
+export function firstInOrder<T>(items: T[], compare: (a: T, b: T) => number, k: number): T[] {
+  if (k >= items.length / 8) return items.sort(compare).slice(0, k);
+  const heap: T[] = [];
+  const siftDown = (from: number) => {
+    for (let i = from; ; ) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let top = i;
+      if (l < heap.length && compare(heap[l], heap[top]) > 0) top = l;
+      if (r < heap.length && compare(heap[r], heap[top]) > 0) top = r;
+      if (top === i) return;
+      [heap[i], heap[top]] = [heap[top], heap[i]];
+      i = top;
+    }
+  };
+  for (const item of items) {
+    if (heap.length < k) {
+      // Sifted up: the largest stays at the root.
+      heap.push(item);
+      for (let i = heap.length - 1; i > 0; ) {
+        const parent = (i - 1) >> 1;
+        if (compare(heap[i], heap[parent]) <= 0) break;
+        [heap[i], heap[parent]] = [heap[parent], heap[i]];
+        i = parent;
+      }
+    } else if (k > 0 && compare(item, heap[0]) < 0) {
+      heap[0] = item;
+      siftDown(0);
+    }
+  }
+  return heap.sort(compare);
 }
 
 /** Text that every JSON writer writes as itself: printable ASCII but the quote and the backslash. */

@@ -74,11 +74,11 @@ export function tryParse(line: string): unknown {
 export const isBlank = (line: string) => line.trim() === "";
 
 /** Writes a whole file or nothing: a tmp file beside it, fsync'd, then renamed over it. */
-export function writeFileAtomically(path: string, text: string): void {
+export function writeFileAtomically(path: string, data: string | Buffer): void {
   const { tmp, fd } = createTmpFile(path);
   try {
     try {
-      writeSync(fd, text);
+      writeAll(fd, typeof data === "string" ? Buffer.from(data, "utf8") : data);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { linePrefilter, matchesFullFilter, queryItems, selectFields, sinceInstant } from "../../src/domain/query.js";
+import { firstInOrder, linePrefilter, matchesFullFilter, queryItems, selectFields, sinceInstant } from "../../src/domain/query.js";
 import { makeItem } from "../helpers/items.js";
 
 describe("the pure list query", () => {
@@ -67,5 +67,16 @@ describe("the pure list query", () => {
     expect(linePrefilter({ search: 'say "hi"' })).toBeNull();
     expect(linePrefilter({ tags: ["ü"] })).toBeNull();
     expect(linePrefilter({ search: "zzz", tags: ["ü"] })?.('{"title":"\\u00fc zzz"}')).toBe(true);
+  });
+});
+
+describe("firstInOrder (a page without a full sort)", () => {
+  it("gives exactly the prefix of a full sort, for every page size", () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const items = Array.from({ length: 500 }, (_, i) => ({ id: `bl_${i.toString(16).padStart(12, "0")}`, rank: Math.floor(random() * 20) }));
+    const compare = (a: (typeof items)[number], b: (typeof items)[number]) => a.rank - b.rank || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    const sorted = [...items].sort(compare);
+    for (const k of [0, 1, 2, 7, 50, 62, 63, 64, 499, 500, 600]) expect(firstInOrder([...items], compare, k)).toEqual(sorted.slice(0, k));
   });
 });
