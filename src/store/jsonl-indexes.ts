@@ -97,15 +97,17 @@ export const itemsIndex: IndexKind<Map<string, ItemEntry>> = {
     const offs = input.f64s();
     const lens = input.u32s();
     if (rows.length !== offs.length * TEXT_FIELDS || lens.length !== offs.length) throw new IndexFileError("unreadable saved index: column lengths");
+    // Every string number checked once, here: the loop below then indexes the table directly.
+    for (let i = 0; i < rows.length; i += 1) if (rows[i] >= strings.length) throw new IndexFileError("unreadable saved index: string number");
     const state = new Map<string, ItemEntry>();
-    const s = (n: number) => stringAt(strings, n);
+    const s = strings;
     for (let r = 0, b = 0; r < offs.length; r += 1, b += TEXT_FIELDS) {
       if (!isPosition(offs[r])) throw new IndexFileError("unreadable saved index: offset");
-      const id = s(rows[b]);
+      const id = s[rows[b]];
       // A literal, in ENTRY_FIELDS order: one hidden class for all entries, built fast.
       state.set(id, {
-        id, env: s(rows[b + 1]), service: s(rows[b + 2]), category: s(rows[b + 3]), priority: s(rows[b + 4]), status: s(rows[b + 5]), owner: s(rows[b + 6]),
-        due_date: s(rows[b + 7]), created_at: s(rows[b + 8]), updated_at: s(rows[b + 9]), dedupe_key: s(rows[b + 10]), off: offs[r], len: lens[r],
+        id, env: s[rows[b + 1]], service: s[rows[b + 2]], category: s[rows[b + 3]], priority: s[rows[b + 4]], status: s[rows[b + 5]], owner: s[rows[b + 6]],
+        due_date: s[rows[b + 7]], created_at: s[rows[b + 8]], updated_at: s[rows[b + 9]], dedupe_key: s[rows[b + 10]], off: offs[r], len: lens[r],
       } as ItemEntry);
     }
     return state;
