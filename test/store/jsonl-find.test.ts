@@ -26,6 +26,8 @@ function storeOf(items: string, events = "") {
 /** The item and events of `id` by byte search (saved indexes off), after checking the indexed read agrees. */
 async function searched(dir: string, id: string) {
   const byIndex = open(dir, true);
+  // Long-lived: every read goes through the indexes, which parse every line.
+  byIndex.keepOpen();
   const expected = await byIndex.getItemWithEvents(id);
   await byIndex.close("failed");
   const bySearch = open(dir, false);
@@ -33,6 +35,10 @@ async function searched(dir: string, id: string) {
   expect(found).toEqual(expected);
   expect(await bySearch.getItem(id)).toEqual(expected?.item ?? null);
   expect(await bySearch.listEvents(id)).toEqual(expected?.events ?? []);
+  // With saved indexes on, a command finds the item through the index and its events by search.
+  const command = open(dir, true);
+  expect(await command.getItemWithEvents(id)).toEqual(expected);
+  await command.close("failed");
   return found;
 }
 
