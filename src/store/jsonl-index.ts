@@ -207,6 +207,8 @@ export async function refreshIndex<S>(
   prior: LogIndex<S> | null,
   parallel: Parallelism = NO_PARALLELISM,
   end = Number.POSITIVE_INFINITY,
+  /** False when the index will never be saved: no CRC then (only a saved index needs one: see indexMatchesLog). */
+  withCrc = true,
 ): Promise<LogIndex<S>> {
   const identity = identityOf(fd);
   // Only up to `end`, the log's committed size (see jsonl-commit.ts): an unfinished write is not read.
@@ -224,7 +226,7 @@ export async function refreshIndex<S>(
     identity,
     head: headHash(fd, r.covered),
     tail: tailHash(fd, r.covered),
-    crc: crcRange(fd, from, r.covered, base ? base.crc : 0),
+    crc: withCrc ? crcRange(fd, from, r.covered, base ? base.crc : 0) : Number.NaN,
     unsaved: base ? base.unsaved + (r.covered - from) : Number.POSITIVE_INFINITY,
   };
 }

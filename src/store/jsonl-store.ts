@@ -515,7 +515,8 @@ export class JsonlStore implements Store {
         slot.checked = false;
       }
       slot.savedLoaded = true;
-      const index = await refreshIndex(slot.kind, fd, slot.index, this.options.parallelism ?? NO_PARALLELISM, end);
+      const saved = this.options.savedIndexes !== false;
+      const index = await refreshIndex(slot.kind, fd, slot.index, this.options.parallelism ?? NO_PARALLELISM, end, saved);
       // Rebuilt from the log (a prior that no longer held, or none): known to match it.
       if (index.unsaved === Number.POSITIVE_INFINITY) slot.checked = true;
       slot.index = index;
