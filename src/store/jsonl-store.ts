@@ -136,13 +136,6 @@ function pathStat(path: string): Stat {
 const SAVE_AFTER_BYTES = 4 << 20;
 const SAVE_AT_LEAST_BYTES = 64 << 10;
 const worthSaving = (index: LogIndex<unknown>) => index.unsaved > Math.min(SAVE_AFTER_BYTES, Math.max(SAVE_AT_LEAST_BYTES, index.covered / 8));
-/**
- * Up to this size, one item's events are found by a byte search of the events log (jsonl-find.ts)
- * rather than through its index: measured on 200k events (32 MB), the search took a fifth of the
- * time of loading the saved index. Larger logs are read through the index, whose cost grows with
- * the number of items rather than of events.
- */
-const SEARCH_EVENTS_UP_TO = 64 << 20;
 /** Remembered answers per index version (list queries, dashboards): a few dozen kinds of question. */
 const MAX_ANSWERS = 64;
 
@@ -263,9 +256,6 @@ export class JsonlStore implements Store {
   private async eventsIn(view: CommittedView, itemId: string): Promise<BacklogEvent[]> {
     const fd = view.events;
     if (fd === null) return [];
-    // A command's one timeline: searching a log of moderate size costs less than loading its index.
-    const searched = this.eventsSlot.index === null && !this.longLived && view.eventsEnd <= SEARCH_EVENTS_UP_TO ? findEvents(fd, view.eventsEnd, itemId) : undefined;
-    if (searched !== undefined) return searched;
     const index = await this.refresh(this.eventsSlot, fd, view.eventsEnd);
     const positions = index.state.get(itemId) ?? [];
     // Long-lived: a timeline is read again only once the item has more events (or the index was rebuilt).

@@ -35,7 +35,7 @@ async function searched(dir: string, id: string) {
   expect(found).toEqual(expected);
   expect(await bySearch.getItem(id)).toEqual(expected?.item ?? null);
   expect(await bySearch.listEvents(id)).toEqual(expected?.events ?? []);
-  // With saved indexes on, a command finds the item through the index and its events by search.
+  // With saved indexes on, a command reads through the indexes.
   const command = open(dir, true);
   expect(await command.getItemWithEvents(id)).toEqual(expected);
   await command.close("failed");
