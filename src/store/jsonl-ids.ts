@@ -14,6 +14,7 @@ import { crc32 } from "node:zlib";
 import { OPEN, openStoreFile, writeFileAtomically } from "./jsonl-file.js";
 import type { LogIndex } from "./jsonl-index.js";
 import { idsPathOf, ITEMS_FILE } from "./jsonl-paths.js";
+import { describesLog, identityOf, type LogHeader, windowsOf } from "./log-identity.js";
 
 const CHUNK = 1 << 20;
 const MARK = Buffer.from('{"id":"bl_');
@@ -21,59 +22,20 @@ const ID_HEX = 12;
 const HEX = /^[0-9a-f]{12}$/;
 const ID = /^bl_[0-9a-f]{12}$/;
 
-const LIST_FORMAT = 1;
+// 2: the head and tail windows as log-identity.ts writes them (shared with the saved indexes).
+const LIST_FORMAT = 2;
 const LIST_KIND = "item-ids";
 /** One id in the list: its 12 hex digits and a newline. */
 const RECORD = ID_HEX + 1;
-/** Bytes checked at the head of the log and just before the covered offset. */
-const WINDOW = 4096;
 /** The list is rewritten once this many log bytes lie after what it covers (they are scanned till then). */
 const REWRITE_AFTER_BYTES = 1 << 20;
 
-interface Identity {
-  dev: string;
-  ino: string;
-  birth: string;
-  size: number;
-  mtime: string;
-}
-
-interface ListHeader {
+interface ListHeader extends LogHeader {
   format: number;
   kind: string;
-  covered: number;
-  identity: Identity;
-  /** CRC-32 of the log's first bytes, and of the bytes just before `covered`. */
-  head: number;
-  tail: number;
   count: number;
   /** CRC-32 of the ids. */
   crc: number;
-}
-
-function identityOf(fd: number): Identity {
-  const st = fstatSync(fd, { bigint: true });
-  return { dev: String(st.dev), ino: String(st.ino), birth: String(st.birthtimeNs), size: Number(st.size), mtime: String(st.mtimeNs) };
-}
-
-function crcWindow(fd: number, from: number, to: number): number {
-  const buffer = Buffer.alloc(Math.max(0, to - from));
-  const read = buffer.length > 0 ? readSync(fd, buffer, 0, buffer.length, from) : 0;
-  return crc32(buffer.subarray(0, read));
-}
-const headCrc = (fd: number, covered: number) => crcWindow(fd, 0, Math.min(WINDOW, covered));
-const tailCrc = (fd: number, covered: number) => crcWindow(fd, Math.max(0, covered - WINDOW), covered);
-
-/** Whether the list's header still describes the log open as `fd` (which may have grown since). */
-function describesLog(header: ListHeader, fd: number): boolean {
-  const was = header.identity;
-  const now = identityOf(fd);
-  if (typeof was !== "object" || was === null || !Number.isSafeInteger(header.covered) || header.covered < 0) return false;
-  if (was.dev !== now.dev || was.ino !== now.ino || was.birth !== now.birth) return false;
-  if (now.size < header.covered) return false;
-  // Same length but touched: rewritten in place, not appended to.
-  if (now.size === was.size && now.mtime !== was.mtime) return false;
-  return headCrc(fd, header.covered) === header.head && tailCrc(fd, header.covered) === header.tail;
 }
 
 /** Ids starting `prefix`, sorted; at most `max` of them. */
@@ -220,7 +182,7 @@ export function saveIdList(logPath: string, index: LogIndex<Map<string, unknown>
       const hex = [...index.state.keys()].filter((id) => ID.test(id)).map((id) => id.slice(3)).sort();
       body = Buffer.from(hex.length > 0 ? `${hex.join("\n")}\n` : "", "latin1");
       const { identity, covered } = index;
-      header = { format: LIST_FORMAT, kind: LIST_KIND, covered, identity, head: headCrc(log, covered), tail: tailCrc(log, covered), count: hex.length, crc: crc32(body) };
+      header = { format: LIST_FORMAT, kind: LIST_KIND, covered, identity, ...windowsOf(log, covered), count: hex.length, crc: crc32(body) };
     } finally {
       closeSync(log);
     }

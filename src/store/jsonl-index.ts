@@ -8,11 +8,12 @@
  * rewritten in place) rebuilds the index from the log. The log is the only source of truth; a
  * saved index is a cache that is never trusted over it, and deleting it is always safe.
  */
-import { closeSync, fstatSync, readFileSync, readSync } from "node:fs";
+import { closeSync, readFileSync, readSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { crc32 } from "node:zlib";
 import { ColumnReader, ColumnWriter } from "./index-codec.js";
 import { nextLineStart, OPEN, openStoreFile, scanFd, writeFileAtomically } from "./jsonl-file.js";
+import { type Identity, identityOf, stillValid, windowsOf } from "./log-identity.js";
 
 // 3: notes about stored values (case variants, values outside their enum) and a CRC-32 of the
 // covered bytes (checked by writers) are kept. 5: binary, typed columns and a string table
@@ -20,7 +21,6 @@ import { nextLineStart, OPEN, openStoreFile, scanFd, writeFileAtomically } from 
 // identity and size checks come first, and whoever could forge one could forge a SHA-256 as
 // easily: both are computed from the log). Files of earlier formats are simply rebuilt.
 const FORMAT = 5;
-const WINDOW = 4096;
 
 export interface IndexKind<S> {
   /** Identifies the kind in saved files, so an index of one kind is never read as another. */
@@ -125,14 +125,6 @@ async function indexLines<S>(kind: IndexKind<S>, fd: number, state: S, from: num
   };
 }
 
-interface Identity {
-  dev: string;
-  ino: string;
-  birth: string;
-  size: number;
-  mtime: string;
-}
-
 export interface LogIndex<S> {
   state: S;
   /** Line numbers of unreadable lines, to report on every read, not only the first. */
@@ -149,18 +141,6 @@ export interface LogIndex<S> {
   crc: number;
   /** Bytes parsed since this index was last saved (Infinity when rebuilt from nothing). */
   unsaved: number;
-}
-
-function identityOf(fd: number): Identity {
-  const st = fstatSync(fd, { bigint: true });
-  return { dev: String(st.dev), ino: String(st.ino), birth: String(st.birthtimeNs), size: Number(st.size), mtime: String(st.mtimeNs) };
-}
-
-function hashWindow(fd: number, from: number, to: number): string {
-  const length = Math.max(0, to - from);
-  const buffer = Buffer.alloc(length);
-  if (length > 0) readSync(fd, buffer, 0, length, from);
-  return `${length}:${crc32(buffer).toString(16).padStart(8, "0")}`;
 }
 
 const CRC_CHUNK = 1 << 20;
@@ -184,30 +164,6 @@ function crcRange(fd: number, from: number, to: number, seed: number): number {
  * log (same length, then appended to), at the price of reading the whole covered log once.
  */
 export const indexMatchesLog = (fd: number, index: LogIndex<unknown>) => crcRange(fd, 0, index.covered, 0) === index.crc;
-
-const headHash = (fd: number, covered: number) => hashWindow(fd, 0, Math.min(WINDOW, covered));
-const tailHash = (fd: number, covered: number) => hashWindow(fd, Math.max(0, covered - WINDOW), covered);
-
-type LogHeader = Pick<LogIndex<unknown>, "identity" | "covered" | "head" | "tail">;
-
-/** Whether `prior` still describes the file open as `fd`, which may have grown since. */
-function stillValid(prior: LogHeader, now: Identity, fd: number): boolean {
-  const was = prior.identity;
-  if (was.dev !== now.dev || was.ino !== now.ino || was.birth !== now.birth) return false;
-  if (now.size < prior.covered) return false;
-  // Same length but touched: rewritten in place, not appended to.
-  if (now.size === was.size && now.mtime !== was.mtime) return false;
-  return headHash(fd, prior.covered) === prior.head && tailHash(fd, prior.covered) === prior.tail;
-}
-
-/**
- * Whether `saved` (an index, the header of a saved one, or of the text index of jsonl-text.ts) still
- * describes the log open as `fd` (up to `end`): refreshIndex would extend it, not rebuild it.
- */
-export function describesLog(saved: LogHeader, fd: number, end = Number.POSITIVE_INFINITY): boolean {
-  const identity = identityOf(fd);
-  return Number.isSafeInteger(saved.covered) && saved.covered >= 0 && saved.covered <= Math.min(identity.size, end) && stillValid(saved, identity, fd);
-}
 
 /**
  * The index of the log open as `fd`: `prior` (from memory or a saved file) extended by the lines
@@ -236,8 +192,7 @@ export async function refreshIndex<S>(
     lines: r.lines,
     covered: r.covered,
     identity,
-    head: headHash(fd, r.covered),
-    tail: tailHash(fd, r.covered),
+    ...windowsOf(fd, r.covered),
     crc: withCrc ? crcRange(fd, from, r.covered, base ? base.crc : 0) : Number.NaN,
     unsaved: base ? base.unsaved + (r.covered - from) : Number.POSITIVE_INFINITY,
   };

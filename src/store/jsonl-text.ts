@@ -17,7 +17,8 @@ import { crc32 } from "node:zlib";
 import { normalizeStoredItem } from "../domain/item.js";
 import { hasTags, type ItemFilter, matchesFilter, titleOrder, type Page, type QueryFields, type QueryResult, queryItems, searchNeedle, searchText } from "../domain/query.js";
 import { OPEN, openStoreFile, readAt, tryParse, writeFileAtomically } from "./jsonl-file.js";
-import { describesLog, type IndexKind, type LogIndex, NO_PARALLELISM, refreshIndex } from "./jsonl-index.js";
+import { type IndexKind, type LogIndex, NO_PARALLELISM, refreshIndex } from "./jsonl-index.js";
+import { describesLog } from "./log-identity.js";
 import type { ItemEntry } from "./jsonl-indexes.js";
 
 const FORMAT = 1;
