@@ -272,7 +272,11 @@ function answerFromTexts(state: TextState, entries: Map<string, ItemEntry>, filt
   const withTitle = sort.some((s) => s.key === "title");
   const wantsTags = filter.tags !== undefined && filter.tags.length > 0;
   const matched: ItemEntry[] = [];
-  const covered: ItemEntry[] = [];
+  // Which entries a current record answered: saved ones by position in `entries`, recent ones by
+  // identity (few), and how many in all (when all, nothing is left to read from the log).
+  const savedCovered = new Uint8Array(entries.size);
+  const recentCovered = new Set<ItemEntry>();
+  let coveredCount = 0;
   let beyond = 0;
   const s = state.saved;
   if (s !== null) {
@@ -297,7 +301,8 @@ function answerFromTexts(state: TextState, entries: Map<string, ItemEntry>, filt
     const visit = (k: number, e: ItemEntry): boolean => {
       // Entry k's record, while the entry still points at the line the record was read from.
       if (e.off !== s.offs[k]) return true;
-      covered.push(e);
+      savedCovered[k] = 1;
+      coveredCount += 1;
       if ((hits !== null && hits[k] === 0) || !matchesFilter(e, filter)) return true;
       tagsOfRecord.k = k;
       if (tags !== null && !hasTags(tagsOfRecord, wanted)) return true;
@@ -338,13 +343,13 @@ function answerFromTexts(state: TextState, entries: Map<string, ItemEntry>, filt
   for (const [id, r] of state.recent) {
     const e = entries.get(id);
     if (e === undefined || e.off !== r.off || r.text === null) continue;
-    covered.push(e);
+    recentCovered.add(e);
+    coveredCount += 1;
     if (needle !== undefined && !r.text.includes(needle)) continue;
     if (matchesFilter(e, filter) && (!wantsTags || hasTags(r.tags, filter.tags))) matched.push(withTitle ? titled(e, r.title) : e);
   }
-  if (covered.length === entries.size) return { matched, unknown: [], beyond };
-  const known = new Set(covered);
-  return { matched, unknown: [...entries.values()].filter((e) => !known.has(e)), beyond };
+  if (coveredCount === entries.size) return { matched, unknown: [], beyond };
+  return { matched, unknown: [...entries.values()].filter((e, k) => savedCovered[k] === 0 && !recentCovered.has(e)), beyond };
 }
 
 /**
