@@ -6,7 +6,8 @@ import { CORE_SCHEMA, load, YAMLException } from "js-yaml";
 import { BacklogError, ExitCode } from "../errors.js";
 import { issueLines } from "../domain/validation.js";
 import { DEFAULT_POLICY } from "./defaults.js";
-import { policyFileSchema, resolvePolicy } from "./schema.js";
+import { quickAcceptPolicyFile } from "./quick-accept.js";
+import { policyFileSchema, resolvePolicy, type PolicyFile } from "./schema.js";
 import type { Policy } from "./types.js";
 
 export const DEFAULT_POLICY_PATH = "config/backlog_policy.yml";
@@ -39,11 +40,15 @@ export function parsePolicy(text: string, path: string): Policy {
     }
     throw error;
   }
-  const parsed = policyFileSchema.safeParse(raw ?? {});
-  if (!parsed.success) throw invalidPolicy(path, issueLines(parsed.error));
-  const { policy, errors } = resolvePolicy(parsed.data);
+  const { policy, errors } = resolvePolicy(quickAcceptPolicyFile(raw ?? {}) ?? validated(raw ?? {}, path));
   if (errors.length > 0) throw invalidPolicy(path, errors);
   return policy;
+}
+
+function validated(raw: unknown, path: string): PolicyFile {
+  const parsed = policyFileSchema().safeParse(raw);
+  if (!parsed.success) throw invalidPolicy(path, issueLines(parsed.error));
+  return parsed.data;
 }
 
 /** `explicit` is --policy, else $BACKLOG_POLICY; without either the default path may be absent. */
