@@ -7,6 +7,7 @@ import { BacklogError, ExitCode } from "../errors.js";
 import { issueLines } from "../domain/validation.js";
 import { DEFAULT_POLICY } from "./defaults.js";
 import { quickAcceptPolicyFile } from "./quick-accept.js";
+import { quickYaml } from "./quick-yaml.js";
 import { policyFileSchema, resolvePolicy, type PolicyFile } from "./schema.js";
 import type { Policy } from "./types.js";
 
@@ -32,7 +33,7 @@ export function parsePolicy(text: string, path: string): Policy {
   // js-yaml refuses a document with no content; an empty policy means "all defaults".
   const hasContent = text.split("\n").some((line) => line.trim() !== "" && !line.trim().startsWith("#"));
   try {
-    raw = hasContent ? load(text, { schema: CORE_SCHEMA, filename: path }) : {};
+    raw = hasContent ? (quickYaml(text) ?? load(text, { schema: CORE_SCHEMA, filename: path })) : {};
   } catch (error) {
     if (error instanceof YAMLException) {
       const where = error.mark ? `line ${error.mark.line + 1}, column ${error.mark.column + 1}` : "unknown position";

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { CORE_SCHEMA, load } from "js-yaml";
 import { describe, expect, it } from "vitest";
 import { quickAcceptPolicyFile } from "../../src/policy/quick-accept.js";
+import { quickYaml } from "../../src/policy/quick-yaml.js";
 import { policyFileSchema } from "../../src/policy/schema.js";
 
 const shipped = readFileSync(new URL("../../config/backlog_policy.yml", import.meta.url), "utf8");
@@ -102,5 +103,108 @@ describe("policy quick acceptance", () => {
     // Only keys zod treats specially fall through to it.
     expect(declined.every((text) => /constructor|__proto__/.test(text))).toBe(true);
     expect(valid.length).toBeGreaterThan(20);
+  });
+});
+
+// YAML texts, each read by both: where the quick reader answers, js-yaml must agree exactly
+// (a text js-yaml refuses must not be answered).
+const texts: string[] = [
+  ...documents,
+  "a: 1\nb:\n  c: [x, w]\n  d: {e: f, g: [1, -2, 0]}\n",
+  "a:\n  - {x: 1}\n  - [y]\n  - z\n  - \"q: r\"\n  - 'single'\n",
+  "a: # comment\n  b: 1 # another\n# full line\nc: ~\nd:\ne: null\n",
+  "a: b\na: c\n",
+  "a: {b: 1, b: 2}\n",
+  "a:\n- b\n",
+  "a: &x 1\nb: *x\n",
+  "a: !!str 1\n",
+  "a: \"x\\ty\"\n",
+  "a: 'it''s'\n",
+  "a: \"it\"s\"\n",
+  "a: b c\n",
+  "a: b#c\n",
+  "a: b: c\n",
+  "a:b\n",
+  "a: 1.5\n",
+  "a: 0x1F\n",
+  "a: 1_000\n",
+  "a: 012\n",
+  "a: -0\n",
+  "a: +1\n",
+  "a: .inf\n",
+  "a: True\n",
+  "a: NULL\n",
+  "a: yes\n",
+  "a: on\n",
+  "a: 99999999999999999999\n",
+  "a: [b, ]\n",
+  "a: [b\n",
+  "a: {b: c\n",
+  "a: {b:c}\n",
+  "a: {b : c}\n",
+  "a: {b}\n",
+  "a: [b, [c, {d: e}]]\n",
+  "a: {}\nb: []\n",
+  "a: 1\n  b: 2\n",
+  "a:\n  b: 1\n   c: 2\n",
+  "a:\n  b: 1\n c: 2\n",
+  "a:\n  - b\n  c: 1\n",
+  "a:\n  - b\n    - c\n",
+  "a:\n  - b: 1\n",
+  "a:\n  -\n    b: 1\n",
+  "a: |\n  text\n",
+  "a: >\n  text\n",
+  "a: multi\n  line\n",
+  "\"a\": 1\n",
+  "? a\n: 1\n",
+  "---\na: 1\n",
+  "a: 1\n...\n",
+  "%YAML 1.2\n---\na: 1\n",
+  "a:\t1\n",
+  "a: 1\r\nb: 2\r\n",
+  "\uFEFFa: 1\n",
+  "__proto__: 1\n",
+  "a: {__proto__: 1}\n",
+  "1: a\n",
+  "true: a\n",
+  "a: \"caf\u00e9\"\n",
+  "a: \"\"\n",
+  "a: ''\n",
+  "a: \"x\" y\n",
+  "a: \"x\" # c\n",
+  "a: [\"x, y\", 'z']\n",
+  "   a: 1\n",
+  "- a\n- b\n",
+  "a: -\n",
+  "a: - b\n",
+  "a: [-b, c-d, e.f]\n",
+  "a: {P0: 0, P1: 3}\n",
+];
+
+function jsYaml(text: string): { value: unknown } | { error: true } {
+  try {
+    return { value: yaml(text) };
+  } catch {
+    return { error: true };
+  }
+}
+
+describe("policy quick YAML", () => {
+  it("reads the shipped file itself, as js-yaml does", () => {
+    expect(quickYaml(shipped)).toEqual(yaml(shipped));
+  });
+
+  it.each(texts)("answers only as js-yaml does: %j", (text) => {
+    const quick = quickYaml(text);
+    if (quick === undefined) return;
+    const slow = jsYaml(text);
+    expect(slow).toEqual({ value: quick });
+    expect(Object.keys(quick as object)).toEqual(Object.keys((slow as { value: object }).value));
+  });
+
+  it("answers the plain documents of the table", () => {
+    for (const text of ["a: 1\nb:\n  c: [x, w]\n  d: {e: f, g: [1, -2, 0]}\n", "a: # comment\n  b: 1 # another\n# full line\nc: ~\nd:\ne: null\n", "a: [b, [c, {d: e}]]\n"]) {
+      expect(quickYaml(text)).toBeDefined();
+    }
   });
 });
