@@ -23,7 +23,7 @@ import { BufferedTx, emptySource, mapSource } from "./buffered-tx.js";
 import { compactLogs, removeStaleTmpFiles } from "./jsonl-compact.js";
 import { beginCommit, type CommittedView, endCommit, openCommitted, recoverUnfinishedCommit } from "./jsonl-commit.js";
 import { finishInterruptedSwap } from "./jsonl-swap.js";
-import { appendLines, cutBack, isBlank, openForRead, readAt, repairTornTail, scanFd, tryParse } from "./jsonl-file.js";
+import { appendLines, cutBack, isBlank, openForRead, readAt, readManyAt, repairTornTail, scanFd, tryParse } from "./jsonl-file.js";
 import { type IndexKind, indexMatchesLog, type LineNote, type LogIndex, loadSavedIndex, NO_PARALLELISM, type Parallelism, refreshIndex, saveIndex } from "./jsonl-index.js";
 import { eventsIndex, type ItemEntry, itemsIndex } from "./jsonl-indexes.js";
 import { saveIdList } from "./jsonl-ids.js";
@@ -317,11 +317,17 @@ export class JsonlStore implements Store {
     if (fd === null) return this.closeView(view, found);
     try {
       const index = await this.refresh(this.eventsSlot, fd, view.eventsEnd);
+      const spans: Array<[number, number]> = [];
       for (const id of itemIds) {
         const positions = index.state.get(id) ?? [];
+        for (let i = 0; i < positions.length; i += 2) spans.push([positions[i], positions[i + 1]]);
+      }
+      const lines = readManyAt(fd, spans);
+      let next = 0;
+      for (const id of itemIds) {
         const events: BacklogEvent[] = [];
-        for (let i = 0; i < positions.length; i += 2) {
-          const event = normalizeStoredEvent(tryParse(readAt(fd, positions[i], positions[i + 1])));
+        for (let n = (index.state.get(id) ?? []).length / 2; n > 0; n -= 1) {
+          const event = normalizeStoredEvent(tryParse(lines[next++]));
           if (event && event.item_id === id) events.push(event);
         }
         found.set(id, events);
