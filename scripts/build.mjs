@@ -10,6 +10,7 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { appendFileSync, readFileSync, rmSync } from "node:fs";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
@@ -54,10 +55,21 @@ const noZodFromJsonSchema = {
   },
 };
 
+/** zod's locales other than English (a fifth of the bundle, read and instantiated at each start) are never used. */
+const onlyEnglishZodLocale = {
+  name: "only-english-zod-locale",
+  setup(b) {
+    b.onLoad({ filter: /zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, ({ path }) => {
+      if (!readFileSync(path, "utf8").includes('export { default as en } from "./en.js";')) throw new Error(`${path}: zod's locales are no longer listed as expected`);
+      return { contents: 'export { default as en } from "./en.js";', loader: "js", resolveDir: dirname(path) };
+    });
+  },
+};
+
 const cjs = {
   ...common,
   format: "cjs",
-  plugins: [lazyChildProcess, noZodFromJsonSchema],
+  plugins: [lazyChildProcess, noZodFromJsonSchema, onlyEnglishZodLocale],
   // import.meta.url (the worker's and the addon's location) from the bundle's own path.
   define: { ...common.define, "import.meta.url": "__backlog_import_meta_url" },
   banner: { js: 'var __backlog_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
