@@ -6,6 +6,7 @@ import { Command, CommanderError } from "commander";
 import type { Handler, Register, Runner } from "./commands/kit.js";
 import type { Context, GlobalOptions } from "./context.js";
 import { BacklogError, ExitCode } from "./errors.js";
+import { fdOutput, type Output } from "./output/fd-output.js";
 import { safeMultiline } from "./output/sanitize.js";
 import { commandWord } from "./argv.js";
 import { config as zodConfig } from "zod";
@@ -35,8 +36,8 @@ export interface Io {
   argv: string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
-  stdout: NodeJS.WriteStream;
-  stderr: NodeJS.WriteStream;
+  stdout: Output;
+  stderr: Output;
 }
 
 const HELP_FOOTER = `
@@ -198,13 +199,15 @@ export async function main(io: Io): Promise<number> {
 
 /** Runs the command line of this process: called by the launcher (bin/backlog → dist/launch.cjs). */
 export function start(): void {
-  const io: Io = { argv: process.argv.slice(2), cwd: process.cwd(), env: process.env, stdout: process.stdout, stderr: process.stderr };
+  const stdout = fdOutput(1, () => process.stdout);
+  const stderr = fdOutput(2, () => process.stderr);
+  const io: Io = { argv: process.argv.slice(2), cwd: process.cwd(), env: process.env, stdout, stderr };
   main(io).then(
     (code) => {
       process.exitCode = outputFailed ? ExitCode.storageUnavailable : code;
     },
     (error: unknown) => {
-      process.stderr.write(`backlog: unexpected failure: ${safeMultiline(String(error))}\n`);
+      stderr.write(`backlog: unexpected failure: ${safeMultiline(String(error))}\n`);
       process.exitCode = ExitCode.unexpected;
     },
   );
