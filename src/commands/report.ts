@@ -6,7 +6,7 @@ import { renderReportMarkdown, renderReportText } from "../output/render-report.
 import { cell, renderTable } from "../output/table.js";
 import { listEventLog } from "../service/event-log.js";
 import { buildReport, MAX_REPORT_WEEKS } from "../service/report.js";
-import { examples, parseOptions, type Register } from "./kit.js";
+import { examples, lazySchema, parseOptions, type Register } from "./kit.js";
 
 const FORMATS = ["text", "json", "markdown", "html"] as const;
 const whole = (max: number) =>
@@ -16,26 +16,31 @@ const whole = (max: number) =>
     .transform(Number)
     .refine((n) => n >= 1 && n <= max, `expected 1 to ${max}`);
 
-const reportOptions = z.object({
-  env: z.string().default("prod"),
-  weeks: whole(MAX_REPORT_WEEKS).default(8),
-  format: z.enum(FORMATS, { error: expectedOneOf(FORMATS) }).optional(),
-});
+const reportOptions = lazySchema(() =>
+  z.object({
+    env: z.string().default("prod"),
+    weeks: whole(MAX_REPORT_WEEKS).default(8),
+    format: z.enum(FORMATS, { error: expectedOneOf(FORMATS) }).optional(),
+  }),
+);
 
 const UNIT_MS: Record<string, number> = { h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-const duration = z
-  .string()
-  .regex(/^\d{1,5}[hdw]$/, "expected a duration like 12h, 7d or 4w")
-  .transform((s) => Number(s.slice(0, -1)) * UNIT_MS[s.slice(-1)]);
+const duration = () =>
+  z
+    .string()
+    .regex(/^\d{1,5}[hdw]$/, "expected a duration like 12h, 7d or 4w")
+    .transform((s) => Number(s.slice(0, -1)) * UNIT_MS[s.slice(-1)]);
 
-const logOptions = z.object({
-  since: duration.default(7 * 86_400_000),
-  env: z.string().optional(),
-  service: z.string().optional(),
-  actor: z.string().optional(),
-  type: z.enum(EVENT_TYPES, { error: expectedOneOf(EVENT_TYPES) }).optional(),
-  limit: whole(100_000).default(100),
-});
+const logOptions = lazySchema(() =>
+  z.object({
+    since: duration().default(7 * 86_400_000),
+    env: z.string().optional(),
+    service: z.string().optional(),
+    actor: z.string().optional(),
+    type: z.enum(EVENT_TYPES, { error: expectedOneOf(EVENT_TYPES) }).optional(),
+    limit: whole(100_000).default(100),
+  }),
+);
 
 export const registerReport: Register = (program, run) => {
   program
@@ -55,7 +60,7 @@ export const registerReport: Register = (program, run) => {
     )
     .action(
       run(async (ctx, _args, raw) => {
-        const opts = parseOptions(reportOptions, raw, "report");
+        const opts = parseOptions(reportOptions(), raw, "report");
         const report = await buildReport(ctx.service, { env: opts.env, weeks: opts.weeks });
         const format = opts.format ?? (ctx.mode.json ? "json" : "text");
         if (format === "json") return { data: report, human: () => "", raw: `${JSON.stringify(report, null, 2)}\n` };
@@ -80,7 +85,7 @@ export const registerReport: Register = (program, run) => {
     .addHelpText("after", examples(["backlog log --since 1d", "backlog log --env prod --type status_change --json | jq -r '.[].item_title'"]))
     .action(
       run(async (ctx, _args, raw) => {
-        const opts = parseOptions(logOptions, raw, "log");
+        const opts = parseOptions(logOptions(), raw, "log");
         const { since, ...rest } = opts;
         const events = await listEventLog(ctx.service, { sinceMs: since, ...rest });
         return {
