@@ -73,14 +73,16 @@ export function tryParse(line: string): unknown {
 
 export const isBlank = (line: string) => line.trim() === "";
 
-/** Writes a whole file or nothing: a tmp file beside it, fsync'd, then renamed over it. */
-export function writeFileAtomically(path: string, text: string | Uint8Array): void {
+/**
+ * Writes a whole file or nothing: a tmp file beside it, fsync'd (unless not `durable`: a cache that
+ * a crash may lose or tear, as its checks then reject it), then renamed over it.
+ */
+export function writeFileAtomically(path: string, data: string | Uint8Array, durable = true): void {
   const { tmp, fd } = createTmpFile(path);
   try {
     try {
-      if (typeof text === "string") writeSync(fd, text);
-      else for (let at = 0; at < text.length; ) at += writeSync(fd, text, at, text.length - at);
-      fsyncSync(fd);
+      writeAll(fd, typeof data === "string" ? Buffer.from(data, "utf8") : data);
+      if (durable) fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
@@ -262,7 +264,7 @@ export function quarantine(path: string, records: readonly QuarantineRecord[], n
   appendDurably(quarantinePathOf(path), `${text}\n`);
 }
 
-function writeAll(fd: number, data: Buffer): void {
+function writeAll(fd: number, data: Uint8Array): void {
   let written = 0;
   while (written < data.length) written += writeSync(fd, data, written, data.length - written);
 }

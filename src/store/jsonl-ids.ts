@@ -8,10 +8,10 @@
  * stale or linked list is never used. No SHA-256 here, so completion does not load node:crypto.
  * Read-only, no lock: a completion may miss an item written meanwhile.
  */
-import { closeSync, fstatSync, lstatSync, readFileSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, lstatSync, readFileSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
-import { createTmpFile, OPEN, openStoreFile } from "./jsonl-file.js";
+import { OPEN, openStoreFile, writeFileAtomically } from "./jsonl-file.js";
 import type { LogIndex } from "./jsonl-index.js";
 import { idsPathOf, ITEMS_FILE } from "./jsonl-paths.js";
 
@@ -224,19 +224,7 @@ export function saveIdList(logPath: string, index: LogIndex<Map<string, unknown>
     } finally {
       closeSync(log);
     }
-    const { tmp, fd } = createTmpFile(path);
-    try {
-      try {
-        writeSync(fd, `${JSON.stringify(header)}\n`);
-        writeSync(fd, body);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(tmp, path);
-    } catch (error) {
-      rmSync(tmp, { force: true });
-      throw error;
-    }
+    writeFileAtomically(path, Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), body]), false);
   } catch {
     // A read-only data directory, a full disk: completion scans the log instead.
   }

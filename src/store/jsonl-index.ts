@@ -11,13 +11,15 @@
 import { closeSync, fstatSync, readFileSync, readSync } from "node:fs";
 import { createRequire } from "node:module";
 import { crc32 } from "node:zlib";
+import { ColumnReader, ColumnWriter } from "./index-codec.js";
 import { nextLineStart, OPEN, openStoreFile, scanFd, writeFileAtomically } from "./jsonl-file.js";
 
 // 3: notes about stored values (case variants, values outside their enum) and a CRC-32 of the
-// covered bytes (checked by writers) are kept. 4: the head and tail windows are checked by CRC-32
-// (no node:crypto on a read; the identity and size checks come first, and whoever could forge one
-// could forge a SHA-256 as easily: both are computed from the log).
-const FORMAT = 4;
+// covered bytes (checked by writers) are kept. 5: binary, typed columns and a string table
+// (index-codec.ts), and the head and tail windows checked by CRC-32 (no node:crypto on a read; the
+// identity and size checks come first, and whoever could forge one could forge a SHA-256 as
+// easily: both are computed from the log). Files of earlier formats are simply rebuilt.
+const FORMAT = 5;
 const WINDOW = 4096;
 
 export interface IndexKind<S> {
@@ -26,8 +28,13 @@ export interface IndexKind<S> {
   empty(): S;
   /** Adds one complete line; false when the line is unreadable. `note` receives what it found about a field. */
   add(state: S, line: string, offset: number, bytes: number, note: (field: string, message: string) => void): boolean;
+  /** For the indexing worker's message. */
   toJson(state: S): unknown;
   fromJson(json: unknown): S | null;
+  /** For the saved file: the state as columns. */
+  encode(state: S, out: ColumnWriter): void;
+  /** What encode wrote; throws when it is not that. */
+  decode(input: ColumnReader): S;
   /** Folds `later` (the index of the lines after those of `into`) into `into`. */
   merge(into: S, later: S): void;
 }
@@ -215,6 +222,8 @@ export async function refreshIndex<S>(
   prior: LogIndex<S> | null,
   parallel: Parallelism = NO_PARALLELISM,
   end = Number.POSITIVE_INFINITY,
+  /** False when the index will never be saved: no CRC then (only a saved index needs one: see indexMatchesLog). */
+  withCrc = true,
 ): Promise<LogIndex<S>> {
   const identity = identityOf(fd);
   // Only up to `end`, the log's committed size (see jsonl-commit.ts): an unfinished write is not read.
@@ -232,7 +241,7 @@ export async function refreshIndex<S>(
     identity,
     head: headHash(fd, r.covered),
     tail: tailHash(fd, r.covered),
-    crc: crcRange(fd, from, r.covered, base ? base.crc : 0),
+    crc: withCrc ? crcRange(fd, from, r.covered, base ? base.crc : 0) : Number.NaN,
     unsaved: base ? base.unsaved + (r.covered - from) : Number.POSITIVE_INFINITY,
   };
 }
@@ -242,39 +251,48 @@ export function loadSavedIndex<S>(kind: IndexKind<S>, path: string): LogIndex<S>
   try {
     // Never through a link: a planted one is ignored like any unusable index (and replaced on save).
     const fd = openStoreFile(path, OPEN.read);
-    let text: string;
+    let file: Buffer;
     try {
-      text = readFileSync(fd, "utf8");
+      file = readFileSync(fd);
     } finally {
       closeSync(fd);
     }
-    const saved = JSON.parse(text) as Record<string, unknown>;
-    if (saved.format !== FORMAT || saved.kind !== kind.name) return null;
-    if (typeof saved.crc !== "number") return null;
-    const state = kind.fromJson(saved.state);
-    if (state === null) return null;
-    return {
-      state,
-      bad: saved.bad as number[],
-      notes: saved.notes as LineNote[],
-      lines: saved.lines as number,
-      covered: saved.covered as number,
-      identity: saved.identity as Identity,
-      head: saved.head as string,
-      tail: saved.tail as string,
-      crc: saved.crc,
-      unsaved: 0,
-    };
+    // Magic, format, CRC of the whole file and byte order are checked here.
+    const input = new ColumnReader(file, FORMAT);
+    const saved = input.header;
+    if (saved.kind !== kind.name || !isHeader(saved)) return null;
+    const state = kind.decode(input);
+    input.done();
+    const { bad, notes, lines, covered, identity, head, tail, crc } = saved;
+    return { state, bad, notes, lines, covered, identity, head, tail, crc, unsaved: 0 };
   } catch {
     return null;
   }
+}
+
+type Header = Omit<LogIndex<unknown>, "state" | "unsaved">;
+
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isText = (v: unknown): v is string => typeof v === "string";
+
+/** Every field of a saved header, of the type it must have. */
+function isHeader(h: Record<string, unknown>): h is Record<string, unknown> & Header {
+  const id = h.identity as Record<string, unknown> | null;
+  return (
+    isCount(h.lines) && isCount(h.covered) && isCount(h.crc) && isText(h.head) && isText(h.tail) &&
+    Array.isArray(h.bad) && h.bad.every(isCount) &&
+    Array.isArray(h.notes) && h.notes.every((n) => Array.isArray(n) && n.length === 2 && isCount(n[0]) && isText(n[1])) &&
+    id !== null && typeof id === "object" && isText(id.dev) && isText(id.ino) && isText(id.birth) && isCount(id.size) && isText(id.mtime)
+  );
 }
 
 /** Saves whole or not at all, so a reader never sees half an index. Failure is harmless. */
 export function saveIndex<S>(kind: IndexKind<S>, path: string, index: LogIndex<S>): void {
   const { state, unsaved: _unsaved, ...header } = index;
   try {
-    writeFileAtomically(path, JSON.stringify({ format: FORMAT, kind: kind.name, ...header, state: kind.toJson(state) }));
+    const out = new ColumnWriter();
+    kind.encode(state, out);
+    writeFileAtomically(path, out.file(FORMAT, { kind: kind.name, ...header }));
   } catch {
     // A read-only data directory, a full disk: the next read rebuilds the index instead.
   }

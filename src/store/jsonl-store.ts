@@ -23,6 +23,7 @@ import { BufferedTx, emptySource, mapSource } from "./buffered-tx.js";
 import { compactLogs, removeStaleTmpFiles } from "./jsonl-compact.js";
 import { beginCommit, type CommittedView, endCommit, openCommitted, recoverUnfinishedCommit } from "./jsonl-commit.js";
 import { finishInterruptedSwap } from "./jsonl-swap.js";
+import { findEvents, findItem } from "./jsonl-find.js";
 import { appendLines, cutBack, isBlank, openForRead, readAt, readManyAt, repairTornTail, scanFd, tryParse } from "./jsonl-file.js";
 import { type IndexKind, indexMatchesLog, type LineNote, type LogIndex, loadSavedIndex, NO_PARALLELISM, type Parallelism, refreshIndex, saveIndex } from "./jsonl-index.js";
 import { eventsIndex, type ItemEntry, itemsIndex } from "./jsonl-indexes.js";
@@ -218,6 +219,8 @@ export class JsonlStore implements Store {
   }
 
   async getItem(id: string): Promise<BacklogItem | null> {
+    const found = await this.searchBytes((view) => (view.items === null ? null : findItem(view.items, view.itemsEnd, id)));
+    if (found !== undefined) return found;
     return this.withItems((fd, entries) => {
       const entry = entries.get(id);
       return entry ? this.full(fd, entry, entries) : null;
@@ -225,6 +228,8 @@ export class JsonlStore implements Store {
   }
 
   async listEvents(itemId: string): Promise<BacklogEvent[]> {
+    const found = await this.searchBytes((view) => (view.events === null ? [] : findEvents(view.events, view.eventsEnd, itemId)), this.eventsSlot);
+    if (found !== undefined) return found;
     const view = await this.view();
     try {
       return await this.eventsIn(view, itemId);
@@ -235,10 +240,35 @@ export class JsonlStore implements Store {
 
   /** An item and its events from one committed state of both logs: one look at the files, not two. */
   async getItemWithEvents(id: string): Promise<{ item: BacklogItem; events: BacklogEvent[] } | null> {
+    const found = await this.searchBytes((view) => {
+      const item = view.items === null ? null : findItem(view.items, view.itemsEnd, id);
+      if (item === undefined || item === null) return item;
+      const events = view.events === null ? [] : findEvents(view.events, view.eventsEnd, id);
+      return events === undefined ? undefined : { item, events };
+    });
+    if (found !== undefined) return found;
     return this.withItems(async (fd, entries, view) => {
       const entry = entries.get(id);
       return entry ? { item: this.full(fd, entry, entries), events: await this.eventsIn(view, id) } : null;
     });
+  }
+
+  /**
+   * With saved indexes off, a one-command process has no index to ask: one item (or timeline) is
+   * found by a byte search of the committed logs (jsonl-find.ts) rather than by indexing them
+   * whole. Undefined when that does not apply: the caller reads through the index.
+   */
+  private async searchBytes<T>(find: (view: CommittedView) => T | undefined, slot: IndexSlot<unknown> = this.itemsSlot): Promise<T | undefined> {
+    if (this.options.savedIndexes !== false || this.longLived || slot.index !== null) return undefined;
+    const view = await this.view();
+    try {
+      return find(view);
+    } catch (error) {
+      if (error instanceof BacklogError) throw error;
+      throw readFailed(this.options.dir, error);
+    } finally {
+      this.closeView(view);
+    }
   }
 
   /** The item's events in `view`, read at the offsets of the events index. */
@@ -555,7 +585,8 @@ export class JsonlStore implements Store {
         slot.checked = false;
       }
       slot.savedLoaded = true;
-      const index = await refreshIndex(slot.kind, fd, slot.index, this.options.parallelism ?? NO_PARALLELISM, end);
+      const saved = this.options.savedIndexes !== false;
+      const index = await refreshIndex(slot.kind, fd, slot.index, this.options.parallelism ?? NO_PARALLELISM, end, saved);
       // Rebuilt from the log (a prior that no longer held, or none): known to match it.
       if (index.unsaved === Number.POSITIVE_INFINITY) slot.checked = true;
       slot.index = index;

@@ -75,9 +75,16 @@ export const textIndex: IndexKind<TextState> = {
     if (record) state.recent.set(...record);
     return record !== null;
   },
-  // Saved in its own binary format (saveTextIndex), never as JSON, and never built on a worker.
+  // Saved in its own binary format (saveTextIndex), never as JSON or through saveIndex's columns,
+  // and never built on a worker.
   toJson: () => null,
   fromJson: () => null,
+  encode() {
+    throw new Error("the text index is saved by saveTextIndex");
+  },
+  decode() {
+    throw new Error("the text index is loaded by loadTextIndex");
+  },
   merge(into, later) {
     for (const [id, record] of later.recent) into.recent.set(id, record);
   },

@@ -6,6 +6,8 @@
 import { appendFileSync, closeSync, existsSync, openSync, readFileSync, renameSync, truncateSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { loadSavedIndex, saveIndex } from "../../src/store/jsonl-index.js";
+import { itemsIndex } from "../../src/store/jsonl-indexes.js";
 import { JsonlStore } from "../../src/store/jsonl-store.js";
 import { makeItem } from "../helpers/items.js";
 import { tempDir } from "../helpers/temp.js";
@@ -29,10 +31,10 @@ async function poisonedStore(n = 5) {
   for (let i = 0; i < n; i += 1) await writer.write(async (tx) => tx.putItem(makeItem({ title: `item ${i}` })));
   expect((await counts(dir)).open).toBe(n);
   expect(existsSync(indexFile(dir))).toBe(true);
-  const saved = JSON.parse(readFileSync(indexFile(dir), "utf8"));
-  // Flat rows of 13 values; the status is the sixth.
-  for (let i = 5; i < saved.state.length; i += 13) saved.state[i] = "blocked";
-  writeFileSync(indexFile(dir), JSON.stringify(saved));
+  const saved = loadSavedIndex(itemsIndex, indexFile(dir));
+  if (saved === null) throw new Error("no saved index");
+  for (const entry of saved.state.values()) entry.status = "blocked";
+  saveIndex(itemsIndex, indexFile(dir), saved);
   return { dir, items: join(dir, "items.jsonl") };
 }
 
@@ -100,7 +102,7 @@ describe("saved index", () => {
     const { dir } = await poisonedStore();
     writeFileSync(indexFile(dir), "{ not an index");
     expect(await counts(dir)).toMatchObject({ blocked: 0, open: 5 });
-    expect(JSON.parse(readFileSync(indexFile(dir), "utf8")).kind).toBe("items");
+    expect(loadSavedIndex(itemsIndex, indexFile(dir))?.state.size).toBe(5);
   });
 
   it("is written by a command whose write committed, never by one that fails, plans or cleans up", async () => {
@@ -124,8 +126,8 @@ describe("saved index", () => {
     await writer.write(async (tx) => tx.putItem(makeItem({ title: "committed" })));
     await writer.close("ok");
     // It covers the writer's own line: the next read parses nothing.
-    const saved = JSON.parse(readFileSync(indexFile(dir), "utf8"));
-    expect(saved.covered).toBe(readFileSync(join(dir, "items.jsonl")).length);
+    const saved = loadSavedIndex(itemsIndex, indexFile(dir));
+    expect(saved?.covered).toBe(readFileSync(join(dir, "items.jsonl")).length);
   });
 
   it("is checked byte for byte before a writer relies on it: an edit in place plus an append makes no duplicate dedupe key", async () => {

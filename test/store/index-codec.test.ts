@@ -1,0 +1,127 @@
+/**
+ * The saved index file (binary, format 4): what is saved reads back the same, and any file that is
+ * not exactly what this version saved for this kind is no index at all, so reads fall back to the
+ * log and give the answer the log gives.
+ */
+import { crc32 } from "node:zlib";
+import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { type LogIndex, loadSavedIndex, saveIndex } from "../../src/store/jsonl-index.js";
+import { eventsIndex, type ItemEntry, itemsIndex } from "../../src/store/jsonl-indexes.js";
+import { JsonlStore } from "../../src/store/jsonl-store.js";
+import { makeItem } from "../helpers/items.js";
+import { tempDir } from "../helpers/temp.js";
+
+const header = { bad: [3, 9], notes: [[4, "status: read as open"]] as Array<[number, string]>, lines: 12, covered: 5_000_000_123, identity: { dev: "1", ino: "2", birth: "3", size: 5_000_000_200, mtime: "4" }, head: "h", tail: "t", crc: 4_000_000_000, unsaved: 0 };
+
+const entry = (id: string, over: Partial<ItemEntry> = {}): ItemEntry => ({
+  id, env: "prod", service: "gateway", category: "refactor", priority: "P1", status: "open", owner: "oncall", due_date: "", created_at: "2026-02-01T00:00:00.000Z",
+  updated_at: "2026-02-01T00:00:00.000Z", dedupe_key: `manual:${id}`, off: 0, len: 10, ...over,
+});
+
+function savedItems(dir: string, state = new Map([["bl_000000000001", entry("bl_000000000001")]])) {
+  const path = join(dir, ".items.jsonl.index");
+  saveIndex(itemsIndex, path, { ...header, state } as LogIndex<Map<string, ItemEntry>>);
+  return path;
+}
+
+describe("saved index file", () => {
+  it("reads back what was saved: odd strings, large offsets, every header field", () => {
+    const dir = tempDir();
+    const odd = ["", "\u0000", "é", "日本", "\ud800", "😀", "a\"b\\c\n"];
+    const state = new Map<string, ItemEntry>();
+    odd.forEach((text, i) => {
+      const id = `bl_${String(i).padStart(12, "0")}${text}`;
+      state.set(id, entry(id, { owner: text, dedupe_key: `k${text}`, off: 2 ** 40 + i, len: i }));
+    });
+    const loaded = loadSavedIndex(itemsIndex, savedItems(dir, state));
+    expect(loaded).toEqual({ ...header, state });
+    // Latin-1 only and wider strings are stored two ways: both round trips are exact.
+    const plain = new Map([["bl_000000000009", entry("bl_000000000009", { owner: "ÿ" })]]);
+    expect(loadSavedIndex(itemsIndex, savedItems(dir, plain))?.state).toEqual(plain);
+
+    const events = new Map([["bl_000000000001", [0, 10, 2 ** 33, 7]], ["bl_0000000000é2", []], ["\ud800", [5, 6]]]);
+    const path = join(dir, ".events.jsonl.index");
+    saveIndex(eventsIndex, path, { ...header, state: events });
+    expect(loadSavedIndex(eventsIndex, path)).toEqual({ ...header, state: events });
+    expect(loadSavedIndex(eventsIndex, savedItems(dir, new Map()))).toBeNull();
+    expect(loadSavedIndex(itemsIndex, path), "an events index is never read as an items index").toBeNull();
+  });
+
+  it("is no index at all when any byte is changed, or when it is cut short anywhere", () => {
+    const dir = tempDir();
+    const path = savedItems(dir);
+    const bytes = readFileSync(path);
+    for (let i = 0; i < bytes.length; i += 1) {
+      const flipped = Buffer.from(bytes);
+      flipped[i] ^= 0x20;
+      writeFileSync(path, flipped);
+      expect(loadSavedIndex(itemsIndex, path), `byte ${i} changed`).toBeNull();
+    }
+    for (let length = 0; length < bytes.length; length += 1) {
+      writeFileSync(path, bytes.subarray(0, length));
+      expect(loadSavedIndex(itemsIndex, path), `cut at ${length}`).toBeNull();
+    }
+    writeFileSync(path, Buffer.concat([bytes, Buffer.from("\n")]));
+    expect(loadSavedIndex(itemsIndex, path)).toBeNull();
+    writeFileSync(path, bytes);
+    expect(loadSavedIndex(itemsIndex, path)).not.toBeNull();
+  });
+
+  it("is no index when a file with a valid checksum holds numbers it cannot hold", () => {
+    const dir = tempDir();
+    const path = savedItems(dir);
+    const bytes = readFileSync(path);
+    /** The file with `edit` applied and its checksum made right again. */
+    const planted = (edit: (b: Buffer) => void) => {
+      const b = Buffer.from(bytes);
+      edit(b);
+      b.writeUInt32LE(crc32(b.subarray(0, b.length - 4)), b.length - 4);
+      writeFileSync(path, b);
+      return loadSavedIndex(itemsIndex, path);
+    };
+    expect(planted(() => undefined)).not.toBeNull();
+    // The rows' section follows the strings: its first number is the id's string number.
+    const rowsAt = bytes.indexOf(Buffer.from([1, 0, 0, 0, 11, 0, 0, 0, 44, 0, 0, 0]));
+    expect(rowsAt).toBeGreaterThan(0);
+    expect(planted((b) => b.writeUInt32LE(999, rowsAt + 12)), "a string number past the table").toBeNull();
+    const offAt = bytes.indexOf(Buffer.from([2, 0, 0, 0, 1, 0, 0, 0, 8, 0, 0, 0]));
+    expect(planted((b) => b.writeDoubleLE(-1, offAt + 12)), "a negative offset").toBeNull();
+    expect(planted((b) => b.writeDoubleLE(0.5, offAt + 12)), "a fractional offset").toBeNull();
+    expect(planted((b) => b.writeUInt32LE(3, 4)), "another format").toBeNull();
+  });
+
+  it("of an earlier format (JSON), planted as a link, or unreadable, is ignored, and the log read and indexed anew", async () => {
+    const dir = tempDir();
+    const writer = new JsonlStore({ dir, warn: () => undefined, now: () => new Date("2026-02-16T06:20:00Z") });
+    for (let i = 0; i < 3; i += 1) await writer.write(async (tx) => tx.putItem(makeItem({ title: `item ${i}` })));
+    await writer.close("ok");
+    const path = join(dir, ".items.jsonl.index");
+    const good = loadSavedIndex(itemsIndex, path);
+    expect(good?.state.size).toBe(3);
+    const read = async () => {
+      const store = new JsonlStore({ dir, warn: () => undefined, now: () => new Date("2026-02-16T06:20:00Z") });
+      const d = await store.dashboard("prod", "2026-02-16", []);
+      await store.close("ok");
+      return d.status_counts.open;
+    };
+    // Format 3, with every entry blocked: were it read, no item would count as open.
+    const rows = [...(good?.state.values() ?? [])].flatMap((e) => [e.id, e.env, e.service, e.category, e.priority, "blocked", e.owner, e.due_date, e.created_at, e.updated_at, e.dedupe_key, e.off, e.len]);
+    const { state: _state, unsaved: _unsaved, ...head } = good as LogIndex<unknown>;
+    writeFileSync(path, JSON.stringify({ format: 3, kind: "items", ...head, state: rows }));
+    expect(await read()).toBe(3);
+    expect(loadSavedIndex(itemsIndex, path)?.state.size, "rewritten in the new format").toBe(3);
+
+    const victim = join(tempDir(), "victim");
+    writeFileSync(victim, readFileSync(path));
+    rmSync(path);
+    symlinkSync(victim, path);
+    expect(loadSavedIndex(itemsIndex, path)).toBeNull();
+    expect(await read()).toBe(3);
+    expect(existsSync(victim)).toBe(true);
+
+    writeFileSync(path, Buffer.alloc(0));
+    expect(await read()).toBe(3);
+  });
+});
