@@ -2,7 +2,7 @@
 import { LIMITS } from "../domain/limits.js";
 import { InputTooLarge, readBounded } from "../input/bounded-read.js";
 import { resolve } from "node:path";
-import { CORE_SCHEMA, load, YAMLException } from "js-yaml";
+import type * as JsYaml from "js-yaml";
 import { BacklogError, ExitCode } from "../errors.js";
 import { issueLines } from "../domain/validation.js";
 import { DEFAULT_POLICY } from "./defaults.js";
@@ -29,11 +29,22 @@ const invalidPolicy = (path: string, problems: string[]) =>
 
 /** Parses policy text; `path` only names the file in messages. No I/O. */
 export function parsePolicy(text: string, path: string): Policy {
-  let raw: unknown;
   // js-yaml refuses a document with no content; an empty policy means "all defaults".
   const hasContent = text.split("\n").some((line) => line.trim() !== "" && !line.trim().startsWith("#"));
+  const raw = hasContent ? (quickYaml(text) ?? readYaml(text, path)) : {};
+  const { policy, errors } = resolvePolicy(quickAcceptPolicyFile(raw ?? {}) ?? validated(raw ?? {}, path));
+  if (errors.length > 0) throw invalidPolicy(path, errors);
+  return policy;
+}
+
+/**
+ * js-yaml, for the files quickYaml declines: loaded then (a plain require, which the bundler
+ * resolves into the bundle), since setting it up costs about a millisecond at every command.
+ */
+function readYaml(text: string, path: string): unknown {
+  const { CORE_SCHEMA, load, YAMLException } = require("js-yaml") as typeof JsYaml;
   try {
-    raw = hasContent ? (quickYaml(text) ?? load(text, { schema: CORE_SCHEMA, filename: path })) : {};
+    return load(text, { schema: CORE_SCHEMA, filename: path });
   } catch (error) {
     if (error instanceof YAMLException) {
       const where = error.mark ? `line ${error.mark.line + 1}, column ${error.mark.column + 1}` : "unknown position";
@@ -41,9 +52,6 @@ export function parsePolicy(text: string, path: string): Policy {
     }
     throw error;
   }
-  const { policy, errors } = resolvePolicy(quickAcceptPolicyFile(raw ?? {}) ?? validated(raw ?? {}, path));
-  if (errors.length > 0) throw invalidPolicy(path, errors);
-  return policy;
 }
 
 function validated(raw: unknown, path: string): PolicyFile {
