@@ -66,10 +66,23 @@ const onlyEnglishZodLocale = {
   },
 };
 
+/**
+ * `require("zod")` (src/commands/kit.ts, src/policy/schema.ts: zod loaded on first use) resolves
+ * to the module `import` gives, not to zod's CommonJS build: one zod in the bundle.
+ */
+const oneZod = {
+  name: "one-zod",
+  setup(b) {
+    b.onResolve({ filter: /^zod$/ }, (args) =>
+      args.kind === "require-call" ? b.resolve("zod", { kind: "import-statement", resolveDir: args.resolveDir }) : undefined,
+    );
+  },
+};
+
 const cjs = {
   ...common,
   format: "cjs",
-  plugins: [lazyChildProcess, noZodFromJsonSchema, onlyEnglishZodLocale],
+  plugins: [lazyChildProcess, noZodFromJsonSchema, onlyEnglishZodLocale, oneZod],
   // import.meta.url (the worker's and the addon's location) from the bundle's own path.
   define: { ...common.define, "import.meta.url": "__backlog_import_meta_url" },
   banner: { js: 'var __backlog_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },

@@ -1,46 +1,47 @@
 /** report (week-over-week figures) and log (the event feed across items). */
-import * as z from "zod";
 import { EVENT_TYPES } from "../domain/item.js";
 import { expectedOneOf } from "../domain/validation.js";
 import { renderReportMarkdown, renderReportText } from "../output/render-report.js";
 import { cell, renderTable } from "../output/table.js";
 import { listEventLog } from "../service/event-log.js";
 import { buildReport, MAX_REPORT_WEEKS } from "../service/report.js";
-import { examples, lazySchema, parseOptions, type Register } from "./kit.js";
+import { examples, lazySchema, parseOptions, type Register, zod } from "./kit.js";
 
 const FORMATS = ["text", "json", "markdown", "html"] as const;
 const whole = (max: number) =>
-  z
+  zod()
     .string()
     .regex(/^\d+$/, "expected a whole number")
     .transform(Number)
     .refine((n) => n >= 1 && n <= max, `expected 1 to ${max}`);
 
-const reportOptions = lazySchema(() =>
-  z.object({
+const reportOptions = lazySchema(() => {
+  const z = zod();
+  return z.object({
     env: z.string().default("prod"),
     weeks: whole(MAX_REPORT_WEEKS).default(8),
     format: z.enum(FORMATS, { error: expectedOneOf(FORMATS) }).optional(),
-  }),
-);
+  });
+});
 
 const UNIT_MS: Record<string, number> = { h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 const duration = () =>
-  z
+  zod()
     .string()
     .regex(/^\d{1,5}[hdw]$/, "expected a duration like 12h, 7d or 4w")
     .transform((s) => Number(s.slice(0, -1)) * UNIT_MS[s.slice(-1)]);
 
-const logOptions = lazySchema(() =>
-  z.object({
+const logOptions = lazySchema(() => {
+  const z = zod();
+  return z.object({
     since: duration().default(7 * 86_400_000),
     env: z.string().optional(),
     service: z.string().optional(),
     actor: z.string().optional(),
     type: z.enum(EVENT_TYPES, { error: expectedOneOf(EVENT_TYPES) }).optional(),
     limit: whole(100_000).default(100),
-  }),
-);
+  });
+});
 
 export const registerReport: Register = (program, run) => {
   program

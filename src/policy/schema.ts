@@ -4,7 +4,7 @@
  * role named by an actor) are checked after merging with the defaults, in `resolvePolicy`.
  */
 import { MAX_COUNT, own } from "../domain/limits.js";
-import * as z from "zod";
+import type * as Z from "zod";
 import { PRIORITIES, STATUSES, SERVICE_PATTERN } from "../domain/item.js";
 import { expectedOneOf } from "../domain/validation.js";
 import { DEFAULT_POLICY } from "./defaults.js";
@@ -15,6 +15,8 @@ let schema: ReturnType<typeof buildSchema> | undefined;
 export const policyFileSchema = () => (schema ??= buildSchema());
 
 function buildSchema() {
+  // zod itself is loaded here: most commands never build this schema.
+  const z = require("zod") as typeof Z;
   const priority = z.enum(PRIORITIES, { error: expectedOneOf(PRIORITIES) });
   const status = z.enum(STATUSES, { error: expectedOneOf(STATUSES) });
   const name = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "expected lowercase letters, digits, _ or -");
@@ -72,7 +74,7 @@ function buildSchema() {
   });
 }
 
-export type PolicyFile = z.infer<ReturnType<typeof buildSchema>>;
+export type PolicyFile = Z.infer<ReturnType<typeof buildSchema>>;
 
 const DEFAULT_CATEGORY = { priority: "P2", due_days: 14 } as const;
 
