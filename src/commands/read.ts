@@ -13,6 +13,9 @@ import { examples, lazySchema, parseArg, type Register, zod } from "./kit.js";
 
 export const itemId = lazySchema(() => zod().string().regex(ITEM_ID_PATTERN, "expected an item id like bl_0123456789ab"));
 
+/** An id argument: a well-formed one without building the schema, which reports any other. */
+export const idArg = (id: string, command: string): string => (ITEM_ID_PATTERN.test(id) ? id : parseArg(itemId(), id, "id", command));
+
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** The columns of csv/tsv/markdown without --fields: those of the list table. */
@@ -129,7 +132,7 @@ export const registerRead: Register = (program, run) => {
     .addHelpText("after", examples(["backlog get bl_0123456789ab", "backlog get bl_0123456789ab --json | jq '.events[].message'"]))
     .action(
       run(async (ctx, [id]) => {
-        const result = await ctx.service.get(parseArg(itemId(), id, "id", "get"));
+        const result = await ctx.service.get(idArg(id, "get"));
         return { data: result, human: (style) => renderItemDetail(result.item, result.events, style) };
       }),
     );
