@@ -51,3 +51,35 @@ describe("output descriptors", () => {
     expect(JSON.parse(readFileSync(path, "utf8")).error.code).toBeTypeOf("string");
   });
 });
+
+// A Node parent always hands a child blocking stdio (libuv clears O_NONBLOCK before exec): a
+// small Python parent gives it a non-blocking pipe and reads only once the pipe is full.
+const NON_BLOCKING_PARENT = `
+import os, sys, fcntl, subprocess, time
+r, w = os.pipe()
+fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)
+child = subprocess.Popen(sys.argv[1:], stdout=w)
+os.close(w)
+time.sleep(0.5)
+out = b""
+while True:
+    chunk = os.read(r, 65536)
+    if not chunk:
+        break
+    out += chunk
+sys.stdout.buffer.write(out)
+sys.exit(child.wait())
+`;
+const hasPython = spawnSync("python3", ["-c", "import fcntl"]).status === 0;
+
+describe("output to a pipe that would block", () => {
+  it.skipIf(!hasPython)("a non-blocking pipe read late (EAGAIN): the rest goes through the stream, every byte in order", () => {
+    const s = store(2000);
+    const expected = spawnSync(process.execPath, [BIN, "list", "--all", "--jsonl"], { cwd: s.dir, env: s.env, encoding: "utf8", maxBuffer: 1 << 26 }).stdout;
+    expect(Buffer.byteLength(expected)).toBeGreaterThan(256 * 1024);
+    const r = spawnSync("python3", ["-c", NON_BLOCKING_PARENT, process.execPath, BIN, "list", "--all", "--jsonl"], { cwd: s.dir, env: s.env, encoding: "utf8", maxBuffer: 1 << 26 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe(expected);
+  });
+});
