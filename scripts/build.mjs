@@ -10,6 +10,7 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { appendFileSync, readFileSync, rmSync } from "node:fs";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
@@ -54,10 +55,34 @@ const noZodFromJsonSchema = {
   },
 };
 
+/** zod's locales other than English (a fifth of the bundle, read and instantiated at each start) are never used. */
+const onlyEnglishZodLocale = {
+  name: "only-english-zod-locale",
+  setup(b) {
+    b.onLoad({ filter: /zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, ({ path }) => {
+      if (!readFileSync(path, "utf8").includes('export { default as en } from "./en.js";')) throw new Error(`${path}: zod's locales are no longer listed as expected`);
+      return { contents: 'export { default as en } from "./en.js";', loader: "js", resolveDir: dirname(path) };
+    });
+  },
+};
+
+/**
+ * `require("zod")` (src/commands/kit.ts, src/policy/schema.ts: zod loaded on first use) resolves
+ * to the module `import` gives, not to zod's CommonJS build: one zod in the bundle.
+ */
+const oneZod = {
+  name: "one-zod",
+  setup(b) {
+    b.onResolve({ filter: /^zod$/ }, (args) =>
+      args.kind === "require-call" ? b.resolve("zod", { kind: "import-statement", resolveDir: args.resolveDir }) : undefined,
+    );
+  },
+};
+
 const cjs = {
   ...common,
   format: "cjs",
-  plugins: [lazyChildProcess, noZodFromJsonSchema],
+  plugins: [lazyChildProcess, noZodFromJsonSchema, onlyEnglishZodLocale, oneZod],
   // import.meta.url (the worker's and the addon's location) from the bundle's own path.
   define: { ...common.define, "import.meta.url": "__backlog_import_meta_url" },
   banner: { js: 'var __backlog_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },

@@ -6,9 +6,9 @@ import { Command, CommanderError } from "commander";
 import type { Handler, Register, Runner } from "./commands/kit.js";
 import type { Context, GlobalOptions } from "./context.js";
 import { BacklogError, ExitCode } from "./errors.js";
+import { fdOutput, type Output } from "./output/fd-output.js";
 import { safeMultiline } from "./output/sanitize.js";
 import { commandWord } from "./argv.js";
-import { config as zodConfig } from "zod";
 
 /**
  * Command groups, loaded on demand: a command pays only for the code it runs, and `--version`
@@ -35,8 +35,8 @@ export interface Io {
   argv: string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
-  stdout: NodeJS.WriteStream;
-  stderr: NodeJS.WriteStream;
+  stdout: Output;
+  stderr: Output;
 }
 
 const HELP_FOOTER = `
@@ -93,6 +93,16 @@ let outputFailed = false;
 /** JSON text with the line/paragraph separators and bidi controls JSON.stringify leaves raw, escaped. */
 const safeJson = (json: string): string =>
   json.replace(/[\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
+
+/**
+ * zod without its JIT, set before zod is loaded (a read may never load it): zod keeps its settings
+ * in the object at globalThis.__zod_globalConfig and adopts one that is already there
+ * (test/unit/zod-config.test.ts checks that it still does).
+ */
+function zodJitless(): void {
+  const holder = globalThis as { __zod_globalConfig?: { jitless?: boolean } };
+  (holder.__zod_globalConfig ??= {}).jitless = true;
+}
 
 /** `backlog get` → "missing argument <id>: item id", with the command's usage as the hint. */
 function missingArgument(program: Command, argv: readonly string[], commanderMessage: string): BacklogError {
@@ -170,7 +180,7 @@ export async function main(io: Io): Promise<number> {
     }
     // A command validates its options and the policy once: zod's compiled fast path (code built
     // with new Function, never in the code cache) costs more than it saves. The server keeps it.
-    if (word !== "serve") zodConfig({ jitless: true });
+    if (word !== "serve") zodJitless();
     // A completion script is written from the whole command tree.
     const named = word === "completion" ? GROUPS : GROUPS.filter((g) => word !== undefined && g.commands.includes(word));
     const needed = versionOnly ? [] : named.length > 0 ? named : GROUPS;
@@ -198,13 +208,15 @@ export async function main(io: Io): Promise<number> {
 
 /** Runs the command line of this process: called by the launcher (bin/backlog → dist/launch.cjs). */
 export function start(): void {
-  const io: Io = { argv: process.argv.slice(2), cwd: process.cwd(), env: process.env, stdout: process.stdout, stderr: process.stderr };
+  const stdout = fdOutput(1, () => process.stdout);
+  const stderr = fdOutput(2, () => process.stderr);
+  const io: Io = { argv: process.argv.slice(2), cwd: process.cwd(), env: process.env, stdout, stderr };
   main(io).then(
     (code) => {
       process.exitCode = outputFailed ? ExitCode.storageUnavailable : code;
     },
     (error: unknown) => {
-      process.stderr.write(`backlog: unexpected failure: ${safeMultiline(String(error))}\n`);
+      stderr.write(`backlog: unexpected failure: ${safeMultiline(String(error))}\n`);
       process.exitCode = ExitCode.unexpected;
     },
   );

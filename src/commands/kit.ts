@@ -42,6 +42,18 @@ export function parseArg<T extends z.ZodType>(schema: T, value: unknown, name: s
   throw invalidInput(`<${name}> ${JSON.stringify(value)}: ${message}`, `See \`backlog ${command} --help\`.`, "invalid_usage");
 }
 
+/**
+ * zod, loaded on first use (a plain require, which the bundler resolves into the bundle): a read
+ * whose options need no schema does not pay for setting zod up.
+ */
+export const zod = (): typeof z => require("zod") as typeof z;
+
+/** A schema built on first use: a command builds only the schemas of the command that runs. */
+export function lazySchema<T extends z.ZodType>(build: () => T): () => T {
+  let schema: T | undefined;
+  return () => (schema ??= build());
+}
+
 export const examples = (lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join("\n")}\n`;
 
 export const commaList = (value: string | undefined) =>

@@ -1,6 +1,5 @@
 /** Read commands: list, get, dashboard. */
 import { MAX_COUNT } from "../domain/limits.js";
-import * as z from "zod";
 import { ITEM_ID_PATTERN } from "../domain/item.js";
 import { renderDashboard } from "../output/render-dashboard.js";
 import { renderItemDetail, renderItemList } from "../output/render-items.js";
@@ -10,9 +9,12 @@ import { checkEnum, parseListQuery } from "../service/list-query.js";
 import { ITEM_FIELDS, type ItemFieldName } from "../domain/query.js";
 import { type Format, FORMATS, renderFieldTable, toCsv, toJson, toJsonLines, toMarkdown, toTsv } from "../output/formats.js";
 import { invalidInput } from "../errors.js";
-import { examples, parseArg, type Register } from "./kit.js";
+import { examples, lazySchema, parseArg, type Register, zod } from "./kit.js";
 
-export const itemId = z.string().regex(ITEM_ID_PATTERN, "expected an item id like bl_0123456789ab");
+export const itemId = lazySchema(() => zod().string().regex(ITEM_ID_PATTERN, "expected an item id like bl_0123456789ab"));
+
+/** An id argument: a well-formed one without building the schema, which reports any other. */
+export const idArg = (id: string, command: string): string => (ITEM_ID_PATTERN.test(id) ? id : parseArg(itemId(), id, "id", command));
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -130,7 +132,7 @@ export const registerRead: Register = (program, run) => {
     .addHelpText("after", examples(["backlog get bl_0123456789ab", "backlog get bl_0123456789ab --json | jq '.events[].message'"]))
     .action(
       run(async (ctx, [id]) => {
-        const result = await ctx.service.get(parseArg(itemId, id, "id", "get"));
+        const result = await ctx.service.get(idArg(id, "get"));
         return { data: result, human: (style) => renderItemDetail(result.item, result.events, style) };
       }),
     );

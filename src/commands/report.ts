@@ -1,40 +1,56 @@
 /** report (week-over-week figures) and log (the event feed across items). */
-import * as z from "zod";
 import { EVENT_TYPES } from "../domain/item.js";
 import { expectedOneOf } from "../domain/validation.js";
 import { renderReportMarkdown, renderReportText } from "../output/render-report.js";
 import { cell, renderTable } from "../output/table.js";
 import { listEventLog } from "../service/event-log.js";
 import { buildReport, MAX_REPORT_WEEKS } from "../service/report.js";
-import { examples, parseOptions, type Register } from "./kit.js";
+import { examples, lazySchema, parseOptions, type Register, zod } from "./kit.js";
 
 const FORMATS = ["text", "json", "markdown", "html"] as const;
 const whole = (max: number) =>
-  z
+  zod()
     .string()
     .regex(/^\d+$/, "expected a whole number")
     .transform(Number)
     .refine((n) => n >= 1 && n <= max, `expected 1 to ${max}`);
 
-const reportOptions = z.object({
-  env: z.string().default("prod"),
-  weeks: whole(MAX_REPORT_WEEKS).default(8),
-  format: z.enum(FORMATS, { error: expectedOneOf(FORMATS) }).optional(),
+const reportOptions = lazySchema(() => {
+  const z = zod();
+  return z.object({
+    env: z.string().default("prod"),
+    weeks: whole(MAX_REPORT_WEEKS).default(8),
+    format: z.enum(FORMATS, { error: expectedOneOf(FORMATS) }).optional(),
+  });
 });
 
-const UNIT_MS: Record<string, number> = { h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-const duration = z
-  .string()
-  .regex(/^\d{1,5}[hdw]$/, "expected a duration like 12h, 7d or 4w")
-  .transform((s) => Number(s.slice(0, -1)) * UNIT_MS[s.slice(-1)]);
+/** The usual report options (commander's defaults, a plain --weeks or --format) without building the schema, which decides the rest. */
+function usualReportOptions(raw: Record<string, unknown>): { env: string; weeks: number; format?: (typeof FORMATS)[number] } | undefined {
+  const { env, weeks, format } = raw;
+  if (typeof env !== "string" || typeof weeks !== "string" || !/^\d+$/.test(weeks)) return undefined;
+  const n = Number(weeks);
+  if (n < 1 || n > MAX_REPORT_WEEKS) return undefined;
+  if (format === undefined) return { env, weeks: n };
+  return FORMATS.find((f) => f === format) === undefined ? undefined : { env, weeks: n, format: format as (typeof FORMATS)[number] };
+}
 
-const logOptions = z.object({
-  since: duration.default(7 * 86_400_000),
-  env: z.string().optional(),
-  service: z.string().optional(),
-  actor: z.string().optional(),
-  type: z.enum(EVENT_TYPES, { error: expectedOneOf(EVENT_TYPES) }).optional(),
-  limit: whole(100_000).default(100),
+const UNIT_MS: Record<string, number> = { h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const duration = () =>
+  zod()
+    .string()
+    .regex(/^\d{1,5}[hdw]$/, "expected a duration like 12h, 7d or 4w")
+    .transform((s) => Number(s.slice(0, -1)) * UNIT_MS[s.slice(-1)]);
+
+const logOptions = lazySchema(() => {
+  const z = zod();
+  return z.object({
+    since: duration().default(7 * 86_400_000),
+    env: z.string().optional(),
+    service: z.string().optional(),
+    actor: z.string().optional(),
+    type: z.enum(EVENT_TYPES, { error: expectedOneOf(EVENT_TYPES) }).optional(),
+    limit: whole(100_000).default(100),
+  });
 });
 
 export const registerReport: Register = (program, run) => {
@@ -55,7 +71,7 @@ export const registerReport: Register = (program, run) => {
     )
     .action(
       run(async (ctx, _args, raw) => {
-        const opts = parseOptions(reportOptions, raw, "report");
+        const opts = usualReportOptions(raw) ?? parseOptions(reportOptions(), raw, "report");
         const report = await buildReport(ctx.service, { env: opts.env, weeks: opts.weeks });
         const format = opts.format ?? (ctx.mode.json ? "json" : "text");
         if (format === "json") return { data: report, human: () => "", raw: `${JSON.stringify(report, null, 2)}\n` };
@@ -80,7 +96,7 @@ export const registerReport: Register = (program, run) => {
     .addHelpText("after", examples(["backlog log --since 1d", "backlog log --env prod --type status_change --json | jq -r '.[].item_title'"]))
     .action(
       run(async (ctx, _args, raw) => {
-        const opts = parseOptions(logOptions, raw, "log");
+        const opts = parseOptions(logOptions(), raw, "log");
         const { since, ...rest } = opts;
         const events = await listEventLog(ctx.service, { sinceMs: since, ...rest });
         return {

@@ -173,7 +173,7 @@ export const registerWrite: Register = (program, run) => {
     .action(
       run(async (ctx, [id, to], opts) => {
         const text = opts.message === undefined ? undefined : parseArg(message, opts.message, "--message", "set-status");
-        const result = await ctx.service.setStatus(parseArg(itemId, id, "id", "set-status"), parseArg(status, to, "status", "set-status"), text);
+        const result = await ctx.service.setStatus(parseArg(itemId(), id, "id", "set-status"), parseArg(status, to, "status", "set-status"), text);
         const event = result.event;
         if (event === null) ctx.warn(`${result.item.id} is already ${result.item.status}: nothing written`);
         return { data: result, human: (style) => `${result.item.id}: ${event === null ? "" : `${String(event.meta.from)} → `}${style.status(result.item.status)}\n` };
@@ -190,7 +190,7 @@ export const registerWrite: Register = (program, run) => {
     .action(
       run(async (ctx, [id], opts) => {
         const text = opts.message === undefined ? undefined : parseArg(message, opts.message, "--message", "close");
-        const result = await ctx.service.close(parseArg(itemId, id, "id", "close"), parseArg(closing, opts.status, "--status", "close"), text);
+        const result = await ctx.service.close(parseArg(itemId(), id, "id", "close"), parseArg(closing, opts.status, "--status", "close"), text);
         if (result.events.length === 0) ctx.warn(`${result.item.id} is already ${result.item.status}: nothing written`);
         return { data: result, human: (style) => `${result.item.id}: closed as ${style.status(result.item.status)}\n` };
       }),
@@ -218,7 +218,7 @@ export const registerWrite: Register = (program, run) => {
     .action(
       run(async (ctx, [id], opts) => {
         const changes = editChangesFrom(opts);
-        const result = await ctx.service.edit(parseArg(itemId, id, "id", "edit"), changes);
+        const result = await ctx.service.edit(parseArg(itemId(), id, "id", "edit"), changes);
         return {
           data: result,
           human: (style) =>
@@ -242,7 +242,7 @@ export const registerWrite: Register = (program, run) => {
           throw invalidInput("comment needs its message once: as the argument or with -m", "Example: backlog comment bl_0123456789ab -m \"waiting for the vendor fix\"", "invalid_usage");
         }
         const text = positional ?? String(opts.message);
-        const result = await ctx.service.comment(parseArg(itemId, id, "id", "comment"), parseArg(message, text, "message", "comment"));
+        const result = await ctx.service.comment(parseArg(itemId(), id, "id", "comment"), parseArg(message, text, "message", "comment"));
         return { data: result, human: () => `${result.event.item_id}: comment ${result.event.id} added\n` };
       }),
     );

@@ -1,6 +1,13 @@
 /** Borderless, aligned columns (gh style): readable on a terminal, still greppable when piped. */
-import Table from "cli-table3";
+import type CliTable from "cli-table3";
 import { safeInline } from "./sanitize.js";
+
+/**
+ * cli-table3 (with its colour and string-width modules) is loaded on the first table: the command
+ * modules import this file, and --json or --jsonl output never draws one. A plain require, which
+ * the bundler resolves into the bundle (and so into the code cache), like a static import.
+ */
+let Table: typeof CliTable | undefined;
 
 const NO_BORDERS = {
   top: "", "top-mid": "", "top-left": "", "top-right": "",
@@ -59,6 +66,7 @@ const truncate = (text: string, max: number) => (text.length > max ? `${text.sli
 
 export function renderTable(head: string[], rows: string[][], width: number | null = null, flexible: readonly number[] = []): string {
   if (width !== null && rows.length > 0) ({ head, rows } = fitToWidth(head, rows, width, flexible));
+  Table ??= require("cli-table3") as typeof CliTable;
   const table = new Table({
     head,
     chars: NO_BORDERS,

@@ -4,69 +4,77 @@
  * role named by an actor) are checked after merging with the defaults, in `resolvePolicy`.
  */
 import { MAX_COUNT, own } from "../domain/limits.js";
-import * as z from "zod";
+import type * as Z from "zod";
 import { PRIORITIES, STATUSES, SERVICE_PATTERN } from "../domain/item.js";
 import { expectedOneOf } from "../domain/validation.js";
 import { DEFAULT_POLICY } from "./defaults.js";
 import { OPERATORS, type Policy } from "./types.js";
 
-const priority = z.enum(PRIORITIES, { error: expectedOneOf(PRIORITIES) });
-const status = z.enum(STATUSES, { error: expectedOneOf(STATUSES) });
-const name = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "expected lowercase letters, digits, _ or -");
-const days = z.int().min(0).max(36500);
-const count = z.int().min(0).max(MAX_COUNT);
-const byPriority = z.partialRecord(priority, count);
+/** Built on first use: most commands read a policy that quick-accept.ts accepts without it. */
+let schema: ReturnType<typeof buildSchema> | undefined;
+export const policyFileSchema = () => (schema ??= buildSchema());
 
-const rule = z.strictObject({
-  name: z.string().min(1),
-  category: z.string().min(1),
-  when: z.record(z.string(), z.unknown()).refine((w) => Object.keys(w).length > 0, "a rule needs at least one condition"),
-});
+function buildSchema() {
+  // zod itself is loaded here: most commands never build this schema.
+  const z = require("zod") as typeof Z;
+  const priority = z.enum(PRIORITIES, { error: expectedOneOf(PRIORITIES) });
+  const status = z.enum(STATUSES, { error: expectedOneOf(STATUSES) });
+  const name = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "expected lowercase letters, digits, _ or -");
+  const days = z.int().min(0).max(36500);
+  const count = z.int().min(0).max(MAX_COUNT);
+  const byPriority = z.partialRecord(priority, count);
 
-export const policyFileSchema = z.strictObject({
-  defaults: z.strictObject({ retention_days: days.optional(), max_items_per_run: z.int().min(1).optional() }).optional(),
-  dedupe: z.strictObject({ key_prefix: z.string().regex(/^[a-z0-9_.-]+$/, "expected [a-z0-9_.-]+").optional() }).optional(),
-  envs: z.array(name).min(1).optional(),
-  categories: z
-    .record(
-      name,
-      z.strictObject({ priority: priority.optional(), due_days: days.optional(), title: z.string().min(1).max(200).optional() }),
-    )
-    .optional(),
-  generation: z
-    .strictObject({
-      weekly_from_pressure_digest: z.boolean().optional(),
-      daily_from_risk_digest: z.boolean().optional(),
-      carry_over: z.boolean().optional(),
-      escalate_after_weeks: z.number().int().min(1).max(520).nullable().optional(),
-    })
-    .optional(),
-  ownership: z
-    .strictObject({
-      default_owner: z.string().min(1).optional(),
-      overrides: z.record(z.string().regex(SERVICE_PATTERN, "expected a service name"), z.string().min(1)).nullish(),
-    })
-    .optional(),
-  workflow: z.strictObject({ allowed_transitions: z.partialRecord(status, z.array(status).nullable()).optional() }).optional(),
-  rules: z.array(rule).optional(),
-  rbac: z
-    .strictObject({
-      default_role: z.string().min(1).optional(),
-      actors: z.record(z.string(), z.string().min(1)).nullish(),
-      roles: z.record(z.string(), z.array(z.string())).optional(),
-    })
-    .optional(),
-  gates: z
-    .strictObject({
-      max_overdue: count.nullish(),
-      max_overdue_by_priority: byPriority.nullish(),
-      max_open: byPriority.nullish(),
-      max_age_days: days.nullish(),
-    })
-    .optional(),
-});
+  const rule = z.strictObject({
+    name: z.string().min(1),
+    category: z.string().min(1),
+    when: z.record(z.string(), z.unknown()).refine((w) => Object.keys(w).length > 0, "a rule needs at least one condition"),
+  });
 
-export type PolicyFile = z.infer<typeof policyFileSchema>;
+  return z.strictObject({
+    defaults: z.strictObject({ retention_days: days.optional(), max_items_per_run: z.int().min(1).optional() }).optional(),
+    dedupe: z.strictObject({ key_prefix: z.string().regex(/^[a-z0-9_.-]+$/, "expected [a-z0-9_.-]+").optional() }).optional(),
+    envs: z.array(name).min(1).optional(),
+    categories: z
+      .record(
+        name,
+        z.strictObject({ priority: priority.optional(), due_days: days.optional(), title: z.string().min(1).max(200).optional() }),
+      )
+      .optional(),
+    generation: z
+      .strictObject({
+        weekly_from_pressure_digest: z.boolean().optional(),
+        daily_from_risk_digest: z.boolean().optional(),
+        carry_over: z.boolean().optional(),
+        escalate_after_weeks: z.number().int().min(1).max(520).nullable().optional(),
+      })
+      .optional(),
+    ownership: z
+      .strictObject({
+        default_owner: z.string().min(1).optional(),
+        overrides: z.record(z.string().regex(SERVICE_PATTERN, "expected a service name"), z.string().min(1)).nullish(),
+      })
+      .optional(),
+    workflow: z.strictObject({ allowed_transitions: z.partialRecord(status, z.array(status).nullable()).optional() }).optional(),
+    rules: z.array(rule).optional(),
+    rbac: z
+      .strictObject({
+        default_role: z.string().min(1).optional(),
+        actors: z.record(z.string(), z.string().min(1)).nullish(),
+        roles: z.record(z.string(), z.array(z.string())).optional(),
+      })
+      .optional(),
+    gates: z
+      .strictObject({
+        max_overdue: count.nullish(),
+        max_overdue_by_priority: byPriority.nullish(),
+        max_open: byPriority.nullish(),
+        max_age_days: days.nullish(),
+      })
+      .optional(),
+  });
+}
+
+export type PolicyFile = Z.infer<ReturnType<typeof buildSchema>>;
 
 const DEFAULT_CATEGORY = { priority: "P2", due_days: 14 } as const;
 

@@ -9,7 +9,7 @@
  * saved index is a cache that is never trusted over it, and deleting it is always safe.
  */
 import { closeSync, readFileSync, readSync } from "node:fs";
-import { Worker } from "node:worker_threads";
+import { createRequire } from "node:module";
 import { crc32 } from "node:zlib";
 import { ColumnReader, ColumnWriter } from "./index-codec.js";
 import { nextLineStart, OPEN, openStoreFile, scanFd, writeFileAtomically } from "./jsonl-file.js";
@@ -85,6 +85,9 @@ export function indexRange<S>(kind: IndexKind<S>, fd: number, state: S, from: nu
 function indexInWorker<S>(kind: IndexKind<S>, workerUrl: URL, fd: number, from: number, to: number): Promise<RangeIndex<S>> {
   return new Promise((resolve, reject) => {
     // The descriptor is shared by the threads of a process: the worker reads this very file.
+    // Loaded here, at once (the worker must start before this thread indexes its half): the
+    // module costs about a millisecond at every start, and only large ranges use it.
+    const { Worker } = createRequire(import.meta.url)("node:worker_threads") as typeof import("node:worker_threads");
     const worker = new Worker(workerUrl, { workerData: { kind: kind.name, fd, from, to } });
     worker.once("message", (r: { state: unknown; bad: number[]; notes: LineNote[]; lines: number; covered: number }) => {
       const state = kind.fromJson(r.state);

@@ -24,7 +24,7 @@ import { compactLogs, removeStaleTmpFiles } from "./jsonl-compact.js";
 import { beginCommit, type CommittedView, endCommit, openCommitted, recoverUnfinishedCommit } from "./jsonl-commit.js";
 import { finishInterruptedSwap } from "./jsonl-swap.js";
 import { findEvents, findItem } from "./jsonl-find.js";
-import { appendLines, cutBack, isBlank, openForRead, readAt, repairTornTail, scanFd, tryParse } from "./jsonl-file.js";
+import { appendLines, cutBack, isBlank, openForRead, readAt, readManyAt, repairTornTail, scanFd, tryParse } from "./jsonl-file.js";
 import { type IndexKind, indexMatchesLog, type LineNote, type LogIndex, loadSavedIndex, NO_PARALLELISM, type Parallelism, refreshIndex, saveIndex } from "./jsonl-index.js";
 import { eventsIndex, type ItemEntry, itemsIndex } from "./jsonl-indexes.js";
 import { saveIdList } from "./jsonl-ids.js";
@@ -310,11 +310,14 @@ export class JsonlStore implements Store {
   }
 
   private async history(env: string): Promise<HistoryRow[]> {
-    const entries = await this.withItems((_fd, all) => [...all.values()].filter((e) => e.env === env));
-    // Only closed items need their events: read through the events index, not the whole log.
-    const closed = entries.filter((e) => isClosed(e));
-    const events = closed.length === 0 ? new Map<string, BacklogEvent[]>() : await this.eventsOf(closed.map((e) => e.id));
-    return entries.map((e) => ({ service: e.service, created_at: e.created_at, due_date: e.due_date, status: e.status, closed_at: closedAt(e, events.get(e.id) ?? []) }));
+    // Items and events from one view of the logs (one open, one consistent pair of ends).
+    return this.withItems(async (_fd, all, view) => {
+      const entries = [...all.values()].filter((e) => e.env === env);
+      // Only closed items need their events: read through the events index, not the whole log.
+      const closed = entries.filter((e) => isClosed(e));
+      const events = closed.length === 0 ? new Map<string, BacklogEvent[]>() : await this.eventsOf(view, closed.map((e) => e.id));
+      return entries.map((e) => ({ service: e.service, created_at: e.created_at, due_date: e.due_date, status: e.status, closed_at: closedAt(e, events.get(e.id) ?? []) }));
+    });
   }
 
   async eventLog(query: LogQuery): Promise<LogEvent[]> {
@@ -339,27 +342,28 @@ export class JsonlStore implements Store {
     });
   }
 
-  /** The events of these items, by item id, read at the offsets the events index holds. */
-  private async eventsOf(itemIds: readonly string[]): Promise<Map<string, BacklogEvent[]>> {
+  /** The events of these items in `view`, by item id, read at the offsets the events index holds. */
+  private async eventsOf(view: CommittedView, itemIds: readonly string[]): Promise<Map<string, BacklogEvent[]>> {
     const found = new Map<string, BacklogEvent[]>();
-    const view = await this.view();
     const fd = view.events;
-    if (fd === null) return this.closeView(view, found);
-    try {
-      const index = await this.refresh(this.eventsSlot, fd, view.eventsEnd);
-      for (const id of itemIds) {
-        const positions = index.state.get(id) ?? [];
-        const events: BacklogEvent[] = [];
-        for (let i = 0; i < positions.length; i += 2) {
-          const event = normalizeStoredEvent(tryParse(readAt(fd, positions[i], positions[i + 1])));
-          if (event && event.item_id === id) events.push(event);
-        }
-        found.set(id, events);
-      }
-      return found;
-    } finally {
-      this.closeView(view);
+    if (fd === null) return found;
+    const index = await this.refresh(this.eventsSlot, fd, view.eventsEnd);
+    const spans: Array<[number, number]> = [];
+    for (const id of itemIds) {
+      const positions = index.state.get(id) ?? [];
+      for (let i = 0; i < positions.length; i += 2) spans.push([positions[i], positions[i + 1]]);
     }
+    const lines = readManyAt(fd, spans);
+    let next = 0;
+    for (const id of itemIds) {
+      const events: BacklogEvent[] = [];
+      for (let n = (index.state.get(id) ?? []).length / 2; n > 0; n -= 1) {
+        const event = normalizeStoredEvent(tryParse(lines[next++]));
+        if (event && event.item_id === id) events.push(event);
+      }
+      found.set(id, events);
+    }
+    return found;
   }
 
   async write<T>(fn: (tx: WriteTx) => Promise<T>, options: WriteOptions = {}): Promise<T> {
