@@ -24,16 +24,6 @@ const reportOptions = lazySchema(() => {
   });
 });
 
-/** The usual report options (commander's defaults, a plain --weeks or --format) without building the schema, which decides the rest. */
-function usualReportOptions(raw: Record<string, unknown>): { env: string; weeks: number; format?: (typeof FORMATS)[number] } | undefined {
-  const { env, weeks, format } = raw;
-  if (typeof env !== "string" || typeof weeks !== "string" || !/^\d+$/.test(weeks)) return undefined;
-  const n = Number(weeks);
-  if (n < 1 || n > MAX_REPORT_WEEKS) return undefined;
-  if (format === undefined) return { env, weeks: n };
-  return FORMATS.find((f) => f === format) === undefined ? undefined : { env, weeks: n, format: format as (typeof FORMATS)[number] };
-}
-
 const UNIT_MS: Record<string, number> = { h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 const duration = () =>
   zod()
@@ -71,7 +61,7 @@ export const registerReport: Register = (program, run) => {
     )
     .action(
       run(async (ctx, _args, raw) => {
-        const opts = usualReportOptions(raw) ?? parseOptions(reportOptions(), raw, "report");
+        const opts = parseOptions(reportOptions(), raw, "report");
         const report = await buildReport(ctx.service, { env: opts.env, weeks: opts.weeks });
         const format = opts.format ?? (ctx.mode.json ? "json" : "text");
         if (format === "json") return { data: report, human: () => "", raw: `${JSON.stringify(report, null, 2)}\n` };

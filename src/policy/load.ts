@@ -2,13 +2,11 @@
 import { LIMITS } from "../domain/limits.js";
 import { InputTooLarge, readBounded } from "../input/bounded-read.js";
 import { resolve } from "node:path";
-import type * as JsYaml from "js-yaml";
+import { CORE_SCHEMA, load, YAMLException } from "js-yaml";
 import { BacklogError, ExitCode } from "../errors.js";
 import { issueLines } from "../domain/validation.js";
 import { DEFAULT_POLICY } from "./defaults.js";
-import { quickAcceptPolicyFile } from "./quick-accept.js";
-import { quickYaml } from "./quick-yaml.js";
-import { policyFileSchema, resolvePolicy, type PolicyFile } from "./schema.js";
+import { policyFileSchema, resolvePolicy } from "./schema.js";
 import type { Policy } from "./types.js";
 
 export const DEFAULT_POLICY_PATH = "config/backlog_policy.yml";
@@ -29,22 +27,11 @@ const invalidPolicy = (path: string, problems: string[]) =>
 
 /** Parses policy text; `path` only names the file in messages. No I/O. */
 export function parsePolicy(text: string, path: string): Policy {
+  let raw: unknown;
   // js-yaml refuses a document with no content; an empty policy means "all defaults".
   const hasContent = text.split("\n").some((line) => line.trim() !== "" && !line.trim().startsWith("#"));
-  const raw = hasContent ? (quickYaml(text) ?? readYaml(text, path)) : {};
-  const { policy, errors } = resolvePolicy(quickAcceptPolicyFile(raw ?? {}) ?? validated(raw ?? {}, path));
-  if (errors.length > 0) throw invalidPolicy(path, errors);
-  return policy;
-}
-
-/**
- * js-yaml, for the files quickYaml declines: loaded then (a plain require, which the bundler
- * resolves into the bundle), since setting it up costs about a millisecond at every command.
- */
-function readYaml(text: string, path: string): unknown {
-  const { CORE_SCHEMA, load, YAMLException } = require("js-yaml") as typeof JsYaml;
   try {
-    return load(text, { schema: CORE_SCHEMA, filename: path });
+    raw = hasContent ? load(text, { schema: CORE_SCHEMA, filename: path }) : {};
   } catch (error) {
     if (error instanceof YAMLException) {
       const where = error.mark ? `line ${error.mark.line + 1}, column ${error.mark.column + 1}` : "unknown position";
@@ -52,12 +39,11 @@ function readYaml(text: string, path: string): unknown {
     }
     throw error;
   }
-}
-
-function validated(raw: unknown, path: string): PolicyFile {
-  const parsed = policyFileSchema().safeParse(raw);
+  const parsed = policyFileSchema().safeParse(raw ?? {});
   if (!parsed.success) throw invalidPolicy(path, issueLines(parsed.error));
-  return parsed.data;
+  const { policy, errors } = resolvePolicy(parsed.data);
+  if (errors.length > 0) throw invalidPolicy(path, errors);
+  return policy;
 }
 
 /** `explicit` is --policy, else $BACKLOG_POLICY; without either the default path may be absent. */

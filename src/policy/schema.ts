@@ -10,7 +10,7 @@ import { expectedOneOf } from "../domain/validation.js";
 import { DEFAULT_POLICY } from "./defaults.js";
 import { OPERATORS, type Policy } from "./types.js";
 
-/** Built on first use: most commands read a policy that quick-accept.ts accepts without it. */
+/** Built on first use, with zod itself: a command that reads no policy file loads neither. */
 let schema: ReturnType<typeof buildSchema> | undefined;
 export const policyFileSchema = () => (schema ??= buildSchema());
 
