@@ -206,16 +206,21 @@ export function nextLineStart(fd: number, from: number): number | null {
   }
 }
 
-/** Reads `bytes` bytes at `offset`: one stored line, found through an index. */
-export function readAt(fd: number, offset: number, bytes: number): string {
-  const buffer = Buffer.allocUnsafe(bytes);
+/** Fills `buffer` from the file at `offset`, short only at its end; how many bytes were read. */
+function readFully(fd: number, buffer: Buffer, offset: number): number {
   let done = 0;
-  while (done < bytes) {
-    const read = readSync(fd, buffer, done, bytes - done, offset + done);
+  while (done < buffer.length) {
+    const read = readSync(fd, buffer, done, buffer.length - done, offset + done);
     if (read === 0) break;
     done += read;
   }
-  return buffer.toString("utf8", 0, done);
+  return done;
+}
+
+/** Reads `bytes` bytes at `offset`: one stored line, found through an index. */
+export function readAt(fd: number, offset: number, bytes: number): string {
+  const buffer = Buffer.allocUnsafe(bytes);
+  return buffer.toString("utf8", 0, readFully(fd, buffer, offset));
 }
 
 /**
@@ -236,12 +241,7 @@ export function readManyAt(fd: number, spans: ReadonlyArray<readonly [number, nu
   const range = end - start;
   if (range > 16 * 2 ** 20 || (range > 2 ** 20 && range > 4 * held)) return spans.map(([offset, bytes]) => readAt(fd, offset, bytes));
   const buffer = Buffer.allocUnsafe(range);
-  let done = 0;
-  while (done < range) {
-    const read = readSync(fd, buffer, done, range - done, start + done);
-    if (read === 0) break;
-    done += read;
-  }
+  const done = readFully(fd, buffer, start);
   return spans.map(([offset, bytes]) => buffer.toString("utf8", Math.min(offset - start, done), Math.min(offset - start + bytes, done)));
 }
 
