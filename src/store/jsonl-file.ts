@@ -206,11 +206,11 @@ export function nextLineStart(fd: number, from: number): number | null {
   }
 }
 
-/** Fills `buffer` from the file at `offset`, short only at its end; how many bytes were read. */
-function readFully(fd: number, buffer: Buffer, offset: number): number {
+/** Reads `length` bytes (all of `buffer`) from the file at `offset`, short only at its end; how many bytes were read. */
+export function readFully(fd: number, buffer: Buffer, offset: number, length = buffer.length): number {
   let done = 0;
-  while (done < buffer.length) {
-    const read = readSync(fd, buffer, done, buffer.length - done, offset + done);
+  while (done < length) {
+    const read = readSync(fd, buffer, done, length - done, offset + done);
     if (read === 0) break;
     done += read;
   }

@@ -11,9 +11,8 @@
  * Unreadable lines are not reported on this path: it never reads them. The commands that read
  * every line (list, dashboard, export, cleanup) report them.
  */
-import { readSync } from "node:fs";
 import { type BacklogEvent, type BacklogItem, normalizeStoredEvent, normalizeStoredItem } from "../domain/item.js";
-import { tryParse } from "./jsonl-file.js";
+import { readFully, tryParse } from "./jsonl-file.js";
 
 const CHUNK_BYTES = 4 << 20;
 const NEWLINE = 0x0a;
@@ -31,7 +30,7 @@ export function candidateLines(fd: number, end: number, value: string, visit: (l
   let buffer = Buffer.allocUnsafe(Math.max(1, Math.min(CHUNK_BYTES, end)));
   for (let position = 0; position < end; ) {
     const want = Math.min(buffer.length, end - position);
-    const read = readFully(fd, buffer, want, position);
+    const read = readFully(fd, buffer, position, want);
     if (read === 0) break;
     const lastNewline = buffer.lastIndexOf(NEWLINE, read - 1);
     if (lastNewline === -1) {
@@ -60,16 +59,6 @@ function visitHits(chunk: Buffer, needle: Buffer, visit: (line: string) => void)
     if (nextId !== -1 && nextId < after) nextId = chunk.indexOf(needle, after);
     if (nextEscape !== -1 && nextEscape < after) nextEscape = chunk.indexOf(ESCAPE, after);
   }
-}
-
-function readFully(fd: number, buffer: Buffer, want: number, position: number): number {
-  let done = 0;
-  while (done < want) {
-    const read = readSync(fd, buffer, done, want - done, position + done);
-    if (read === 0) break;
-    done += read;
-  }
-  return done;
 }
 
 /** The latest version of item `id` in [0, end) of the items log (last write wins); undefined when the id cannot be searched for. */
