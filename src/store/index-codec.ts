@@ -136,23 +136,100 @@ export class ColumnReader {
   }
 
   strings(): string[] {
+    return this.stringTable().all();
+  }
+
+  /** The string table, its strings not decoded: for a lookup that needs only a few of them. */
+  stringTable(): SavedStrings {
     const lengths = this.u32s();
     const oneByte = this.file.readUInt32LE(this.at) === TAG.latin1;
     const { count, from, bytes } = this.section(oneByte ? TAG.latin1 : TAG.utf16, oneByte ? 1 : 2);
-    const joined = this.file.toString(oneByte ? "latin1" : "utf16le", from, from + bytes);
-    const strings = new Array<string>(lengths.length);
-    let at = 0;
-    for (let i = 0; i < lengths.length; i += 1) {
-      strings[i] = joined.slice(at, at + lengths[i]);
-      at += lengths[i];
-    }
-    if (at !== count) fail("string lengths");
-    return strings;
+    let total = 0;
+    for (let i = 0; i < lengths.length; i += 1) total += lengths[i];
+    if (total !== count) fail("string lengths");
+    return new SavedStrings(this.file.subarray(from, from + bytes), lengths, oneByte);
   }
 
   /** Throws unless every section was read. */
   done(): void {
     if (this.at !== this.file.length - 4) fail("trailing bytes");
+  }
+}
+
+/** A saved string table as it is in the file: strings are decoded when asked for. */
+export class SavedStrings {
+  /** Where each string starts, in code units (and where the last ends), computed when first needed. */
+  private starts: Float64Array | null = null;
+
+  constructor(
+    private readonly joined: Buffer,
+    private readonly lengths: Uint32Array,
+    private readonly oneByte: boolean,
+  ) {}
+
+  get count(): number {
+    return this.lengths.length;
+  }
+
+  /** Every string at once (a whole index is being read). */
+  all(): string[] {
+    const joined = this.joined.toString(this.oneByte ? "latin1" : "utf16le");
+    const strings = new Array<string>(this.lengths.length);
+    let at = 0;
+    for (let i = 0; i < this.lengths.length; i += 1) {
+      strings[i] = joined.slice(at, at + this.lengths[i]);
+      at += this.lengths[i];
+    }
+    return strings;
+  }
+
+  private startsOf(): Float64Array {
+    if (this.starts === null) {
+      const starts = new Float64Array(this.lengths.length + 1);
+      for (let i = 0; i < this.lengths.length; i += 1) starts[i + 1] = starts[i] + this.lengths[i];
+      this.starts = starts;
+    }
+    return this.starts;
+  }
+
+  /** The string numbered `n`; throws when there is none. */
+  at(n: number): string {
+    if (!(n < this.lengths.length)) fail("string number");
+    const starts = this.startsOf();
+    const width = this.oneByte ? 1 : 2;
+    return this.joined.toString(this.oneByte ? "latin1" : "utf16le", starts[n] * width, starts[n + 1] * width);
+  }
+
+  /**
+   * The numbers of every string equal to `value` (a table written by this code has at most one;
+   * any other file is read the way a whole read would read it). Found by a byte search of the
+   * joined strings: a match counts only where a string of that length starts.
+   */
+  numbersOf(value: string): number[] {
+    const found: number[] = [];
+    if (value === "") {
+      for (let i = 0; i < this.lengths.length; i += 1) if (this.lengths[i] === 0) found.push(i);
+      return found;
+    }
+    if (this.oneByte && !ONE_BYTE.test(value)) return found;
+    const width = this.oneByte ? 1 : 2;
+    const needle = Buffer.from(value, this.oneByte ? "latin1" : "utf16le");
+    const starts = this.startsOf();
+    for (let at = this.joined.indexOf(needle); at !== -1; at = this.joined.indexOf(needle, at + 1)) {
+      if (at % width !== 0) continue;
+      const unit = at / width;
+      // The string starting at `unit`, if one does: a binary search of the starts.
+      let lo = 0;
+      let hi = this.lengths.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >>> 1;
+        if (starts[mid] <= unit) lo = mid;
+        else hi = mid - 1;
+      }
+      // Empty strings share their start with the next one: the last string starting here is the non-empty one.
+      if (this.lengths.length > 0 && starts[lo] === unit && this.lengths[lo] === value.length) found.push(lo);
+    }
+    return found;
   }
 }
 

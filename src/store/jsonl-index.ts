@@ -35,6 +35,11 @@ export interface IndexKind<S> {
   encode(state: S, out: ColumnWriter): void;
   /** What encode wrote; throws when it is not that. */
   decode(input: ColumnReader): S;
+  /**
+   * What decode would give for `key` alone (a state holding at most that key), with the same
+   * checks of the columns, decoding only the strings of that key's record.
+   */
+  decodeOne(input: ColumnReader, key: string): S;
   /** Folds `later` (the index of the lines after those of `into`) into `into`. */
   merge(into: S, later: S): void;
 }
@@ -201,28 +206,72 @@ export async function refreshIndex<S>(
   };
 }
 
+/** A saved file of this kind, checked whole, and its header; null when there is none or it is not one. */
+function openSaved<S>(kind: IndexKind<S>, path: string): { input: ColumnReader; header: Header } | null {
+  // Never through a link: a planted one is ignored like any unusable index (and replaced on save).
+  const fd = openStoreFile(path, OPEN.read);
+  let file: Buffer;
+  try {
+    file = readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  // Magic, format, CRC of the whole file and byte order are checked here.
+  const input = new ColumnReader(file, FORMAT);
+  const header = input.header;
+  if (header.kind !== kind.name || !isHeader(header)) return null;
+  return { input, header };
+}
+
 /** A saved index, or null when there is none or it cannot be read (then it is simply rebuilt). */
 export function loadSavedIndex<S>(kind: IndexKind<S>, path: string): LogIndex<S> | null {
   try {
-    // Never through a link: a planted one is ignored like any unusable index (and replaced on save).
-    const fd = openStoreFile(path, OPEN.read);
-    let file: Buffer;
-    try {
-      file = readFileSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    // Magic, format, CRC of the whole file and byte order are checked here.
-    const input = new ColumnReader(file, FORMAT);
-    const saved = input.header;
-    if (saved.kind !== kind.name || !isHeader(saved)) return null;
-    const state = kind.decode(input);
-    input.done();
-    const { bad, notes, lines, covered, identity, head, tail, crc } = saved;
+    const saved = openSaved(kind, path);
+    if (saved === null) return null;
+    const state = kind.decode(saved.input);
+    saved.input.done();
+    const { bad, notes, lines, covered, identity, head, tail, crc } = saved.header;
     return { state, bad, notes, lines, covered, identity, head, tail, crc, unsaved: 0 };
   } catch {
     return null;
   }
+}
+
+/** One key's part of an index: ask its state for that key only. */
+export interface KeyLookup<S> {
+  state: S;
+  bad: number[];
+  notes: LineNote[];
+}
+
+/**
+ * What the index of the log open as `fd` (up to `end`) holds for `key`, read from the saved index
+ * without decoding its other entries, and from the lines appended since it was saved. The saved
+ * file passes the same checks as for a whole read (its CRC, its header, the log still the file it
+ * describes, only appended to). Null when there is no usable saved index, or when `small` says the
+ * appended tail is worth saving an index again: then the caller reads the whole index (and saves
+ * it). The state is not an index of the log: never saved, never asked for another key.
+ */
+export function lookupSaved<S>(kind: IndexKind<S>, path: string, fd: number, end: number, key: string, small: (tail: number, covered: number) => boolean): KeyLookup<S> | null {
+  let found: { state: S; header: Header; to: number };
+  try {
+    const saved = openSaved(kind, path);
+    if (saved === null) return null;
+    const { header } = saved;
+    const identity = identityOf(fd);
+    const to = Math.min(identity.size, end);
+    if (header.covered > to || !stillValid(header, identity, fd) || !small(to - header.covered, to)) return null;
+    const state = kind.decodeOne(saved.input, key);
+    saved.input.done();
+    found = { state, header, to };
+  } catch {
+    return null;
+  }
+  const { state, header, to } = found;
+  if (header.covered === to) return { state, bad: header.bad, notes: header.notes };
+  const appended = indexRange(kind, fd, kind.empty(), header.covered, to, header.lines);
+  kind.merge(state, appended.state);
+  return { state, bad: [...header.bad, ...appended.bad], notes: [...header.notes, ...appended.notes] };
 }
 
 type Header = Omit<LogIndex<unknown>, "state" | "unsaved">;

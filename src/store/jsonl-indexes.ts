@@ -1,7 +1,7 @@
 /** The two indexes of a JSONL store: the latest version of each item, and each item's events. */
 import { normalizeStoredEvent, storedItemScalars } from "../domain/item.js";
 import type { ItemFields } from "../domain/query.js";
-import { IndexFileError, StringTable, stringAt } from "./index-codec.js";
+import { type ColumnReader, IndexFileError, StringTable, stringAt } from "./index-codec.js";
 import { tryParse } from "./jsonl-file.js";
 import type { IndexKind } from "./jsonl-index.js";
 
@@ -28,6 +28,28 @@ function intern(value: string): string {
   if (known !== undefined) return known;
   if (interned.size < 100_000) interned.set(value, value);
   return value;
+}
+
+/** The columns of a saved items index, every string number and offset checked (`strings` of them in the table). */
+function itemColumns(input: ColumnReader, strings: number): { rows: Uint32Array; offs: Float64Array; lens: Uint32Array } {
+  const rows = input.u32s();
+  const offs = input.f64s();
+  const lens = input.u32s();
+  if (rows.length !== offs.length * TEXT_FIELDS || lens.length !== offs.length) throw new IndexFileError("unreadable saved index: column lengths");
+  // Every string number checked once, here: entryOfRow then indexes the table directly.
+  for (let i = 0; i < rows.length; i += 1) if (rows[i] >= strings) throw new IndexFileError("unreadable saved index: string number");
+  for (let r = 0; r < offs.length; r += 1) if (!isPosition(offs[r])) throw new IndexFileError("unreadable saved index: offset");
+  return { rows, offs, lens };
+}
+
+/** The entry of row `r`, its strings numbered in `s` (checked by itemColumns). */
+function entryOfRow(s: readonly string[], rows: Uint32Array, offs: Float64Array, lens: Uint32Array, r: number): ItemEntry {
+  const b = r * TEXT_FIELDS;
+  // A literal, in ENTRY_FIELDS order: one hidden class for all entries, built fast.
+  return {
+    id: s[rows[b]], env: s[rows[b + 1]], service: s[rows[b + 2]], category: s[rows[b + 3]], priority: s[rows[b + 4]], status: s[rows[b + 5]], owner: s[rows[b + 6]],
+    due_date: s[rows[b + 7]], created_at: s[rows[b + 8]], updated_at: s[rows[b + 9]], dedupe_key: s[rows[b + 10]], off: offs[r], len: lens[r],
+  } as ItemEntry;
 }
 
 export const itemsIndex: IndexKind<Map<string, ItemEntry>> = {
@@ -93,22 +115,26 @@ export const itemsIndex: IndexKind<Map<string, ItemEntry>> = {
   },
   decode(input) {
     const strings = input.strings();
-    const rows = input.u32s();
-    const offs = input.f64s();
-    const lens = input.u32s();
-    if (rows.length !== offs.length * TEXT_FIELDS || lens.length !== offs.length) throw new IndexFileError("unreadable saved index: column lengths");
-    // Every string number checked once, here: the loop below then indexes the table directly.
-    for (let i = 0; i < rows.length; i += 1) if (rows[i] >= strings.length) throw new IndexFileError("unreadable saved index: string number");
+    const { rows, offs, lens } = itemColumns(input, strings.length);
     const state = new Map<string, ItemEntry>();
-    const s = strings;
-    for (let r = 0, b = 0; r < offs.length; r += 1, b += TEXT_FIELDS) {
-      if (!isPosition(offs[r])) throw new IndexFileError("unreadable saved index: offset");
-      const id = s[rows[b]];
-      // A literal, in ENTRY_FIELDS order: one hidden class for all entries, built fast.
-      state.set(id, {
-        id, env: s[rows[b + 1]], service: s[rows[b + 2]], category: s[rows[b + 3]], priority: s[rows[b + 4]], status: s[rows[b + 5]], owner: s[rows[b + 6]],
-        due_date: s[rows[b + 7]], created_at: s[rows[b + 8]], updated_at: s[rows[b + 9]], dedupe_key: s[rows[b + 10]], off: offs[r], len: lens[r],
-      } as ItemEntry);
+    for (let r = 0; r < offs.length; r += 1) {
+      const entry = entryOfRow(strings, rows, offs, lens, r);
+      state.set(entry.id, entry);
+    }
+    return state;
+  },
+  decodeOne(input, id) {
+    const strings = input.stringTable();
+    const { rows, offs, lens } = itemColumns(input, strings.count);
+    const numbers = strings.numbersOf(id);
+    const state = new Map<string, ItemEntry>();
+    // The last row of the id, as a whole decode keeps it; only its strings are decoded.
+    for (let r = offs.length - 1; r >= 0 && numbers.length > 0; r -= 1) {
+      if (!numbers.includes(rows[r * TEXT_FIELDS])) continue;
+      const some: string[] = [];
+      for (let b = r * TEXT_FIELDS; b < (r + 1) * TEXT_FIELDS; b += 1) some[rows[b]] = strings.at(rows[b]);
+      state.set(id, entryOfRow(some, rows, offs, lens, r));
+      break;
     }
     return state;
   },
@@ -127,6 +153,23 @@ export const itemsIndex: IndexKind<Map<string, ItemEntry>> = {
     return state;
   },
 };
+
+/** The columns of a saved events index, every string number, count and position checked. */
+function eventColumns(input: ColumnReader, strings: number): { ids: Uint32Array; counts: Uint32Array; all: Float64Array } {
+  const ids = input.u32s();
+  const counts = input.u32s();
+  const all = input.f64s();
+  if (counts.length !== ids.length) throw new IndexFileError("unreadable saved index: column lengths");
+  for (let i = 0; i < all.length; i += 1) if (!isPosition(all[i])) throw new IndexFileError("unreadable saved index: offset");
+  let at = 0;
+  for (let k = 0; k < ids.length; k += 1) {
+    if (ids[k] >= strings) throw new IndexFileError("unreadable saved index: string number");
+    if (counts[k] % 2 !== 0 || at + counts[k] > all.length) throw new IndexFileError("unreadable saved index: positions");
+    at += counts[k];
+  }
+  if (at !== all.length) throw new IndexFileError("unreadable saved index: positions");
+  return { ids, counts, all };
+}
 
 /** item_id → offsets and lengths of its event lines, flat: [off, len, off, len, …]. */
 export const eventsIndex: IndexKind<Map<string, number[]>> = {
@@ -165,22 +208,20 @@ export const eventsIndex: IndexKind<Map<string, number[]>> = {
   },
   decode(input) {
     const strings = input.strings();
-    const ids = input.u32s();
-    const counts = input.u32s();
-    const all = input.f64s();
-    if (counts.length !== ids.length) throw new IndexFileError("unreadable saved index: column lengths");
-    for (let i = 0; i < all.length; i += 1) if (!isPosition(all[i])) throw new IndexFileError("unreadable saved index: offset");
+    const { ids, counts, all } = eventColumns(input, strings.length);
     const state = new Map<string, number[]>();
-    let at = 0;
-    for (let k = 0; k < ids.length; k += 1) {
-      const count = counts[k];
-      if (count % 2 !== 0 || at + count > all.length) throw new IndexFileError("unreadable saved index: positions");
-      const positions = new Array<number>(count);
-      for (let i = 0; i < count; i += 1) positions[i] = all[at + i];
-      state.set(stringAt(strings, ids[k]), positions);
-      at += count;
+    for (let k = 0, at = 0; k < ids.length; at += counts[k], k += 1) state.set(stringAt(strings, ids[k]), Array.from(all.subarray(at, at + counts[k])));
+    return state;
+  },
+  decodeOne(input, itemId) {
+    const strings = input.stringTable();
+    const { ids, counts, all } = eventColumns(input, strings.count);
+    const numbers = strings.numbersOf(itemId);
+    const state = new Map<string, number[]>();
+    // The last record of the item wins, as in a whole decode.
+    for (let k = 0, at = 0; k < ids.length; at += counts[k], k += 1) {
+      if (numbers.includes(ids[k])) state.set(itemId, Array.from(all.subarray(at, at + counts[k])));
     }
-    if (at !== all.length) throw new IndexFileError("unreadable saved index: positions");
     return state;
   },
   merge(into, later) {

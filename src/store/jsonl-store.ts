@@ -25,7 +25,7 @@ import { beginCommit, type CommittedView, endCommit, openCommitted, recoverUnfin
 import { finishInterruptedSwap } from "./jsonl-swap.js";
 import { findEvents, findItem } from "./jsonl-find.js";
 import { appendLines, cutBack, isBlank, openForRead, readAt, readManyAt, repairTornTail, scanFd, tryParse } from "./jsonl-file.js";
-import { type IndexKind, indexMatchesLog, type LineNote, type LogIndex, loadSavedIndex, NO_PARALLELISM, type Parallelism, refreshIndex, saveIndex } from "./jsonl-index.js";
+import { type IndexKind, indexMatchesLog, type LineNote, type LogIndex, loadSavedIndex, lookupSaved, NO_PARALLELISM, type Parallelism, refreshIndex, saveIndex } from "./jsonl-index.js";
 import { eventsIndex, type ItemEntry, itemsIndex } from "./jsonl-indexes.js";
 import { saveIdList } from "./jsonl-ids.js";
 import { EVENTS_FILE, indexPathOf, ITEMS_FILE } from "./jsonl-paths.js";
@@ -134,7 +134,8 @@ function pathStat(path: string): Stat {
  */
 const SAVE_AFTER_BYTES = 4 << 20;
 const SAVE_AT_LEAST_BYTES = 64 << 10;
-const worthSaving = (index: LogIndex<unknown>) => index.unsaved > Math.min(SAVE_AFTER_BYTES, Math.max(SAVE_AT_LEAST_BYTES, index.covered / 8));
+const worthSavingAt = (unsaved: number, covered: number) => unsaved > Math.min(SAVE_AFTER_BYTES, Math.max(SAVE_AT_LEAST_BYTES, covered / 8));
+const worthSaving = (index: LogIndex<unknown>) => worthSavingAt(index.unsaved, index.covered);
 /** A write waiting for its group commit (see commitQueued), and how it ended. */
 interface QueuedWrite {
   run: (tx: WriteTx) => Promise<unknown>;
@@ -221,10 +222,14 @@ export class JsonlStore implements Store {
   async getItem(id: string): Promise<BacklogItem | null> {
     const found = await this.searchBytes((view) => (view.items === null ? null : findItem(view.items, view.itemsEnd, id)));
     if (found !== undefined) return found;
-    return this.withItems((fd, entries) => {
-      const entry = entries.get(id);
-      return entry ? this.full(fd, entry, entries) : null;
-    });
+    return this.withItems(
+      (fd, entries) => {
+        const entry = entries.get(id);
+        return entry ? this.full(fd, entry, entries) : null;
+      },
+      false,
+      id,
+    );
   }
 
   async listEvents(itemId: string): Promise<BacklogEvent[]> {
@@ -247,10 +252,14 @@ export class JsonlStore implements Store {
       return events === undefined ? undefined : { item, events };
     });
     if (found !== undefined) return found;
-    return this.withItems(async (fd, entries, view) => {
-      const entry = entries.get(id);
-      return entry ? { item: this.full(fd, entry, entries), events: await this.eventsIn(view, id) } : null;
-    });
+    return this.withItems(
+      async (fd, entries, view) => {
+        const entry = entries.get(id);
+        return entry ? { item: this.full(fd, entry, entries), events: await this.eventsIn(view, id) } : null;
+      },
+      false,
+      id,
+    );
   }
 
   /**
@@ -275,10 +284,10 @@ export class JsonlStore implements Store {
   private async eventsIn(view: CommittedView, itemId: string): Promise<BacklogEvent[]> {
     const fd = view.events;
     if (fd === null) return [];
-    const index = await this.refresh(this.eventsSlot, fd, view.eventsEnd);
-    const positions = index.state.get(itemId) ?? [];
+    const state = this.lookUp(this.eventsSlot, fd, view.eventsEnd, itemId) ?? (await this.refresh(this.eventsSlot, fd, view.eventsEnd)).state;
+    const positions = state.get(itemId) ?? [];
     // Long-lived: a timeline is read again only once the item has more events (or the index was rebuilt).
-    const cache = this.longLived ? this.cacheFor(this.timelines, index.state) : null;
+    const cache = this.longLived ? this.cacheFor(this.timelines, state) : null;
     const known = cache?.get(itemId);
     if (known !== undefined && known.count === positions.length) return known.value;
     const events: BacklogEvent[] = [];
@@ -602,17 +611,21 @@ export class JsonlStore implements Store {
    * Runs `fn` with the items log open and indexed up to its committed end; the same file stays
    * open for hydration, and `view` holds the events log of the same committed state. A writer relies on the index for what is NOT there too (no item with this dedupe key): with
    * `forWriting`, an index it did not build is first checked against every byte of the log (one
-   * CRC pass, far cheaper than parsing) and rebuilt when the log was edited in place.
+   * CRC pass, far cheaper than parsing) and rebuilt when the log was edited in place. With `key`,
+   * `fn` asks the entries for that id only: they may be its part of the index alone (see lookUp).
    */
   private async withItems<T>(
     fn: (fd: number, entries: Map<string, ItemEntry>, view: CommittedView) => T | Promise<T>,
     forWriting = false,
+    key?: string,
   ): Promise<T> {
     const view = await this.view();
     try {
       const fd = view.items;
       if (fd === null) return await fn(-1, new Map(), view);
       const slot = this.itemsSlot;
+      const one = key === undefined ? null : this.lookUp(slot, fd, view.itemsEnd, key);
+      if (one !== null) return await fn(fd, one, view);
       let index = await this.refresh(slot, fd, view.itemsEnd);
       if (forWriting && !slot.checked) {
         if (!indexMatchesLog(fd, index)) index = await this.rebuild(slot, fd, view.itemsEnd);
@@ -622,6 +635,26 @@ export class JsonlStore implements Store {
     } finally {
       this.closeView(view);
     }
+  }
+
+  /**
+   * A one-command process that asks for one id reads its part of the saved index only
+   * (jsonl-index.ts lookupSaved): not every entry decoded, and nothing kept, so nothing saved. Null
+   * when that does not apply (a long-lived process, saved indexes off, an index already in memory,
+   * none saved or none usable, or enough appended since it was saved to save it again): the
+   * caller reads the whole index.
+   */
+  private lookUp<S>(slot: IndexSlot<S>, fd: number, end: number, key: string): S | null {
+    if (this.longLived || this.options.savedIndexes === false || slot.index !== null || slot.savedLoaded) return null;
+    let found: ReturnType<typeof lookupSaved<S>>;
+    try {
+      found = lookupSaved(slot.kind, indexPathOf(slot.path), fd, end, key, (tail, covered) => !worthSavingAt(tail, covered));
+    } catch (error) {
+      throw readFailed(slot.path, error);
+    }
+    if (found === null) return null;
+    this.reportBad(slot.path, found.bad, found.notes);
+    return found.state;
   }
 
   /** The index of the log open as `fd`, from the log alone (up to `end`). */

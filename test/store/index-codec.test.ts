@@ -7,7 +7,8 @@ import { crc32 } from "node:zlib";
 import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { type LogIndex, loadSavedIndex, saveIndex } from "../../src/store/jsonl-index.js";
+import { ColumnReader, ColumnWriter, IndexFileError, StringTable } from "../../src/store/index-codec.js";
+import { type IndexKind, type LogIndex, loadSavedIndex, saveIndex } from "../../src/store/jsonl-index.js";
 import { eventsIndex, type ItemEntry, itemsIndex } from "../../src/store/jsonl-indexes.js";
 import { JsonlStore } from "../../src/store/jsonl-store.js";
 import { makeItem } from "../helpers/items.js";
@@ -123,5 +124,81 @@ describe("saved index file", () => {
 
     writeFileSync(path, Buffer.alloc(0));
     expect(await read()).toBe(3);
+  });
+});
+
+describe("one key of a saved index", () => {
+  /** What a whole read gives for `key`, and what a lookup of `key` alone gives, from the same file. */
+  const both = <S extends Map<string, unknown>>(kind: IndexKind<S>, file: Buffer, key: string) => {
+    const whole = kind.decode(new ColumnReader(file, 5)).get(key);
+    const one = kind.decodeOne(new ColumnReader(file, 5), key);
+    return { whole, one: one.get(key), others: [...one.keys()].filter((k) => k !== key) };
+  };
+  const fileOf = <S>(kind: IndexKind<S>, state: S) => {
+    const out = new ColumnWriter();
+    kind.encode(state, out);
+    return out.file(5, { kind: kind.name });
+  };
+
+  it("is what a whole read gives for that key, whatever the strings around it", () => {
+    // Keys that are prefixes, suffixes and middles of others, that span two strings, empty, wide.
+    const keys = ["bl_1", "bl_12", "bl_123", "l_12", "2", "", "é", "日本", "\ud800", "😀", "a\"b", "bl_1bl_12"];
+    for (const wide of [false, true]) {
+      const state = new Map<string, ItemEntry>();
+      keys.forEach((id, i) => state.set(id, entry(id, { owner: wide ? "日" : "ÿ", dedupe_key: keys[(i + 1) % keys.length], off: 2 ** 40 + i })));
+      const file = fileOf(itemsIndex, state);
+      for (const key of [...keys, "absent", "bl_", "12bl", "b"]) {
+        const { whole, one, others } = both(itemsIndex, file, key);
+        expect(one, `${wide ? "wide" : "latin-1"} table, ${JSON.stringify(key)}`).toEqual(whole);
+        expect(others).toEqual([]);
+      }
+      const events = new Map(keys.map((id, i): [string, number[]] => [id, Array.from({ length: 2 * i }, (_, k) => k * 3)]));
+      if (wide) events.set("日", [1, 2]);
+      const eventsFile = fileOf(eventsIndex, events);
+      for (const key of [...keys, "absent", "日"]) expect(both(eventsIndex, eventsFile, key).one, JSON.stringify(key)).toEqual(both(eventsIndex, eventsFile, key).whole);
+    }
+  });
+
+  it("finds a string only where a string of its length starts", () => {
+    for (const wide of ["", "日"]) {
+      const table = new StringTable();
+      const strings = ["xa", "bz", "b", "ab", "", "ab", "zab", `c${wide}`];
+      table.strings.push(...strings);
+      const out = new ColumnWriter();
+      out.strings(table);
+      const saved = new ColumnReader(out.file(5, {}), 5).stringTable();
+      expect(saved.numbersOf("ab")).toEqual([3, 5]);
+      expect(saved.numbersOf("")).toEqual([4]);
+      expect(saved.numbersOf("b")).toEqual([2]);
+      for (const absent of ["xab", "a", "z", "abz", "bb", "ā"]) expect(saved.numbersOf(absent), absent).toEqual([]);
+      expect(strings.map((_, n) => saved.at(n))).toEqual(strings);
+      expect(() => saved.at(strings.length)).toThrow(IndexFileError);
+    }
+  });
+
+  it("takes the last record of a key written twice, as a whole read does, and refuses what a whole read refuses", () => {
+    // A table with the same string twice (this code never writes one: any other writer might).
+    const table = new StringTable();
+    const out = new ColumnWriter();
+    for (const s of ["bl_1", "prod", "bl_1"]) table.strings.push(s);
+    out.strings(table);
+    out.u32s(Uint32Array.from({ length: 22 }, (_, i) => (i === 0 ? 0 : i === 11 ? 2 : 1)));
+    out.f64s(Float64Array.from([5, 7]));
+    out.u32s(Uint32Array.from([1, 2]));
+    const file = out.file(5, { kind: "items" });
+    const { whole, one } = both(itemsIndex, file, "bl_1");
+    expect(one).toEqual(whole);
+    expect((one as ItemEntry).off).toBe(7);
+
+    const planted = new ColumnWriter();
+    const t = new StringTable();
+    t.number("bl_1");
+    planted.strings(t);
+    planted.u32s(Uint32Array.from({ length: 22 }, (_, i) => (i === 12 ? 9 : 0)));
+    planted.f64s(Float64Array.from([5, 7]));
+    planted.u32s(Uint32Array.from([1, 2]));
+    const bad = planted.file(5, { kind: "items" });
+    expect(() => itemsIndex.decode(new ColumnReader(bad, 5))).toThrow(IndexFileError);
+    expect(() => itemsIndex.decodeOne(new ColumnReader(bad, 5), "bl_1")).toThrow(IndexFileError);
   });
 });
