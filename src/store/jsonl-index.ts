@@ -36,10 +36,10 @@ export interface IndexKind<S> {
   /** What encode wrote; throws when it is not that. */
   decode(input: ColumnReader): S;
   /**
-   * What decode would give for `key` alone (a state holding at most that key), with the same
-   * checks of the columns, decoding only the strings of that key's record.
+   * What decode would give for `keys` alone (a state holding at most those keys), with the same
+   * checks of the columns, decoding only the strings of their records.
    */
-  decodeOne(input: ColumnReader, key: string): S;
+  decodeSome(input: ColumnReader, keys: readonly string[]): S;
   /** Folds `later` (the index of the lines after those of `into`) into `into`. */
   merge(into: S, later: S): void;
 }
@@ -171,7 +171,7 @@ function crcRange(fd: number, from: number, to: number, seed: number): number {
  * of a refresh catch compaction, truncation and appends; this catches an edit in the middle of the
  * log (same length, then appended to), at the price of reading the whole covered log once.
  */
-export const indexMatchesLog = (fd: number, index: LogIndex<unknown>) => crcRange(fd, 0, index.covered, 0) === index.crc;
+export const indexMatchesLog = (fd: number, index: LogHeaderWithCrc) => crcRange(fd, 0, index.covered, 0) === index.crc;
 
 /**
  * The index of the log open as `fd`: `prior` (from memory or a saved file) extended by the lines
@@ -237,22 +237,33 @@ export function loadSavedIndex<S>(kind: IndexKind<S>, path: string): LogIndex<S>
   }
 }
 
-/** One key's part of an index: ask its state for that key only. */
+/** Some keys' part of an index: ask its state for those keys only. */
 export interface KeyLookup<S> {
   state: S;
   bad: number[];
   notes: LineNote[];
 }
 
+/** What a lookup is asked, and when it must give up (see lookupSaved). */
+export interface LookupOptions {
+  /** False when the appended tail is worth saving an index again: the caller then reads the whole index. */
+  small: (tail: number, covered: number) => boolean;
+  /** For a writer: whether the covered bytes are still those the index was made from (see indexMatchesLog). */
+  verify?: (fd: number, header: LogHeaderWithCrc) => boolean;
+}
+
+export type LogHeaderWithCrc = Pick<LogIndex<unknown>, "covered" | "crc" | "identity">;
+
 /**
- * What the index of the log open as `fd` (up to `end`) holds for `key`, read from the saved index
- * without decoding its other entries, and from the lines appended since it was saved. The saved
- * file passes the same checks as for a whole read (its CRC, its header, the log still the file it
- * describes, only appended to). Null when there is no usable saved index, or when `small` says the
- * appended tail is worth saving an index again: then the caller reads the whole index (and saves
- * it). The state is not an index of the log: never saved, never asked for another key.
+ * What the index of the log open as `fd` (up to `end`) holds for `keys`, read from the saved
+ * index without decoding its other entries, and from the lines appended since it was saved. The
+ * saved file passes the same checks as for a whole read (its CRC, its header, the log still the
+ * file it describes, only appended to), and `verify` if given. Null when there is no usable saved
+ * index, or when `small` says the appended tail is worth saving an index again: then the caller
+ * reads the whole index (and saves it). The state is not an index of the log: never saved, never
+ * asked for other keys.
  */
-export function lookupSaved<S>(kind: IndexKind<S>, path: string, fd: number, end: number, key: string, small: (tail: number, covered: number) => boolean): KeyLookup<S> | null {
+export function lookupSaved<S>(kind: IndexKind<S>, path: string, fd: number, end: number, keys: readonly string[], options: LookupOptions): KeyLookup<S> | null {
   let found: { state: S; header: Header; to: number };
   try {
     const saved = openSaved(kind, path);
@@ -260,14 +271,15 @@ export function lookupSaved<S>(kind: IndexKind<S>, path: string, fd: number, end
     const { header } = saved;
     const identity = identityOf(fd);
     const to = Math.min(identity.size, end);
-    if (header.covered > to || !stillValid(header, identity, fd) || !small(to - header.covered, to)) return null;
-    const state = kind.decodeOne(saved.input, key);
+    if (header.covered > to || !stillValid(header, identity, fd) || !options.small(to - header.covered, to)) return null;
+    const state = kind.decodeSome(saved.input, keys);
     saved.input.done();
     found = { state, header, to };
   } catch {
     return null;
   }
   const { state, header, to } = found;
+  if (options.verify && !options.verify(fd, header)) return null;
   if (header.covered === to) return { state, bad: header.bad, notes: header.notes };
   const appended = indexRange(kind, fd, kind.empty(), header.covered, to, header.lines);
   kind.merge(state, appended.state);

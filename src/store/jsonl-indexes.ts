@@ -123,18 +123,18 @@ export const itemsIndex: IndexKind<Map<string, ItemEntry>> = {
     }
     return state;
   },
-  decodeOne(input, id) {
+  decodeSome(input, ids) {
     const strings = input.stringTable();
     const { rows, offs, lens } = itemColumns(input, strings.count);
-    const numbers = strings.numbersOf(id);
+    const wanted = new Set(ids.flatMap((id) => strings.numbersOf(id)));
     const state = new Map<string, ItemEntry>();
-    // The last row of the id, as a whole decode keeps it; only its strings are decoded.
-    for (let r = offs.length - 1; r >= 0 && numbers.length > 0; r -= 1) {
-      if (!numbers.includes(rows[r * TEXT_FIELDS])) continue;
+    // The last row of each id wins, as in a whole decode; only the strings of those rows are decoded.
+    for (let r = 0; r < offs.length && wanted.size > 0; r += 1) {
+      if (!wanted.has(rows[r * TEXT_FIELDS])) continue;
       const some: string[] = [];
       for (let b = r * TEXT_FIELDS; b < (r + 1) * TEXT_FIELDS; b += 1) some[rows[b]] = strings.at(rows[b]);
-      state.set(id, entryOfRow(some, rows, offs, lens, r));
-      break;
+      const entry = entryOfRow(some, rows, offs, lens, r);
+      state.set(entry.id, entry);
     }
     return state;
   },
@@ -213,14 +213,14 @@ export const eventsIndex: IndexKind<Map<string, number[]>> = {
     for (let k = 0, at = 0; k < ids.length; at += counts[k], k += 1) state.set(stringAt(strings, ids[k]), Array.from(all.subarray(at, at + counts[k])));
     return state;
   },
-  decodeOne(input, itemId) {
+  decodeSome(input, itemIds) {
     const strings = input.stringTable();
     const { ids, counts, all } = eventColumns(input, strings.count);
-    const numbers = strings.numbersOf(itemId);
+    const wanted = new Set(itemIds.flatMap((id) => strings.numbersOf(id)));
     const state = new Map<string, number[]>();
-    // The last record of the item wins, as in a whole decode.
-    for (let k = 0, at = 0; k < ids.length; at += counts[k], k += 1) {
-      if (numbers.includes(ids[k])) state.set(itemId, Array.from(all.subarray(at, at + counts[k])));
+    // The last record of an item wins, as in a whole decode.
+    for (let k = 0, at = 0; k < ids.length && wanted.size > 0; at += counts[k], k += 1) {
+      if (wanted.has(ids[k])) state.set(strings.at(ids[k]), Array.from(all.subarray(at, at + counts[k])));
     }
     return state;
   },

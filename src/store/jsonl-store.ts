@@ -19,7 +19,7 @@ import { compareByCreation, type ItemFilter, linePrefilter, needsFullItem, type 
 import { type LogEvent, type LogQuery, newestFirst, wantsEvent } from "../domain/event-log.js";
 import { aggregateReport, closedAt, type HistoryRow, type Report, type ReportFrame } from "../domain/report.js";
 import { BacklogError, storageUnavailable } from "../errors.js";
-import { BufferedTx, emptySource, mapSource } from "./buffered-tx.js";
+import { BufferedTx, emptySource, type ItemSource, mapSource } from "./buffered-tx.js";
 import { compactLogs, removeStaleTmpFiles } from "./jsonl-compact.js";
 import { beginCommit, type CommittedView, endCommit, openCommitted, recoverUnfinishedCommit } from "./jsonl-commit.js";
 import { finishInterruptedSwap } from "./jsonl-swap.js";
@@ -284,7 +284,7 @@ export class JsonlStore implements Store {
   private async eventsIn(view: CommittedView, itemId: string): Promise<BacklogEvent[]> {
     const fd = view.events;
     if (fd === null) return [];
-    const state = this.lookUp(this.eventsSlot, fd, view.eventsEnd, itemId) ?? (await this.refresh(this.eventsSlot, fd, view.eventsEnd)).state;
+    const state = this.lookUp(this.eventsSlot, fd, view.eventsEnd, [itemId]) ?? (await this.refresh(this.eventsSlot, fd, view.eventsEnd)).state;
     const positions = state.get(itemId) ?? [];
     // Long-lived: a timeline is read again only once the item has more events (or the index was rebuilt).
     const cache = this.longLived ? this.cacheFor(this.timelines, state) : null;
@@ -377,7 +377,7 @@ export class JsonlStore implements Store {
 
   async write<T>(fn: (tx: WriteTx) => Promise<T>, options: WriteOptions = {}): Promise<T> {
     this.mutated = true;
-    if (options.dryRun) return this.withItems((fd, entries, view) => fn(this.transaction(fd, entries, view)), FOR_WRITING);
+    if (options.dryRun) return this.withWriterSource((source) => fn(new BufferedTx(source)));
     if (!existsSync(this.options.dir)) {
       // A first command that fails (unknown id, bad input) must not even create the directory.
       await fn(new BufferedTx(emptySource()));
@@ -425,8 +425,8 @@ export class JsonlStore implements Store {
     const lock = await acquireDirLock(this.options.dir, this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
     try {
       this.recover();
-      return await this.withItems(async (fd, entries, view) => {
-        const all = this.transaction(fd, entries, view);
+      return await this.withWriterSource(async (source, fd, lazy) => {
+        const all = new BufferedTx(source);
         const outcomes: Outcome[] = [];
         for (const w of group) {
           const tx = new BufferedTx(all);
@@ -450,10 +450,11 @@ export class JsonlStore implements Store {
             );
           }
           this.append(all);
-          await this.catchUp(fd);
+          // Only an index in memory is brought past these lines (and may then be saved).
+          if (!lazy()) await this.catchUp(fd);
         }
         return outcomes;
-      }, FOR_WRITING);
+      });
     } finally {
       lock.release();
     }
@@ -623,18 +624,24 @@ export class JsonlStore implements Store {
     try {
       const fd = view.items;
       if (fd === null) return await fn(-1, new Map(), view);
-      const slot = this.itemsSlot;
-      const one = key === undefined ? null : this.lookUp(slot, fd, view.itemsEnd, key);
-      if (one !== null) return await fn(fd, one, view);
-      let index = await this.refresh(slot, fd, view.itemsEnd);
-      if (forWriting && !slot.checked) {
-        if (!indexMatchesLog(fd, index)) index = await this.rebuild(slot, fd, view.itemsEnd);
-        slot.checked = true;
-      }
-      return await fn(fd, index.state, view);
+      const one = key === undefined ? null : this.lookUp(this.itemsSlot, fd, view.itemsEnd, [key]);
+      return await fn(fd, one ?? (await this.entriesIn(view, forWriting)), view);
     } finally {
       this.closeView(view);
     }
+  }
+
+  /** The whole items index of `view` (see withItems). */
+  private async entriesIn(view: CommittedView, forWriting: boolean): Promise<Map<string, ItemEntry>> {
+    const fd = view.items;
+    if (fd === null) return new Map();
+    const slot = this.itemsSlot;
+    let index = await this.refresh(slot, fd, view.itemsEnd);
+    if (forWriting && !slot.checked) {
+      if (!indexMatchesLog(fd, index)) index = await this.rebuild(slot, fd, view.itemsEnd);
+      slot.checked = true;
+    }
+    return index.state;
   }
 
   /**
@@ -644,11 +651,13 @@ export class JsonlStore implements Store {
    * none saved or none usable, or enough appended since it was saved to save it again): the
    * caller reads the whole index.
    */
-  private lookUp<S>(slot: IndexSlot<S>, fd: number, end: number, key: string): S | null {
+  private lookUp<S>(slot: IndexSlot<S>, fd: number, end: number, keys: readonly string[], forWriting = false): S | null {
     if (this.longLived || this.options.savedIndexes === false || slot.index !== null || slot.savedLoaded) return null;
     let found: ReturnType<typeof lookupSaved<S>>;
     try {
-      found = lookupSaved(slot.kind, indexPathOf(slot.path), fd, end, key, (tail, covered) => !worthSavingAt(tail, covered));
+      const small = (tail: number, covered: number) => !worthSavingAt(tail, covered);
+      // A writer checks the saved index against the log first, as it would the whole index (see withItems).
+      found = lookupSaved(slot.kind, indexPathOf(slot.path), fd, end, keys, forWriting ? { small, verify: indexMatchesLog } : { small });
     } catch (error) {
       throw readFailed(slot.path, error);
     }
@@ -773,9 +782,39 @@ export class JsonlStore implements Store {
     return slot.byId;
   }
 
-  private transaction(fd: number, entries: Map<string, ItemEntry>, view: CommittedView): BufferedTx {
-    // Items are read from the log only when asked for; events only if asked for at all (imports).
-    return new BufferedTx(mapSource(entries, (entry) => hydrate(fd, entry, this.itemsPath), () => this.readEvents(view)));
+  /** What a writer reads through the whole items index: items read from the log only when asked for; events only if asked for at all (imports). */
+  private sourceOf(fd: number, entries: Map<string, ItemEntry>, view: CommittedView): ItemSource {
+    return mapSource(entries, (entry) => hydrate(fd, entry, this.itemsPath), () => this.readEvents(view));
+  }
+
+  /**
+   * Runs a writer's `fn` with what it reads of the committed store. In a one-command process the
+   * items it asks for by id are looked up in the saved index alone (lookUp, after the same check
+   * against the log as a whole index gets); the first question about what is absent (a dedupe
+   * key), about all generated items, or about events, or a lookup that does not apply, reads the
+   * whole index as before. `lazy()` tells, once `fn` is done, whether no index is in memory to
+   * bring past the write's lines.
+   */
+  private async withWriterSource<T>(fn: (source: ItemSource, fd: number, lazy: () => boolean) => Promise<T>): Promise<T> {
+    const view = await this.view();
+    try {
+      const fd = view.items;
+      let whole: ItemSource | null = null;
+      const wholeSource = async () => (whole ??= this.sourceOf(fd ?? -1, await this.entriesIn(view, FOR_WRITING), view));
+      const source: ItemSource = {
+        getItems: async (ids) => {
+          const some = whole === null && fd !== null ? this.lookUp(this.itemsSlot, fd, view.itemsEnd, ids, FOR_WRITING) : null;
+          return some === null ? (await wholeSource()).getItems(ids) : this.sourceOf(fd ?? -1, some, view).getItems(ids);
+        },
+        findByDedupeKeys: async (keys) => (await wholeSource()).findByDedupeKeys(keys),
+        findActiveGenerated: async (prefix, env) => (await wholeSource()).findActiveGenerated(prefix, env),
+        getEvents: async (ids) => (await wholeSource()).getEvents(ids),
+      };
+      // An index in memory (an earlier write of this process) is kept up to date as before.
+      return await fn(source, fd ?? -1, () => this.itemsSlot.index === null && fd !== null);
+    } finally {
+      this.closeView(view);
+    }
   }
 
   unreadable(): UnreadableLines[] {

@@ -86,7 +86,7 @@ export const textIndex: IndexKind<TextState> = {
   decode() {
     throw new Error("the text index is loaded by loadTextIndex");
   },
-  decodeOne() {
+  decodeSome() {
     throw new Error("the text index is loaded by loadTextIndex");
   },
   merge(into, later) {

@@ -131,7 +131,7 @@ describe("one key of a saved index", () => {
   /** What a whole read gives for `key`, and what a lookup of `key` alone gives, from the same file. */
   const both = <S extends Map<string, unknown>>(kind: IndexKind<S>, file: Buffer, key: string) => {
     const whole = kind.decode(new ColumnReader(file, 5)).get(key);
-    const one = kind.decodeOne(new ColumnReader(file, 5), key);
+    const one = kind.decodeSome(new ColumnReader(file, 5), [key]);
     return { whole, one: one.get(key), others: [...one.keys()].filter((k) => k !== key) };
   };
   const fileOf = <S>(kind: IndexKind<S>, state: S) => {
@@ -152,6 +152,8 @@ describe("one key of a saved index", () => {
         expect(one, `${wide ? "wide" : "latin-1"} table, ${JSON.stringify(key)}`).toEqual(whole);
         expect(others).toEqual([]);
       }
+      const some = itemsIndex.decodeSome(new ColumnReader(file, 5), ["bl_12", "absent", "é", "bl_12"]);
+      expect([...some.keys()].sort()).toEqual(["bl_12", "é"]);
       const events = new Map(keys.map((id, i): [string, number[]] => [id, Array.from({ length: 2 * i }, (_, k) => k * 3)]));
       if (wide) events.set("日", [1, 2]);
       const eventsFile = fileOf(eventsIndex, events);
@@ -199,6 +201,6 @@ describe("one key of a saved index", () => {
     planted.u32s(Uint32Array.from([1, 2]));
     const bad = planted.file(5, { kind: "items" });
     expect(() => itemsIndex.decode(new ColumnReader(bad, 5))).toThrow(IndexFileError);
-    expect(() => itemsIndex.decodeOne(new ColumnReader(bad, 5), "bl_1")).toThrow(IndexFileError);
+    expect(() => itemsIndex.decodeSome(new ColumnReader(bad, 5), ["bl_1"])).toThrow(IndexFileError);
   });
 });

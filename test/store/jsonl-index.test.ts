@@ -152,6 +152,22 @@ describe("saved index", () => {
     expect(await writer.dashboard("prod", TODAY, [])).toMatchObject({ status_counts: { blocked: 0, open: 41 } });
   });
 
+  it("is checked byte for byte before a writer reads an item by id through it, as for a dedupe key", async () => {
+    const { dir, items } = await poisonedStore(40);
+    const lines = readFileSync(items, "utf8").split("\n");
+    const [early, late] = [JSON.parse(lines[10]) as { id: string }, JSON.parse(lines[30]) as { id: string; title: string }];
+    // In place, same length: the later line becomes a newer version of the earlier item, then a line is appended.
+    const text = readFileSync(items, "utf8");
+    const fd = openSync(items, "r+");
+    writeSync(fd, `"id":"${early.id}"`, Buffer.byteLength(text.slice(0, text.indexOf(`"id":"${late.id}"`))));
+    closeSync(fd);
+    appendFileSync(items, `${JSON.stringify(makeItem({ title: "appended" }))}\n`);
+
+    const writer = open(dir);
+    const seen = await writer.write(async (tx) => ({ early: (await tx.getItem(early.id))?.title ?? null, late: (await tx.getItem(late.id))?.title ?? null }));
+    expect(seen).toEqual({ early: late.title, late: null });
+  });
+
   it("keeps reporting unreadable lines on every read", async () => {
     const dir = tempDir();
     const item = makeItem();
