@@ -8,7 +8,7 @@
  * rewritten in place) rebuilds the index from the log. The log is the only source of truth; a
  * saved index is a cache that is never trusted over it, and deleting it is always safe.
  */
-import { closeSync, readFileSync, readSync } from "node:fs";
+import { closeSync, fstatSync, readFileSync, readSync } from "node:fs";
 import { createRequire } from "node:module";
 import { crc32 } from "node:zlib";
 import { ColumnReader, ColumnWriter } from "./index-codec.js";
@@ -149,6 +149,33 @@ export interface LogIndex<S> {
   crc: number;
   /** Bytes parsed since this index was last saved (Infinity when rebuilt from nothing). */
   unsaved: number;
+  /**
+   * The log's ctime when every covered byte was read (to index it, or to check `crc`) while the
+   * log had exactly `identity`; null once extended by appends (see provablyUnchanged).
+   */
+  verifiedAt?: string | null;
+  /** The mtime of the saved file this index was loaded from (never saved itself). */
+  savedMtime?: string | null;
+}
+
+/** The same file with the same size, mtime and ctime. */
+const sameStat = (a: Identity, b: Identity) =>
+  a.dev === b.dev && a.ino === b.ino && a.birth === b.birth && a.size === b.size && a.mtime === b.mtime && a.ctime !== undefined && a.ctime === b.ctime;
+
+/**
+ * Whether the log open as `fd` provably still holds every byte `index` covers, without reading
+ * them. Its ctime moves with any change to its bytes (a write, an edit with its mtime set back, a
+ * truncation) and cannot be set by a user; so when the log has the very stat (device, inode, size,
+ * mtime, ctime) it had when the covered bytes were read, those bytes are unchanged, except for a
+ * change within the same clock tick as that ctime. Git's "racy" rule covers that case: the index
+ * file must have been written in a later tick than the ctime (strictly newer); an equal tick proves
+ * nothing, and neither does an index extended by appends (their ctime says nothing of the bytes
+ * before them). Then the caller reads the covered bytes (indexMatchesLog).
+ */
+export function provablyUnchanged(fd: number, index: Pick<LogIndex<unknown>, "identity" | "verifiedAt" | "savedMtime">): boolean {
+  const { verifiedAt, savedMtime, identity } = index;
+  if (typeof verifiedAt !== "string" || typeof savedMtime !== "string" || identity.ctime !== verifiedAt) return false;
+  return sameStat(identityOf(fd), identity) && BigInt(savedMtime) > BigInt(verifiedAt);
 }
 
 const CRC_CHUNK = 1 << 20;
@@ -190,7 +217,7 @@ export async function refreshIndex<S>(
   // Only up to `end`, the log's committed size (see jsonl-commit.ts): an unfinished write is not read.
   const to = Math.min(identity.size, end);
   const base = prior && prior.covered <= to && stillValid(prior, identity, fd) ? prior : null;
-  if (base && base.covered === to) return { ...base, identity };
+  if (base && base.covered === to) return { ...base, identity, verifiedAt: sameStat(identity, base.identity) ? base.verifiedAt : null };
   const from = base ? base.covered : 0;
   const r = await indexLines(kind, fd, base ? base.state : kind.empty(), from, to, base ? base.lines : 0, parallel);
   return {
@@ -203,15 +230,20 @@ export async function refreshIndex<S>(
     ...windowsOf(fd, r.covered),
     crc: withCrc ? crcRange(fd, from, r.covered, base ? base.crc : 0) : Number.NaN,
     unsaved: base ? base.unsaved + (r.covered - from) : Number.POSITIVE_INFINITY,
+    // Built from the log: every covered byte read, after `identity` was taken.
+    verifiedAt: base || !withCrc ? null : (identity.ctime ?? null),
+    savedMtime: null,
   };
 }
 
 /** A saved file of this kind, checked whole, and its header; null when there is none or it is not one. */
-function openSaved<S>(kind: IndexKind<S>, path: string): { input: ColumnReader; header: Header } | null {
+function openSaved<S>(kind: IndexKind<S>, path: string): { input: ColumnReader; header: Header; mtime: string } | null {
   // Never through a link: a planted one is ignored like any unusable index (and replaced on save).
   const fd = openStoreFile(path, OPEN.read);
   let file: Buffer;
+  let mtime: string;
   try {
+    mtime = String(fstatSync(fd, { bigint: true }).mtimeNs);
     file = readFileSync(fd);
   } finally {
     closeSync(fd);
@@ -220,7 +252,7 @@ function openSaved<S>(kind: IndexKind<S>, path: string): { input: ColumnReader; 
   const input = new ColumnReader(file, FORMAT);
   const header = input.header;
   if (header.kind !== kind.name || !isHeader(header)) return null;
-  return { input, header };
+  return { input, header, mtime };
 }
 
 /** A saved index, or null when there is none or it cannot be read (then it is simply rebuilt). */
@@ -230,8 +262,8 @@ export function loadSavedIndex<S>(kind: IndexKind<S>, path: string): LogIndex<S>
     if (saved === null) return null;
     const state = kind.decode(saved.input);
     saved.input.done();
-    const { bad, notes, lines, covered, identity, head, tail, crc } = saved.header;
-    return { state, bad, notes, lines, covered, identity, head, tail, crc, unsaved: 0 };
+    const { bad, notes, lines, covered, identity, head, tail, crc, verifiedAt } = saved.header;
+    return { state, bad, notes, lines, covered, identity, head, tail, crc, unsaved: 0, verifiedAt: verifiedAt ?? null, savedMtime: saved.mtime };
   } catch {
     return null;
   }
@@ -252,7 +284,7 @@ export interface LookupOptions {
   verify?: (fd: number, header: LogHeaderWithCrc) => boolean;
 }
 
-export type LogHeaderWithCrc = Pick<LogIndex<unknown>, "covered" | "crc" | "identity">;
+export type LogHeaderWithCrc = Pick<LogIndex<unknown>, "covered" | "crc" | "identity" | "verifiedAt" | "savedMtime">;
 
 /**
  * What the index of the log open as `fd` (up to `end`) holds for `keys`, read from the saved
@@ -264,7 +296,7 @@ export type LogHeaderWithCrc = Pick<LogIndex<unknown>, "covered" | "crc" | "iden
  * asked for other keys.
  */
 export function lookupSaved<S>(kind: IndexKind<S>, path: string, fd: number, end: number, keys: readonly string[], options: LookupOptions): KeyLookup<S> | null {
-  let found: { state: S; header: Header; to: number };
+  let found: { state: S; header: LogHeaderWithCrc & Header; to: number };
   try {
     const saved = openSaved(kind, path);
     if (saved === null) return null;
@@ -274,7 +306,7 @@ export function lookupSaved<S>(kind: IndexKind<S>, path: string, fd: number, end
     if (header.covered > to || !stillValid(header, identity, fd) || !options.small(to - header.covered, to)) return null;
     const state = kind.decodeSome(saved.input, keys);
     saved.input.done();
-    found = { state, header, to };
+    found = { state, header: { ...header, savedMtime: saved.mtime }, to };
   } catch {
     return null;
   }
@@ -286,10 +318,11 @@ export function lookupSaved<S>(kind: IndexKind<S>, path: string, fd: number, end
   return { state, bad: [...header.bad, ...appended.bad], notes: [...header.notes, ...appended.notes] };
 }
 
-type Header = Omit<LogIndex<unknown>, "state" | "unsaved">;
+type Header = Omit<LogIndex<unknown>, "state" | "unsaved" | "savedMtime">;
 
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 const isText = (v: unknown): v is string => typeof v === "string";
+const isNanoseconds = (v: unknown) => typeof v === "string" && /^\d{1,30}$/.test(v);
 
 /** Every field of a saved header, of the type it must have. */
 function isHeader(h: Record<string, unknown>): h is Record<string, unknown> & Header {
@@ -298,13 +331,14 @@ function isHeader(h: Record<string, unknown>): h is Record<string, unknown> & He
     isCount(h.lines) && isCount(h.covered) && isCount(h.crc) && isText(h.head) && isText(h.tail) &&
     Array.isArray(h.bad) && h.bad.every(isCount) &&
     Array.isArray(h.notes) && h.notes.every((n) => Array.isArray(n) && n.length === 2 && isCount(n[0]) && isText(n[1])) &&
-    id !== null && typeof id === "object" && isText(id.dev) && isText(id.ino) && isText(id.birth) && isCount(id.size) && isText(id.mtime)
+    id !== null && typeof id === "object" && isText(id.dev) && isText(id.ino) && isText(id.birth) && isCount(id.size) && isText(id.mtime) &&
+    (id.ctime === undefined || isNanoseconds(id.ctime)) && (h.verifiedAt === undefined || h.verifiedAt === null || isNanoseconds(h.verifiedAt))
   );
 }
 
 /** Saves whole or not at all, so a reader never sees half an index. Failure is harmless. */
 export function saveIndex<S>(kind: IndexKind<S>, path: string, index: LogIndex<S>): void {
-  const { state, unsaved: _unsaved, ...header } = index;
+  const { state, unsaved: _unsaved, savedMtime: _savedMtime, ...header } = index;
   try {
     const out = new ColumnWriter();
     kind.encode(state, out);

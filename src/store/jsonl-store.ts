@@ -25,7 +25,7 @@ import { beginCommit, type CommittedView, endCommit, openCommitted, recoverUnfin
 import { finishInterruptedSwap } from "./jsonl-swap.js";
 import { findEvents, findItem } from "./jsonl-find.js";
 import { appendLines, cutBack, isBlank, openForRead, readAt, readManyAt, repairTornTail, scanFd, tryParse } from "./jsonl-file.js";
-import { type IndexKind, indexMatchesLog, type LineNote, type LogIndex, loadSavedIndex, lookupSaved, NO_PARALLELISM, type Parallelism, refreshIndex, saveIndex } from "./jsonl-index.js";
+import { type IndexKind, indexMatchesLog, type LineNote, type LogHeaderWithCrc, type LogIndex, loadSavedIndex, lookupSaved, NO_PARALLELISM, provablyUnchanged, type Parallelism, refreshIndex, saveIndex } from "./jsonl-index.js";
 import { eventsIndex, type ItemEntry, itemsIndex } from "./jsonl-indexes.js";
 import { saveIdList } from "./jsonl-ids.js";
 import { EVENTS_FILE, indexPathOf, ITEMS_FILE } from "./jsonl-paths.js";
@@ -174,6 +174,8 @@ export class JsonlStore implements Store {
   private readonly items: { state: unknown; byId: Map<string, Cached<BacklogItem>> } = { state: null, byId: new Map() };
   private readonly timelines: { state: unknown; byId: Map<string, Cached<BacklogEvent[]>> } = { state: null, byId: new Map() };
   private held: HeldView | null = null;
+  /** The covered length and CRC of the saved items index a writer's lookup found to match the log (see matchesLog). */
+  private checkedSaved: string | null = null;
   /** Writes waiting for the group commit in progress, and whether one is (see commitQueued). */
   private readonly queued: QueuedWrite[] = [];
   private committing = false;
@@ -638,7 +640,7 @@ export class JsonlStore implements Store {
     const slot = this.itemsSlot;
     let index = await this.refresh(slot, fd, view.itemsEnd);
     if (forWriting && !slot.checked) {
-      if (!indexMatchesLog(fd, index)) index = await this.rebuild(slot, fd, view.itemsEnd);
+      if (!provablyUnchanged(fd, index) && !indexMatchesLog(fd, index)) index = await this.rebuild(slot, fd, view.itemsEnd);
       slot.checked = true;
     }
     return index.state;
@@ -657,13 +659,22 @@ export class JsonlStore implements Store {
     try {
       const small = (tail: number, covered: number) => !worthSavingAt(tail, covered);
       // A writer checks the saved index against the log first, as it would the whole index (see withItems).
-      found = lookupSaved(slot.kind, indexPathOf(slot.path), fd, end, keys, forWriting ? { small, verify: indexMatchesLog } : { small });
+      found = lookupSaved(slot.kind, indexPathOf(slot.path), fd, end, keys, forWriting ? { small, verify: (log, saved) => this.matchesLog(log, saved) } : { small });
     } catch (error) {
       throw readFailed(slot.path, error);
     }
     if (found === null) return null;
     this.reportBad(slot.path, found.bad, found.notes);
     return found.state;
+  }
+
+  /** Whether the bytes a saved index covers are still those of the log: read once per command, not once per lookup. */
+  private matchesLog(fd: number, saved: LogHeaderWithCrc): boolean {
+    const key = `${saved.covered}:${saved.crc}`;
+    if (this.checkedSaved === key) return true;
+    const matches = provablyUnchanged(fd, saved) || indexMatchesLog(fd, saved);
+    if (matches) this.checkedSaved = key;
+    return matches;
   }
 
   /** The index of the log open as `fd`, from the log alone (up to `end`). */

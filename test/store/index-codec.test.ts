@@ -14,7 +14,7 @@ import { JsonlStore } from "../../src/store/jsonl-store.js";
 import { makeItem } from "../helpers/items.js";
 import { tempDir } from "../helpers/temp.js";
 
-const header = { bad: [3, 9], notes: [[4, "status: read as open"]] as Array<[number, string]>, lines: 12, covered: 5_000_000_123, identity: { dev: "1", ino: "2", birth: "3", size: 5_000_000_200, mtime: "4" }, head: "h", tail: "t", crc: 4_000_000_000, unsaved: 0 };
+const header = { bad: [3, 9], notes: [[4, "status: read as open"]] as Array<[number, string]>, lines: 12, covered: 5_000_000_123, identity: { dev: "1", ino: "2", birth: "3", size: 5_000_000_200, mtime: "4", ctime: "5" }, head: "h", tail: "t", crc: 4_000_000_000, unsaved: 0, verifiedAt: "5" };
 
 const entry = (id: string, over: Partial<ItemEntry> = {}): ItemEntry => ({
   id, env: "prod", service: "gateway", category: "refactor", priority: "P1", status: "open", owner: "oncall", due_date: "", created_at: "2026-02-01T00:00:00.000Z",
@@ -37,7 +37,7 @@ describe("saved index file", () => {
       state.set(id, entry(id, { owner: text, dedupe_key: `k${text}`, off: 2 ** 40 + i, len: i }));
     });
     const loaded = loadSavedIndex(itemsIndex, savedItems(dir, state));
-    expect(loaded).toEqual({ ...header, state });
+    expect(loaded).toEqual({ ...header, state, savedMtime: expect.stringMatching(/^\d+$/) });
     // Latin-1 only and wider strings are stored two ways: both round trips are exact.
     const plain = new Map([["bl_000000000009", entry("bl_000000000009", { owner: "ÿ" })]]);
     expect(loadSavedIndex(itemsIndex, savedItems(dir, plain))?.state).toEqual(plain);
@@ -45,7 +45,7 @@ describe("saved index file", () => {
     const events = new Map([["bl_000000000001", [0, 10, 2 ** 33, 7]], ["bl_0000000000é2", []], ["\ud800", [5, 6]]]);
     const path = join(dir, ".events.jsonl.index");
     saveIndex(eventsIndex, path, { ...header, state: events });
-    expect(loadSavedIndex(eventsIndex, path)).toEqual({ ...header, state: events });
+    expect(loadSavedIndex(eventsIndex, path)).toEqual({ ...header, state: events, savedMtime: expect.stringMatching(/^\d+$/) });
     expect(loadSavedIndex(eventsIndex, savedItems(dir, new Map()))).toBeNull();
     expect(loadSavedIndex(itemsIndex, path), "an events index is never read as an items index").toBeNull();
   });

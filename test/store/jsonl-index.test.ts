@@ -3,7 +3,8 @@
  * was replaced, truncated, compacted or edited. To tell which, every test poisons the saved index
  * (every entry "blocked"): a read that shows "blocked" used it; one that does not, ignored it.
  */
-import { appendFileSync, closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync, writeSync } from "node:fs";
+import { appendFileSync, closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync, writeSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadSavedIndex, saveIndex } from "../../src/store/jsonl-index.js";
@@ -166,6 +167,70 @@ describe("saved index", () => {
     const writer = open(dir);
     const seen = await writer.write(async (tx) => ({ early: (await tx.getItem(early.id))?.title ?? null, late: (await tx.getItem(late.id))?.title ?? null }));
     expect(seen).toEqual({ early: late.title, late: null });
+  });
+
+  it("is trusted by a writer without reading the log only while its stat proves it unchanged: an edit in place with its mtime set back is seen", async () => {
+    const { dir, items } = await poisonedStore(40);
+    // Built anew by a read: every covered byte read at the log's present stat.
+    rmSync(indexFile(dir));
+    await counts(dir);
+    const saved = loadSavedIndex(itemsIndex, indexFile(dir));
+    expect(saved?.verifiedAt).toBe(String(statSync(items, { bigint: true }).ctimeNs));
+    const lines = readFileSync(items, "utf8").split("\n");
+    const target = JSON.parse(lines[20]) as { id: string; dedupe_key: string };
+    const edited = `${target.dedupe_key.slice(0, -1)}${target.dedupe_key.endsWith("x") ? "y" : "x"}`;
+    const before = statSync(items, { bigint: true });
+    const text = readFileSync(items, "utf8");
+    const fd = openSync(items, "r+");
+    writeSync(fd, `"dedupe_key":"${edited}"`, Buffer.byteLength(text.slice(0, text.indexOf(`"dedupe_key":"${target.dedupe_key}"`))));
+    closeSync(fd);
+    // `touch -d`: the mtime set back to the nanosecond, the size the same; only the ctime tells.
+    const ns = before.mtimeNs % 1_000_000_000n;
+    execFileSync("touch", ["-m", "-d", `@${before.mtimeNs / 1_000_000_000n}.${String(ns).padStart(9, "0")}`, items]);
+    const after = statSync(items, { bigint: true });
+    expect([after.size, after.mtimeNs]).toEqual([before.size, before.mtimeNs]);
+    expect(after.ctimeNs).not.toBe(before.ctimeNs);
+
+    const writer = open(dir);
+    const found = await writer.write(async (tx) => {
+      const byKey = await tx.findByDedupeKeys([edited, target.dedupe_key]);
+      return { edited: byKey.get(edited)?.id ?? null, old: byKey.get(target.dedupe_key)?.id ?? null };
+    });
+    expect(found).toEqual({ edited: target.id, old: null });
+  });
+
+  it("is not trusted on its stat when it was written in the same clock tick as the log's ctime, or before it (git's racy rule)", async () => {
+    // A header that claims the present stat of a log edited in place (as if the edit fell in the
+    // same tick as the read that made it): only an index file newer than that ctime is believed.
+    const setUp = async () => {
+      const { dir, items } = await poisonedStore(40);
+      rmSync(indexFile(dir));
+      await counts(dir);
+      const lines = readFileSync(items, "utf8").split("\n");
+      const target = JSON.parse(lines[20]) as { id: string; dedupe_key: string };
+      const edited = `${target.dedupe_key.slice(0, -1)}${target.dedupe_key.endsWith("x") ? "y" : "x"}`;
+      const text = readFileSync(items, "utf8");
+      const fd = openSync(items, "r+");
+      writeSync(fd, `"dedupe_key":"${edited}"`, Buffer.byteLength(text.slice(0, text.indexOf(`"dedupe_key":"${target.dedupe_key}"`))));
+      closeSync(fd);
+      const saved = loadSavedIndex(itemsIndex, indexFile(dir));
+      if (saved === null) throw new Error("no saved index");
+      const now = statSync(items, { bigint: true });
+      const identity = { ...saved.identity, size: Number(now.size), mtime: String(now.mtimeNs), ctime: String(now.ctimeNs) };
+      saveIndex(itemsIndex, indexFile(dir), { ...saved, identity, verifiedAt: identity.ctime });
+      return { dir, items, edited, target, ctime: now.ctime };
+    };
+    const lookUpKey = async (dir: string, key: string) => {
+      const writer = open(dir);
+      return writer.write(async (tx) => (await tx.findByDedupeKeys([key])).get(key)?.id ?? null);
+    };
+    const older = await setUp();
+    utimesSync(indexFile(older.dir), new Date(older.ctime.getTime() - 1000), new Date(older.ctime.getTime() - 1000));
+    expect(await lookUpKey(older.dir, older.edited), "index file older than the log's ctime: the log is read").toBe(older.target.id);
+    // The same forged header in a file written later is believed: the rule, not chance, decided above.
+    const newer = await setUp();
+    utimesSync(indexFile(newer.dir), new Date(newer.ctime.getTime() + 1000), new Date(newer.ctime.getTime() + 1000));
+    expect(await lookUpKey(newer.dir, newer.edited)).toBeNull();
   });
 
   it("keeps reporting unreadable lines on every read", async () => {
