@@ -119,20 +119,21 @@ export class ColumnReader {
     return { count, from, bytes };
   }
 
-  /** A copy, so that it is aligned whatever the file buffer's offset. */
-  private copy(from: number, bytes: number): ArrayBuffer {
+  /** The section's bytes in place when they are aligned for `width` (sections are, in a file read whole), else a copy. */
+  private column<T>(from: number, bytes: number, width: number, make: (buffer: ArrayBuffer, offset: number, length: number) => T): T {
     const start = this.file.byteOffset + from;
-    return this.file.buffer.slice(start, start + bytes) as ArrayBuffer;
+    if (start % width === 0) return make(this.file.buffer as ArrayBuffer, start, bytes / width);
+    return make(this.file.buffer.slice(start, start + bytes) as ArrayBuffer, 0, bytes / width);
   }
 
   u32s(): Uint32Array {
     const { from, bytes } = this.section(TAG.u32, 4);
-    return new Uint32Array(this.copy(from, bytes));
+    return this.column(from, bytes, 4, (b, o, n) => new Uint32Array(b, o, n));
   }
 
   f64s(): Float64Array {
     const { from, bytes } = this.section(TAG.f64, 8);
-    return new Float64Array(this.copy(from, bytes));
+    return this.column(from, bytes, 8, (b, o, n) => new Float64Array(b, o, n));
   }
 
   strings(): string[] {

@@ -36,8 +36,8 @@ export interface IndexKind<S> {
   /** What encode wrote; throws when it is not that. */
   decode(input: ColumnReader): S;
   /**
-   * What decode would give for `keys` alone (a state holding at most those keys), with the same
-   * checks of the columns, decoding only the strings of their records.
+   * What decode would give for `keys` alone (a state holding at most those keys), decoding only
+   * the strings of their records, and checking what it uses as decode checks everything.
    */
   decodeSome(input: ColumnReader, keys: readonly string[]): S;
   /** Folds `later` (the index of the lines after those of `into`) into `into`. */

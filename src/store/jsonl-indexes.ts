@@ -30,12 +30,16 @@ function intern(value: string): string {
   return value;
 }
 
-/** The columns of a saved items index, every string number and offset checked (`strings` of them in the table). */
-function itemColumns(input: ColumnReader, strings: number): { rows: Uint32Array; offs: Float64Array; lens: Uint32Array } {
+/**
+ * The columns of a saved items index; with `strings` (how many the table has), every string number
+ * and offset checked. A lookup checks only the rows it uses (see rowChecked).
+ */
+function itemColumns(input: ColumnReader, strings: number | null): { rows: Uint32Array; offs: Float64Array; lens: Uint32Array } {
   const rows = input.u32s();
   const offs = input.f64s();
   const lens = input.u32s();
   if (rows.length !== offs.length * TEXT_FIELDS || lens.length !== offs.length) throw new IndexFileError("unreadable saved index: column lengths");
+  if (strings === null) return { rows, offs, lens };
   // Every string number checked once, here: entryOfRow then indexes the table directly.
   for (let i = 0; i < rows.length; i += 1) if (rows[i] >= strings) throw new IndexFileError("unreadable saved index: string number");
   for (let r = 0; r < offs.length; r += 1) if (!isPosition(offs[r])) throw new IndexFileError("unreadable saved index: offset");
@@ -125,14 +129,16 @@ export const itemsIndex: IndexKind<Map<string, ItemEntry>> = {
   },
   decodeSome(input, ids) {
     const strings = input.stringTable();
-    const { rows, offs, lens } = itemColumns(input, strings.count);
+    const { rows, offs, lens } = itemColumns(input, null);
     const wanted = new Set(ids.flatMap((id) => strings.numbersOf(id)));
     const state = new Map<string, ItemEntry>();
     // The last row of each id wins, as in a whole decode; only the strings of those rows are decoded.
     for (let r = 0; r < offs.length && wanted.size > 0; r += 1) {
       if (!wanted.has(rows[r * TEXT_FIELDS])) continue;
+      // The checks of a whole read, for this row: its string numbers (at() throws) and its offset.
       const some: string[] = [];
       for (let b = r * TEXT_FIELDS; b < (r + 1) * TEXT_FIELDS; b += 1) some[rows[b]] = strings.at(rows[b]);
+      if (!isPosition(offs[r])) throw new IndexFileError("unreadable saved index: offset");
       const entry = entryOfRow(some, rows, offs, lens, r);
       state.set(entry.id, entry);
     }
@@ -154,16 +160,19 @@ export const itemsIndex: IndexKind<Map<string, ItemEntry>> = {
   },
 };
 
-/** The columns of a saved events index, every string number, count and position checked. */
-function eventColumns(input: ColumnReader, strings: number): { ids: Uint32Array; counts: Uint32Array; all: Float64Array } {
+/**
+ * The columns of a saved events index, every count checked; with `strings` (how many the table
+ * has), every string number and position too. A lookup checks the positions it uses.
+ */
+function eventColumns(input: ColumnReader, strings: number | null): { ids: Uint32Array; counts: Uint32Array; all: Float64Array } {
   const ids = input.u32s();
   const counts = input.u32s();
   const all = input.f64s();
   if (counts.length !== ids.length) throw new IndexFileError("unreadable saved index: column lengths");
-  for (let i = 0; i < all.length; i += 1) if (!isPosition(all[i])) throw new IndexFileError("unreadable saved index: offset");
+  if (strings !== null) for (let i = 0; i < all.length; i += 1) if (!isPosition(all[i])) throw new IndexFileError("unreadable saved index: offset");
   let at = 0;
   for (let k = 0; k < ids.length; k += 1) {
-    if (ids[k] >= strings) throw new IndexFileError("unreadable saved index: string number");
+    if (strings !== null && ids[k] >= strings) throw new IndexFileError("unreadable saved index: string number");
     if (counts[k] % 2 !== 0 || at + counts[k] > all.length) throw new IndexFileError("unreadable saved index: positions");
     at += counts[k];
   }
@@ -215,12 +224,15 @@ export const eventsIndex: IndexKind<Map<string, number[]>> = {
   },
   decodeSome(input, itemIds) {
     const strings = input.stringTable();
-    const { ids, counts, all } = eventColumns(input, strings.count);
+    const { ids, counts, all } = eventColumns(input, null);
     const wanted = new Set(itemIds.flatMap((id) => strings.numbersOf(id)));
     const state = new Map<string, number[]>();
     // The last record of an item wins, as in a whole decode.
     for (let k = 0, at = 0; k < ids.length && wanted.size > 0; at += counts[k], k += 1) {
-      if (wanted.has(ids[k])) state.set(strings.at(ids[k]), Array.from(all.subarray(at, at + counts[k])));
+      if (!wanted.has(ids[k])) continue;
+      const positions = Array.from(all.subarray(at, at + counts[k]));
+      if (!positions.every(isPosition)) throw new IndexFileError("unreadable saved index: offset");
+      state.set(strings.at(ids[k]), positions);
     }
     return state;
   },

@@ -178,7 +178,7 @@ describe("one key of a saved index", () => {
     }
   });
 
-  it("takes the last record of a key written twice, as a whole read does, and refuses what a whole read refuses", () => {
+  it("takes the last record of a key written twice, as a whole read does, and refuses a record it uses that a whole read refuses", () => {
     // A table with the same string twice (this code never writes one: any other writer might).
     const table = new StringTable();
     const out = new ColumnWriter();
