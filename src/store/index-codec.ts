@@ -144,10 +144,8 @@ export class ColumnReader {
   stringTable(): SavedStrings {
     const lengths = this.u32s();
     const oneByte = this.file.readUInt32LE(this.at) === TAG.latin1;
-    const { count, from, bytes } = this.section(oneByte ? TAG.latin1 : TAG.utf16, oneByte ? 1 : 2);
-    let total = 0;
-    for (let i = 0; i < lengths.length; i += 1) total += lengths[i];
-    if (total !== count) fail("string lengths");
+    const { from, bytes } = this.section(oneByte ? TAG.latin1 : TAG.utf16, oneByte ? 1 : 2);
+    // The lengths are checked against the joined strings before any string is taken (all(), startsOf()).
     return new SavedStrings(this.file.subarray(from, from + bytes), lengths, oneByte);
   }
 
@@ -181,6 +179,7 @@ export class SavedStrings {
       strings[i] = joined.slice(at, at + this.lengths[i]);
       at += this.lengths[i];
     }
+    if (at !== joined.length) fail("string lengths");
     return strings;
   }
 
@@ -188,6 +187,7 @@ export class SavedStrings {
     if (this.starts === null) {
       const starts = new Float64Array(this.lengths.length + 1);
       for (let i = 0; i < this.lengths.length; i += 1) starts[i + 1] = starts[i] + this.lengths[i];
+      if (starts[this.lengths.length] * (this.oneByte ? 1 : 2) !== this.joined.length) fail("string lengths");
       this.starts = starts;
     }
     return this.starts;

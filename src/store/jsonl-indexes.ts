@@ -130,11 +130,15 @@ export const itemsIndex: IndexKind<Map<string, ItemEntry>> = {
   decodeSome(input, ids) {
     const strings = input.stringTable();
     const { rows, offs, lens } = itemColumns(input, null);
-    const wanted = new Set(ids.flatMap((id) => strings.numbersOf(id)));
+    const numbers = ids.flatMap((id) => strings.numbersOf(id));
+    const wanted = new Set(numbers);
+    // One id (a get, an edit): a comparison per row, not a set lookup.
+    const only = numbers.length === 1 ? numbers[0] : -1;
     const state = new Map<string, ItemEntry>();
     // The last row of each id wins, as in a whole decode; only the strings of those rows are decoded.
     for (let r = 0; r < offs.length && wanted.size > 0; r += 1) {
-      if (!wanted.has(rows[r * TEXT_FIELDS])) continue;
+      const n = rows[r * TEXT_FIELDS];
+      if (only >= 0 ? n !== only : !wanted.has(n)) continue;
       // The checks of a whole read, for this row: its string numbers (at() throws) and its offset.
       const some: string[] = [];
       for (let b = r * TEXT_FIELDS; b < (r + 1) * TEXT_FIELDS; b += 1) some[rows[b]] = strings.at(rows[b]);
