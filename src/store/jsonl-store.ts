@@ -176,6 +176,8 @@ export class JsonlStore implements Store {
   private held: HeldView | null = null;
   /** The covered length and CRC of the saved items index a writer's lookup found to match the log (see matchesLog). */
   private checkedSaved: string | null = null;
+  /** The logs a lookup has read the saved index of (and reported the unreadable lines of). */
+  private readonly lookedUp = new Set<string>();
   /** Writes waiting for the group commit in progress, and whether one is (see commitQueued). */
   private readonly queued: QueuedWrite[] = [];
   private committing = false;
@@ -647,7 +649,7 @@ export class JsonlStore implements Store {
   }
 
   /**
-   * A one-command process that asks for one id reads its part of the saved index only
+   * A one-command process that asks for some ids reads their part of the saved index only
    * (jsonl-index.ts lookupSaved): not every entry decoded, and nothing kept, so nothing saved. Null
    * when that does not apply (a long-lived process, saved indexes off, an index already in memory,
    * none saved or none usable, or enough appended since it was saved to save it again): the
@@ -664,7 +666,9 @@ export class JsonlStore implements Store {
       throw readFailed(slot.path, error);
     }
     if (found === null) return null;
-    this.reportBad(slot.path, found.bad, found.notes);
+    // Reported once per log, however many lookups a command makes.
+    if (!this.lookedUp.has(slot.path)) this.reportBad(slot.path, found.bad, found.notes);
+    this.lookedUp.add(slot.path);
     return found.state;
   }
 

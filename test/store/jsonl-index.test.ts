@@ -372,6 +372,21 @@ describe("one id through the saved indexes (get)", () => {
     expect(looked.sort()).toEqual(whole.sort());
   });
 
+  it("gives a writer the items it asks for by id, and reports an unreadable line once however many it asks", async () => {
+    const { dir, id, other, items } = await forgetful();
+    appendFileSync(items, "{broken item\n");
+    const warnings: string[] = [];
+    const writer = open(dir, warnings);
+    const seen = await writer.write(async (tx) => {
+      const first = await tx.getItem(other);
+      const again = await tx.getItems([other, id, "bl_ffffffffffff"]);
+      return [first?.title, [...again.keys()]];
+    });
+    // The poisoned saved index forgot `id`: a writer's lookup used it (after checking it against the log).
+    expect(seen).toEqual(["item 0", [other]]);
+    expect(warnings.filter((w) => w.includes("items.jsonl:41"))).toHaveLength(1);
+  });
+
   it("reads the whole index, and saves it again, once enough was appended since it was saved", async () => {
     const { dir, id, items } = await forgetful();
     for (let i = 0; i < 400; i += 1) appendFileSync(items, `${JSON.stringify(makeItem({ description: "x".repeat(200) }))}\n`);
