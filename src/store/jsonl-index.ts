@@ -12,15 +12,17 @@ import { closeSync, fstatSync, readFileSync, readSync } from "node:fs";
 import { createRequire } from "node:module";
 import { crc32 } from "node:zlib";
 import { ColumnReader, ColumnWriter } from "./index-codec.js";
-import { nextLineStart, OPEN, openStoreFile, scanFd, writeFileAtomically } from "./jsonl-file.js";
+import { nextLineStart, OPEN, openStoreFile, readAt, scanFd, writeFileAtomically } from "./jsonl-file.js";
 import { type Identity, identityOf, stillValid, windowsOf } from "./log-identity.js";
 
 // 3: notes about stored values (case variants, values outside their enum) and a CRC-32 of the
 // covered bytes (checked by writers) are kept. 5: binary, typed columns and a string table
 // (index-codec.ts), and the head and tail windows checked by CRC-32 (no node:crypto on a read; the
 // identity and size checks come first, and whoever could forge one could forge a SHA-256 as
-// easily: both are computed from the log). Files of earlier formats are simply rebuilt.
-const FORMAT = 5;
+// easily: both are computed from the log). 6: each section with its own CRC, and the ids of the
+// items index in a table of their own before their lines' offsets and lengths, so that a lookup
+// reads only those (lookupSaved). Files of earlier formats are simply rebuilt.
+const FORMAT = 6;
 
 export interface IndexKind<S> {
   /** Identifies the kind in saved files, so an index of one kind is never read as another. */
@@ -36,10 +38,12 @@ export interface IndexKind<S> {
   /** What encode wrote; throws when it is not that. */
   decode(input: ColumnReader): S;
   /**
-   * What decode would give for `keys` alone (a state holding at most those keys), decoding only
-   * the strings of their records, and checking what it uses as decode checks everything.
+   * What decode would give for `keys` alone (a state holding at most those keys), reading only
+   * what it needs (for items, the ids and where their lines are: `line` reads a line of the log,
+   * from which the entry is made again, as add made it), and checking what it uses as decode
+   * checks everything.
    */
-  decodeSome(input: ColumnReader, keys: readonly string[]): S;
+  decodeSome(input: ColumnReader, keys: readonly string[], line: (off: number, len: number) => string): S;
   /** Folds `later` (the index of the lines after those of `into`) into `into`. */
   merge(into: S, later: S): void;
 }
@@ -298,15 +302,22 @@ export type LogHeaderWithCrc = Pick<LogIndex<unknown>, "covered" | "crc" | "iden
 export function lookupSaved<S>(kind: IndexKind<S>, path: string, fd: number, end: number, keys: readonly string[], options: LookupOptions): KeyLookup<S> | null {
   let found: { state: S; header: LogHeaderWithCrc & Header; to: number };
   try {
-    const saved = openSaved(kind, path);
-    if (saved === null) return null;
-    const { header } = saved;
-    const identity = identityOf(fd);
-    const to = Math.min(identity.size, end);
-    if (header.covered > to || !stillValid(header, identity, fd) || !options.small(to - header.covered, to)) return null;
-    const state = kind.decodeSome(saved.input, keys);
-    saved.input.done();
-    found = { state, header: { ...header, savedMtime: saved.mtime }, to };
+    // Never through a link, as for a whole read; only the header and the sections used are read.
+    const file = openStoreFile(path, OPEN.read);
+    try {
+      const st = fstatSync(file, { bigint: true });
+      const input = ColumnReader.partial(file, Number(st.size), FORMAT);
+      const header = input.header;
+      if (header.kind !== kind.name || !isHeader(header)) return null;
+      const identity = identityOf(fd);
+      const to = Math.min(identity.size, end);
+      if (header.covered > to || !stillValid(header, identity, fd) || !options.small(to - header.covered, to)) return null;
+      const state = kind.decodeSome(input, keys, (off, len) => readAt(fd, off, len));
+      input.done();
+      found = { state, header: { ...header, savedMtime: String(st.mtimeNs) }, to };
+    } finally {
+      closeSync(file);
+    }
   } catch {
     return null;
   }

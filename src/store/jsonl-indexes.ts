@@ -30,29 +30,32 @@ function intern(value: string): string {
   return value;
 }
 
+/** The string fields of an entry but its id, in the order of a saved row. */
+const ROW_FIELDS = TEXT_FIELDS - 1;
+
 /**
- * The columns of a saved items index; with `strings` (how many the table has), every string number
- * and offset checked. A lookup checks only the rows it uses (see rowChecked).
+ * The columns of a saved items index after its ids: offsets and lengths (`count` of each), the
+ * table of the other strings, and the rows of their numbers; every number and offset checked.
  */
-function itemColumns(input: ColumnReader, strings: number | null): { rows: Uint32Array; offs: Float64Array; lens: Uint32Array } {
-  const rows = input.u32s();
+function itemColumns(input: ColumnReader, count: number): { offs: Float64Array; lens: Uint32Array; strings: string[]; rows: Uint32Array } {
   const offs = input.f64s();
   const lens = input.u32s();
-  if (rows.length !== offs.length * TEXT_FIELDS || lens.length !== offs.length) throw new IndexFileError("unreadable saved index: column lengths");
-  if (strings === null) return { rows, offs, lens };
+  const strings = input.strings();
+  const rows = input.u32s();
+  if (offs.length !== count || lens.length !== count || rows.length !== count * ROW_FIELDS) throw new IndexFileError("unreadable saved index: column lengths");
   // Every string number checked once, here: entryOfRow then indexes the table directly.
-  for (let i = 0; i < rows.length; i += 1) if (rows[i] >= strings) throw new IndexFileError("unreadable saved index: string number");
-  for (let r = 0; r < offs.length; r += 1) if (!isPosition(offs[r])) throw new IndexFileError("unreadable saved index: offset");
-  return { rows, offs, lens };
+  for (let i = 0; i < rows.length; i += 1) if (rows[i] >= strings.length) throw new IndexFileError("unreadable saved index: string number");
+  for (let r = 0; r < count; r += 1) if (!isPosition(offs[r])) throw new IndexFileError("unreadable saved index: offset");
+  return { offs, lens, strings, rows };
 }
 
-/** The entry of row `r`, its strings numbered in `s` (checked by itemColumns). */
-function entryOfRow(s: readonly string[], rows: Uint32Array, offs: Float64Array, lens: Uint32Array, r: number): ItemEntry {
-  const b = r * TEXT_FIELDS;
+/** The entry of row `r` (its id `id`), its other strings numbered in `s` (checked by itemColumns). */
+function entryOfRow(id: string, s: readonly string[], rows: Uint32Array, offs: Float64Array, lens: Uint32Array, r: number): ItemEntry {
+  const b = r * ROW_FIELDS;
   // A literal, in ENTRY_FIELDS order: one hidden class for all entries, built fast.
   return {
-    id: s[rows[b]], env: s[rows[b + 1]], service: s[rows[b + 2]], category: s[rows[b + 3]], priority: s[rows[b + 4]], status: s[rows[b + 5]], owner: s[rows[b + 6]],
-    due_date: s[rows[b + 7]], created_at: s[rows[b + 8]], updated_at: s[rows[b + 9]], dedupe_key: s[rows[b + 10]], off: offs[r], len: lens[r],
+    id, env: s[rows[b]], service: s[rows[b + 1]], category: s[rows[b + 2]], priority: s[rows[b + 3]], status: s[rows[b + 4]], owner: s[rows[b + 5]],
+    due_date: s[rows[b + 6]], created_at: s[rows[b + 7]], updated_at: s[rows[b + 8]], dedupe_key: s[rows[b + 9]], off: offs[r], len: lens[r],
   } as ItemEntry;
 }
 
@@ -98,53 +101,56 @@ export const itemsIndex: IndexKind<Map<string, ItemEntry>> = {
   merge(into, later) {
     for (const [id, entry] of later) into.set(id, entry);
   },
-  // Rows of string numbers, ENTRY_FIELDS.length - 2 per entry, then offsets and lengths.
+  // The ids (a table of their own, in entry order), their lines' offsets and lengths: all that a
+  // lookup reads. Then the other strings, and rows of their numbers, ROW_FIELDS per entry.
   encode(state, out) {
     const table = new StringTable();
-    const rows = new Uint32Array(state.size * TEXT_FIELDS);
+    const ids: string[] = [];
+    const rows = new Uint32Array(state.size * ROW_FIELDS);
     const offs = new Float64Array(state.size);
     const lens = new Uint32Array(state.size);
     let r = 0;
     for (const e of state.values()) {
-      let b = r * TEXT_FIELDS;
-      for (const text of [e.id, e.env, e.service, e.category, e.priority, e.status, e.owner, e.due_date, e.created_at, e.updated_at, e.dedupe_key]) rows[b++] = table.number(text);
+      let b = r * ROW_FIELDS;
+      ids.push(e.id);
+      for (const text of [e.env, e.service, e.category, e.priority, e.status, e.owner, e.due_date, e.created_at, e.updated_at, e.dedupe_key]) rows[b++] = table.number(text);
       offs[r] = e.off;
       lens[r] = e.len;
       r += 1;
     }
-    out.strings(table);
-    out.u32s(rows);
+    out.strings(ids);
     out.f64s(offs);
     out.u32s(lens);
+    out.strings(table);
+    out.u32s(rows);
   },
   decode(input) {
-    const strings = input.strings();
-    const { rows, offs, lens } = itemColumns(input, strings.length);
+    const ids = input.strings();
+    const { offs, lens, strings, rows } = itemColumns(input, ids.length);
     const state = new Map<string, ItemEntry>();
-    for (let r = 0; r < offs.length; r += 1) {
-      const entry = entryOfRow(strings, rows, offs, lens, r);
-      state.set(entry.id, entry);
-    }
+    for (let r = 0; r < ids.length; r += 1) state.set(ids[r], entryOfRow(ids[r], strings, rows, offs, lens, r));
     return state;
   },
-  decodeSome(input, ids) {
-    const strings = input.stringTable();
-    const { rows, offs, lens } = itemColumns(input, null);
-    const numbers = ids.flatMap((id) => strings.numbersOf(id));
-    const wanted = new Set(numbers);
-    // One id (a get, an edit): a comparison per row, not a set lookup.
-    const only = numbers.length === 1 ? numbers[0] : -1;
+  decodeSome(input, wanted, line) {
+    const ids = input.stringTable();
+    const offs = input.f64s();
+    const lens = input.u32s();
+    if (offs.length !== ids.count || lens.length !== ids.count) throw new IndexFileError("unreadable saved index: column lengths");
+    // The other strings and the rows are not read: the entry is read again from its line, by the
+    // reading that made it (the line is what the saved entry was made from, or the log changed).
+    input.skipStrings();
+    input.skip();
     const state = new Map<string, ItemEntry>();
-    // The last row of each id wins, as in a whole decode; only the strings of those rows are decoded.
-    for (let r = 0; r < offs.length && wanted.size > 0; r += 1) {
-      const n = rows[r * TEXT_FIELDS];
-      if (only >= 0 ? n !== only : !wanted.has(n)) continue;
-      // The checks of a whole read, for this row: its string numbers (at() throws) and its offset.
-      const some: string[] = [];
-      for (let b = r * TEXT_FIELDS; b < (r + 1) * TEXT_FIELDS; b += 1) some[rows[b]] = strings.at(rows[b]);
+    for (const id of new Set(wanted)) {
+      // The last of an id, as in a whole decode.
+      const r = ids.numbersOf(id).pop();
+      if (r === undefined) continue;
       if (!isPosition(offs[r])) throw new IndexFileError("unreadable saved index: offset");
-      const entry = entryOfRow(some, rows, offs, lens, r);
-      state.set(entry.id, entry);
+      const one = new Map<string, ItemEntry>();
+      if (!this.add(one, line(offs[r], lens[r]), offs[r], lens[r], () => undefined) || !one.has(id)) {
+        throw new IndexFileError(`unreadable saved index: the line of ${id} is not its line`);
+      }
+      state.set(id, one.get(id) as ItemEntry);
     }
     return state;
   },

@@ -1,10 +1,10 @@
 /**
- * The saved index file (binary, format 4): what is saved reads back the same, and any file that is
+ * The saved index file (binary, format 6): what is saved reads back the same, and any file that is
  * not exactly what this version saved for this kind is no index at all, so reads fall back to the
  * log and give the answer the log gives.
  */
 import { crc32 } from "node:zlib";
-import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ColumnReader, ColumnWriter, IndexFileError, StringTable } from "../../src/store/index-codec.js";
@@ -83,13 +83,13 @@ describe("saved index file", () => {
       return loadSavedIndex(itemsIndex, path);
     };
     expect(planted(() => undefined)).not.toBeNull();
-    // The rows' section follows the strings: its first number is the id's string number.
-    const rowsAt = bytes.indexOf(Buffer.from([1, 0, 0, 0, 11, 0, 0, 0, 44, 0, 0, 0]));
+    // The rows' section is the last: its first number is the env's string number.
+    const rowsAt = bytes.indexOf(Buffer.from([1, 0, 0, 0, 10, 0, 0, 0, 40, 0, 0, 0]));
     expect(rowsAt).toBeGreaterThan(0);
-    expect(planted((b) => b.writeUInt32LE(999, rowsAt + 12)), "a string number past the table").toBeNull();
+    expect(planted((b) => b.writeUInt32LE(999, rowsAt + 16)), "a string number past the table").toBeNull();
     const offAt = bytes.indexOf(Buffer.from([2, 0, 0, 0, 1, 0, 0, 0, 8, 0, 0, 0]));
-    expect(planted((b) => b.writeDoubleLE(-1, offAt + 12)), "a negative offset").toBeNull();
-    expect(planted((b) => b.writeDoubleLE(0.5, offAt + 12)), "a fractional offset").toBeNull();
+    expect(planted((b) => b.writeDoubleLE(-1, offAt + 16)), "a negative offset").toBeNull();
+    expect(planted((b) => b.writeDoubleLE(0.5, offAt + 16)), "a fractional offset").toBeNull();
     expect(planted((b) => b.writeUInt32LE(3, 4)), "another format").toBeNull();
   });
 
@@ -128,36 +128,67 @@ describe("saved index file", () => {
 });
 
 describe("one key of a saved index", () => {
-  /** What a whole read gives for `key`, and what a lookup of `key` alone gives, from the same file. */
-  const both = <S extends Map<string, unknown>>(kind: IndexKind<S>, file: Buffer, key: string) => {
-    const whole = kind.decode(new ColumnReader(file, 5)).get(key);
-    const one = kind.decodeSome(new ColumnReader(file, 5), [key]);
-    return { whole, one: one.get(key), others: [...one.keys()].filter((k) => k !== key) };
+  const FORMAT = 6;
+  /** A log of these items' lines, and the items index a read of it makes. */
+  const logOf = (items: readonly object[]) => {
+    const lines = items.map((item) => JSON.stringify(item));
+    const log = Buffer.from(`${lines.join("\n")}\n`);
+    const state = itemsIndex.empty();
+    let off = 0;
+    for (const line of lines) {
+      itemsIndex.add(state, line, off, Buffer.byteLength(line), () => undefined);
+      off += Buffer.byteLength(line) + 1;
+    }
+    return { state, line: (at: number, len: number) => log.toString("utf8", at, at + len) };
   };
   const fileOf = <S>(kind: IndexKind<S>, state: S) => {
     const out = new ColumnWriter();
     kind.encode(state, out);
-    return out.file(5, { kind: kind.name });
+    return out.file(FORMAT, { kind: kind.name });
+  };
+  /** The file on disk, read by a lookup: only the header and the sections it uses. */
+  const partial = (file: Buffer) => {
+    const path = join(tempDir(), "index");
+    writeFileSync(path, file);
+    const fd = openSync(path, "r");
+    try {
+      return { reader: ColumnReader.partial(fd, file.length, FORMAT), close: () => closeSync(fd) };
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
+  };
+  const noLine = () => {
+    throw new Error("no line is read");
   };
 
-  it("is what a whole read gives for that key, whatever the strings around it", () => {
-    // Keys that are prefixes, suffixes and middles of others, that span two strings, empty, wide.
-    const keys = ["bl_1", "bl_12", "bl_123", "l_12", "2", "", "é", "日本", "\ud800", "😀", "a\"b", "bl_1bl_12"];
+  it("is what a whole read gives for that key, whatever the strings around it, read whole or in part", () => {
+    // Keys that are prefixes, suffixes and middles of others, that span two strings, wide.
+    const keys = ["bl_1", "bl_12", "bl_123", "l_12", "2", "é", "日本", "\ud800", "😀", "a\"b", "bl_1bl_12"];
     for (const wide of [false, true]) {
-      const state = new Map<string, ItemEntry>();
-      keys.forEach((id, i) => state.set(id, entry(id, { owner: wide ? "日" : "ÿ", dedupe_key: keys[(i + 1) % keys.length], off: 2 ** 40 + i })));
+      const { state, line } = logOf(keys.map((id, i) => makeItem({ id, owner: wide ? "日" : "ÿ", dedupe_key: `k${keys[(i + 1) % keys.length]}` })));
       const file = fileOf(itemsIndex, state);
-      for (const key of [...keys, "absent", "bl_", "12bl", "b"]) {
-        const { whole, one, others } = both(itemsIndex, file, key);
-        expect(one, `${wide ? "wide" : "latin-1"} table, ${JSON.stringify(key)}`).toEqual(whole);
-        expect(others).toEqual([]);
+      const whole = itemsIndex.decode(new ColumnReader(file, FORMAT));
+      expect(whole).toEqual(state);
+      for (const key of [...keys, "absent", "bl_", "12bl", "b", ""]) {
+        const one = itemsIndex.decodeSome(new ColumnReader(file, FORMAT), [key], line);
+        expect(one.get(key), `${wide ? "wide" : "latin-1"} table, ${JSON.stringify(key)}`).toEqual(whole.get(key));
+        expect([...one.keys()].filter((k) => k !== key)).toEqual([]);
+        const { reader, close } = partial(file);
+        expect(itemsIndex.decodeSome(reader, [key], line).get(key)).toEqual(whole.get(key));
+        reader.done();
+        close();
       }
-      const some = itemsIndex.decodeSome(new ColumnReader(file, 5), ["bl_12", "absent", "é", "bl_12"]);
+      const some = itemsIndex.decodeSome(new ColumnReader(file, FORMAT), ["bl_12", "absent", "é", "bl_12"], line);
       expect([...some.keys()].sort()).toEqual(["bl_12", "é"]);
-      const events = new Map(keys.map((id, i): [string, number[]] => [id, Array.from({ length: 2 * i }, (_, k) => k * 3)]));
+      const events = new Map([...keys, ""].map((id, i): [string, number[]] => [id, Array.from({ length: 2 * i }, (_, k) => k * 3)]));
       if (wide) events.set("日", [1, 2]);
       const eventsFile = fileOf(eventsIndex, events);
-      for (const key of [...keys, "absent", "日"]) expect(both(eventsIndex, eventsFile, key).one, JSON.stringify(key)).toEqual(both(eventsIndex, eventsFile, key).whole);
+      for (const key of [...keys, "", "absent", "日"]) {
+        const { reader, close } = partial(eventsFile);
+        expect(eventsIndex.decodeSome(reader, [key], noLine).get(key), JSON.stringify(key)).toEqual(eventsIndex.decode(new ColumnReader(eventsFile, FORMAT)).get(key));
+        close();
+      }
     }
   });
 
@@ -168,7 +199,7 @@ describe("one key of a saved index", () => {
       table.strings.push(...strings);
       const out = new ColumnWriter();
       out.strings(table);
-      const saved = new ColumnReader(out.file(5, {}), 5).stringTable();
+      const saved = new ColumnReader(out.file(FORMAT, {}), FORMAT).stringTable();
       expect(saved.numbersOf("ab")).toEqual([3, 5]);
       expect(saved.numbersOf("")).toEqual([4]);
       expect(saved.numbersOf("b")).toEqual([2]);
@@ -178,29 +209,77 @@ describe("one key of a saved index", () => {
     }
   });
 
-  it("takes the last record of a key written twice, as a whole read does, and refuses a record it uses that a whole read refuses", () => {
-    // A table with the same string twice (this code never writes one: any other writer might).
-    const table = new StringTable();
-    const out = new ColumnWriter();
-    for (const s of ["bl_1", "prod", "bl_1"]) table.strings.push(s);
-    out.strings(table);
-    out.u32s(Uint32Array.from({ length: 22 }, (_, i) => (i === 0 ? 0 : i === 11 ? 2 : 1)));
-    out.f64s(Float64Array.from([5, 7]));
-    out.u32s(Uint32Array.from([1, 2]));
-    const file = out.file(5, { kind: "items" });
-    const { whole, one } = both(itemsIndex, file, "bl_1");
-    expect(one).toEqual(whole);
-    expect((one as ItemEntry).off).toBe(7);
+  it("reads the latest line of an id saved twice, as a whole read does, and refuses what it uses that is not right", () => {
+    const older = makeItem({ title: "older" });
+    const { line } = logOf([older, { ...older, title: "newer" }]);
+    const firstLength = Buffer.byteLength(JSON.stringify(older));
+    /** An items file of format 6 written by hand: the id twice, at these offsets and lengths. */
+    const handMade = (offs: number[], lens: number[], rows = new Uint32Array(20)) => {
+      const out = new ColumnWriter();
+      out.strings([older.id, older.id]);
+      out.f64s(Float64Array.from(offs));
+      out.u32s(Uint32Array.from(lens));
+      out.strings(["prod"]);
+      out.u32s(rows);
+      return out.file(FORMAT, { kind: "items" });
+    };
+    const file = handMade([0, firstLength + 1], [firstLength, Buffer.byteLength(JSON.stringify({ ...older, title: "newer" }))]);
+    const whole = itemsIndex.decode(new ColumnReader(file, FORMAT)).get(older.id);
+    const one = itemsIndex.decodeSome(new ColumnReader(file, FORMAT), [older.id], line).get(older.id);
+    expect([one?.off, one?.len]).toEqual([whole?.off, whole?.len]);
+    expect(one?.off).toBe(firstLength + 1);
 
-    const planted = new ColumnWriter();
-    const t = new StringTable();
-    t.number("bl_1");
-    planted.strings(t);
-    planted.u32s(Uint32Array.from({ length: 22 }, (_, i) => (i === 12 ? 9 : 0)));
-    planted.f64s(Float64Array.from([5, 7]));
-    planted.u32s(Uint32Array.from([1, 2]));
-    const bad = planted.file(5, { kind: "items" });
-    expect(() => itemsIndex.decode(new ColumnReader(bad, 5))).toThrow(IndexFileError);
-    expect(() => itemsIndex.decodeSome(new ColumnReader(bad, 5), ["bl_1"])).toThrow(IndexFileError);
+    const refused = [
+      handMade([0, -1], [firstLength, 5]),
+      handMade([0, 0.5], [firstLength, 5]),
+      // Not a whole line.
+      handMade([0, 0], [firstLength, 5]),
+    ];
+    for (const bad of refused) expect(() => itemsIndex.decodeSome(new ColumnReader(bad, FORMAT), [older.id], line)).toThrow(IndexFileError);
+    // The line it points to is another item's.
+    const another = makeItem({ title: "another" });
+    const elsewhere = logOf([another, older]);
+    const anotherLength = Buffer.byteLength(JSON.stringify(another));
+    expect(() => itemsIndex.decodeSome(new ColumnReader(handMade([0, 0], [anotherLength, anotherLength]), FORMAT), [older.id], elsewhere.line)).toThrow(IndexFileError);
+  });
+
+  it("in part checks each section it reads by its own CRC, and reads no other", () => {
+    const { state, line } = logOf([makeItem({ title: "one" }), makeItem({ title: "two" })]);
+    const [id] = state.keys();
+    const file = fileOf(itemsIndex, state);
+    // The rows are the last section: a byte changed there is seen by a whole read, not by a lookup.
+    const rowsChanged = Buffer.from(file);
+    rowsChanged[file.length - 8] ^= 1;
+    expect(() => itemsIndex.decode(new ColumnReader(rowsChanged, FORMAT))).toThrow(IndexFileError);
+    const rowsRead = partial(rowsChanged);
+    expect(itemsIndex.decodeSome(rowsRead.reader, [id], line).get(id)?.id).toBe(id);
+    rowsRead.close();
+    // Any byte of the header or of the ids, offsets and lengths changed: the lookup refuses the
+    // file; only the padding between them is never read.
+    const padding = new Set<number>();
+    let at = 16 + file.readUInt32LE(8);
+    for (let section = 0; section <= 4; section += 1) {
+      for (; at % 8 !== 0; at += 1) padding.add(at);
+      if (section < 4) at += 16 + file.readUInt32LE(at + 8);
+    }
+    const used = at;
+    expect(used).toBeLessThan(file.length - 100);
+    for (let i = 0; i < used; i += 1) {
+      const changed = Buffer.from(file);
+      changed[i] ^= 0x20;
+      let result: unknown;
+      try {
+        const { reader, close } = partial(changed);
+        try {
+          result = itemsIndex.decodeSome(reader, [id], line).get(id)?.id;
+          reader.done();
+        } finally {
+          close();
+        }
+      } catch (error) {
+        result = error instanceof IndexFileError || error instanceof SyntaxError ? "refused" : error;
+      }
+      expect(result, `byte ${i}`).toBe(padding.has(i) ? id : "refused");
+    }
   });
 });
