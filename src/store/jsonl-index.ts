@@ -11,7 +11,7 @@
 import { closeSync, fstatSync, readFileSync, readSync } from "node:fs";
 import { createRequire } from "node:module";
 import { crc32 } from "node:zlib";
-import { ColumnReader, ColumnWriter } from "./index-codec.js";
+import { ColumnReader, ColumnWriter, IndexFileError } from "./index-codec.js";
 import { nextLineStart, OPEN, openStoreFile, readAt, scanFd, writeFileAtomically } from "./jsonl-file.js";
 import { type Identity, identityOf, stillValid, windowsOf } from "./log-identity.js";
 
@@ -182,6 +182,10 @@ export function provablyUnchanged(fd: number, index: Pick<LogIndex<unknown>, "id
   return sameStat(identityOf(fd), identity) && BigInt(savedMtime) > BigInt(verifiedAt);
 }
 
+const fail = (what: string): never => {
+  throw new IndexFileError(`unreadable saved index: ${what}`);
+};
+
 const CRC_CHUNK = 1 << 20;
 
 /** CRC-32 of [from, to) of the file, continuing `seed` (the CRC of the bytes before `from`). */
@@ -312,7 +316,9 @@ export function lookupSaved<S>(kind: IndexKind<S>, path: string, fd: number, end
       const identity = identityOf(fd);
       const to = Math.min(identity.size, end);
       if (header.covered > to || !stillValid(header, identity, fd) || !options.small(to - header.covered, to)) return null;
-      const state = kind.decodeSome(input, keys, (off, len) => readAt(fd, off, len));
+      // A line is read only within the bytes the index covers (a planted length allocates nothing).
+      const line = (off: number, len: number) => (off + len <= header.covered ? readAt(fd, off, len) : fail("a line past the covered bytes"));
+      const state = kind.decodeSome(input, keys, line);
       input.done();
       found = { state, header: { ...header, savedMtime: String(st.mtimeNs) }, to };
     } finally {
