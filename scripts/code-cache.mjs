@@ -20,7 +20,9 @@ const compiled = launcher.compileCli(dist, source);
 const cli = compiled.load();
 
 const store = mkdtempSync(join(tmpdir(), "backlog-code-cache-"));
-const env = { PATH: process.env.PATH ?? "", NO_COLOR: "1", BACKLOG_DIR: store, BACKLOG_ACTOR: "cto", BACKLOG_NOW: "2026-06-01T00:00:00Z" };
+// A policy cache of its own: the first command parses the policy and keeps it, the others read it.
+const policyCache = mkdtempSync(join(tmpdir(), "backlog-code-cache-xdg-"));
+const env = { PATH: process.env.PATH ?? "", NO_COLOR: "1", BACKLOG_DIR: store, BACKLOG_ACTOR: "cto", BACKLOG_NOW: "2026-06-01T00:00:00Z", XDG_CACHE_HOME: policyCache };
 const sink = () => {
   const chunks = [];
   const stream = new Writable({ write: (chunk, _encoding, done) => (chunks.push(String(chunk)), done()) });
@@ -29,7 +31,7 @@ const sink = () => {
 async function backlog(...argv) {
   const out = sink();
   const err = sink();
-  const code = await cli.main({ argv, cwd: store, env, stdout: out.stream, stderr: err.stream });
+  const code = await cli.main({ argv, cwd: store, env, stdout: out.stream, stderr: err.stream, build: key.toString("hex") });
   if (code !== 0) throw new Error(`backlog ${argv.join(" ")} exited ${code} while writing the code cache: ${err.text()}`);
   return out.text();
 }
@@ -50,6 +52,7 @@ try {
   await backlog("list");
 } finally {
   rmSync(store, { recursive: true, force: true });
+  rmSync(policyCache, { recursive: true, force: true });
 }
 
 const data = compiled.script.createCachedData();

@@ -37,6 +37,8 @@ export interface Io {
   env: NodeJS.ProcessEnv;
   stdout: Output;
   stderr: Output;
+  /** The build key of the running bundle (from the launcher): what the policy cache is kept for. */
+  build?: string;
 }
 
 const HELP_FOOTER = `
@@ -138,6 +140,7 @@ export async function main(io: Io): Promise<number> {
       cwd: io.cwd,
       env: io.env,
       stdout: io.stdout,
+      build: io.build,
       warn: (m) => io.stderr.write(opts.json ? `${JSON.stringify({ warning: m })}\n` : `backlog: warning: ${m}\n`),
     });
     const result = await handler(context, args, command.opts());
@@ -206,11 +209,14 @@ export async function main(io: Io): Promise<number> {
   return exitCode;
 }
 
-/** Runs the command line of this process: called by the launcher (bin/backlog → dist/launch.cjs). */
-export function start(): void {
+/**
+ * Runs the command line of this process: called by the launcher (bin/backlog → dist/launch.cjs)
+ * with the bundle's build key.
+ */
+export function start(build?: string): void {
   const stdout = fdOutput(1, () => process.stdout);
   const stderr = fdOutput(2, () => process.stderr);
-  const io: Io = { argv: process.argv.slice(2), cwd: process.cwd(), env: process.env, stdout, stderr };
+  const io: Io = { argv: process.argv.slice(2), cwd: process.cwd(), env: process.env, stdout, stderr, build };
   main(io).then(
     (code) => {
       process.exitCode = outputFailed ? ExitCode.storageUnavailable : code;

@@ -39,7 +39,8 @@ export interface CompiledCli {
 }
 
 export interface CliModule {
-  start: () => void;
+  /** `build`: the bundle's build key (hex), for the policy cache. */
+  start: (build?: string) => void;
   main: (io: unknown) => Promise<number>;
 }
 
@@ -100,8 +101,9 @@ function startCli(dir: string): void {
   // ASCII only (checked by the build): latin1 is the same text, read faster than UTF-8.
   const source = readFileSync(join(dir, CLI_FILE), "latin1");
   const file = readCache(join(dir, CACHE_FILE));
-  const data = file === null ? undefined : validCacheData(file, buildKeyOf(source));
-  compileCli(dir, source, data).load().start();
+  const key = buildKeyOf(source);
+  const data = file === null ? undefined : validCacheData(file, key);
+  compileCli(dir, source, data).load().start(key?.toString("hex"));
 }
 
 /**
