@@ -2,7 +2,7 @@
 import { LIMITS } from "../domain/limits.js";
 import { InputTooLarge, readBounded } from "../input/bounded-read.js";
 import { resolve } from "node:path";
-import { CORE_SCHEMA, load, YAMLException } from "js-yaml";
+import type * as JsYaml from "js-yaml";
 import { BacklogError, ExitCode } from "../errors.js";
 import { issueLines } from "../domain/validation.js";
 import { DEFAULT_POLICY } from "./defaults.js";
@@ -26,6 +26,9 @@ const invalidPolicy = (path: string, problems: string[]) =>
     `Fix the values named above in ${path} (see config/backlog_policy.yml in the repository for the shipped defaults).`,
   );
 
+/** js-yaml, loaded on first use: a command whose policy the policy cache holds parses no YAML. */
+const jsYaml = (): typeof JsYaml => require("js-yaml") as typeof JsYaml;
+
 /** Parses policy text; `path` only names the file in messages. No I/O. */
 export function parsePolicy(text: string, path: string): Policy {
   return resolveOrThrow(validatePolicyFile(text, path), path);
@@ -33,6 +36,7 @@ export function parsePolicy(text: string, path: string): Policy {
 
 /** js-yaml, then the zod schema: the policy file as written, validated (not yet merged). */
 function validatePolicyFile(text: string, path: string): PolicyFile {
+  const { CORE_SCHEMA, load, YAMLException } = jsYaml();
   let raw: unknown;
   // js-yaml refuses a document with no content; an empty policy means "all defaults".
   const hasContent = text.split("\n").some((line) => line.trim() !== "" && !line.trim().startsWith("#"));
