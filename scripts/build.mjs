@@ -48,8 +48,8 @@ const lazyChildProcess = {
 const noZodFromJsonSchema = {
   name: "no-zod-from-json-schema",
   setup(b) {
-    b.onLoad({ filter: /zod[\\/]v4[\\/]classic[\\/]from-json-schema\.js$/ }, () => ({
-      contents: 'export function fromJSONSchema() { throw new Error("fromJSONSchema is not bundled with backlog"); }',
+    b.onLoad({ filter: /zod[\\/]v4[\\/]classic[\\/]from-json-schema\.cjs$/ }, () => ({
+      contents: 'exports.fromJSONSchema = function fromJSONSchema() { throw new Error("fromJSONSchema is not bundled with backlog"); };',
       loader: "js",
     }));
   },
@@ -59,22 +59,25 @@ const noZodFromJsonSchema = {
 const onlyEnglishZodLocale = {
   name: "only-english-zod-locale",
   setup(b) {
-    b.onLoad({ filter: /zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, ({ path }) => {
-      if (!readFileSync(path, "utf8").includes('export { default as en } from "./en.js";')) throw new Error(`${path}: zod's locales are no longer listed as expected`);
-      return { contents: 'export { default as en } from "./en.js";', loader: "js", resolveDir: dirname(path) };
+    b.onLoad({ filter: /zod[\\/]v4[\\/]locales[\\/]index\.cjs$/ }, ({ path }) => {
+      if (!readFileSync(path, "utf8").includes('var en_js_1 = require("./en.cjs");')) throw new Error(`${path}: zod's locales are no longer listed as expected`);
+      return { contents: 'var en = require("./en.cjs"); exports.en = en && en.__esModule ? en.default : en;', loader: "js", resolveDir: dirname(path) };
     });
   },
 };
 
 /**
- * `require("zod")` (src/commands/kit.ts, src/policy/schema.ts: zod loaded on first use) resolves
- * to the module `import` gives, not to zod's CommonJS build: one zod in the bundle.
+ * Every `import` of zod (and of its subpaths, by @hono/zod-openapi and zod-to-openapi) resolves to
+ * zod's CommonJS build, which `require("zod")` (src/commands/kit.ts, src/policy/schema.ts: zod
+ * loaded on first use) gives: one zod in the bundle. Bundled as ES modules, zod's namespaces
+ * (about 1,000 getters) were built at every start, by commands that never use zod; as CommonJS
+ * they are built when zod is first required.
  */
 const oneZod = {
   name: "one-zod",
   setup(b) {
-    b.onResolve({ filter: /^zod$/ }, (args) =>
-      args.kind === "require-call" ? b.resolve("zod", { kind: "import-statement", resolveDir: args.resolveDir }) : undefined,
+    b.onResolve({ filter: /^zod(\/.*)?$/ }, (args) =>
+      args.kind === "require-call" ? undefined : b.resolve(args.path, { kind: "require-call", resolveDir: args.resolveDir }),
     );
   },
 };
