@@ -44,8 +44,8 @@ export interface Io {
 const HELP_FOOTER = `
 Global options go anywhere on the line. Environment: BACKLOG_DIR, BACKLOG_POLICY, BACKLOG_BACKEND,
 BACKLOG_POSTGRES_DSN (or POSTGRES_DSN), BACKLOG_ACTOR, BACKLOG_NOW, BACKLOG_DIGEST_DIR,
-BACKLOG_RISK_DIGEST_DIR, BACKLOG_LOCK_TIMEOUT_MS, BACKLOG_INDEX_CACHE, NO_COLOR, FORCE_COLOR, COLUMNS
-(README: all of them).
+BACKLOG_RISK_DIGEST_DIR, BACKLOG_LOCK_TIMEOUT_MS, BACKLOG_INDEX_CACHE, BACKLOG_POLICY_CACHE, NO_COLOR,
+FORCE_COLOR, COLUMNS (README: all of them).
 Exit codes: 0 ok, 1 unexpected, 2 invalid input, 3 not found, 4 conflict, 5 permission denied,
 6 storage unavailable, 10 gate failed.
 
