@@ -5,7 +5,8 @@
 //   build key;
 // - dist/complete.cjs: the completion of item ids, run by the launcher without the CLI;
 // - dist/index-worker.js: the indexing worker (a Worker is started from a file);
-// - dist/backlog.cjs.cache: the V8 code cache of the bundle, written by scripts/code-cache.mjs.
+// - dist/backlog.cjs.cache, dist/backlog.cjs.read.cache: V8 code caches of the bundle (every
+//   command; the read commands alone), written by scripts/code-cache.mjs.
 // The native lock addon stays in node_modules.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -115,6 +116,9 @@ const key = createHash("sha256").update(readFileSync(bundle)).digest("hex");
 appendFileSync(bundle, `\n//# backlog-build=${key}\n`);
 
 // Without a cache the CLI still runs (compiled from source at each start), so a failure here does
-// not fail the build; test/e2e/startup.test.ts fails instead.
-const cache = spawnSync(process.execPath, [fileURLToPath(new URL("./code-cache.mjs", import.meta.url))], { stdio: "inherit" });
-if (cache.status !== 0) console.warn(`warning: scripts/code-cache.mjs failed (exit ${cache.status}): dist/ has no code cache, start-up is slower`);
+// not fail the build; test/e2e/startup.test.ts fails instead. The cache of every command first:
+// the read cache's store is written by commands that use it.
+for (const which of [[], ["read"]]) {
+  const cache = spawnSync(process.execPath, [fileURLToPath(new URL("./code-cache.mjs", import.meta.url)), ...which], { stdio: "inherit" });
+  if (cache.status !== 0) console.warn(`warning: scripts/code-cache.mjs ${which.join(" ")} failed (exit ${cache.status}): dist/ lacks a code cache, start-up is slower`);
+}
