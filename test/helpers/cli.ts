@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterAll } from "vitest";
 
 export const BIN = fileURLToPath(new URL("../../bin/backlog", import.meta.url));
 export const REPO = fileURLToPath(new URL("../..", import.meta.url));
@@ -15,9 +16,12 @@ export interface CliResult {
   stderr: string;
 }
 
-/** The policy cache of the commands a test process spawns (src/policy/cache.ts): its own, not the user's. */
-const CACHE_HOME = mkdtempSync(join(tmpdir(), "backlog-test-cache-"));
-process.on("exit", () => rmSync(CACHE_HOME, { recursive: true, force: true }));
+/** The policy cache of the commands a test file spawns (src/policy/cache.ts): its own, not the user's. */
+let cacheHome: string | undefined;
+afterAll(() => {
+  if (cacheHome !== undefined) rmSync(cacheHome, { recursive: true, force: true });
+  cacheHome = undefined;
+});
 
 /**
  * The environment of a clean shell: nothing of the outer BACKLOG_* configuration leaks in, except
@@ -32,7 +36,7 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
     if (keep) env[k] = v;
   }
   env.NO_COLOR = "1";
-  env.XDG_CACHE_HOME = CACHE_HOME;
+  env.XDG_CACHE_HOME = cacheHome ??= mkdtempSync(join(tmpdir(), "backlog-test-cache-"));
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];
     else env[k] = v;
