@@ -178,7 +178,7 @@ export async function main(io: Io): Promise<number> {
     const versionOnly = word === undefined && (io.argv.includes("--version") || io.argv.includes("-V"));
     // Called by the completion scripts at each <Tab>: no command tree, no store opened, no error shown.
     if (word === "__complete") {
-      io.stdout.write(await (await import("./commands/complete-values.js")).completeValues(io.argv, io.cwd, io.env));
+      io.stdout.write(await (await import("./commands/complete-values.js")).completeValues(io.argv, io.cwd, io.env, io.build));
       return ExitCode.ok;
     }
     // A command validates its options and the policy once: zod's compiled fast path (code built

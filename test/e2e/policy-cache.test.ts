@@ -68,6 +68,16 @@ describe("policy cache", () => {
     expect(securityPriority(w.cwd, env)).toBe("P1");
   });
 
+  it("completes the policy's envs through the cache, a changed policy seen at once", () => {
+    const w = setup("envs: [prod, qa]\n");
+    const envs = () => cli(["__complete", "envs", ""], { cwd: w.cwd, env: { XDG_CACHE_HOME: w.home } }).stdout;
+    expect(envs()).toBe("prod\nqa\n");
+    expect((JSON.parse(readFileSync(w.file, "utf8")) as { text: string }).text).toBe("envs: [prod, qa]\n");
+    expect(envs()).toBe("prod\nqa\n");
+    writeFileSync(join(w.cwd, "config", "backlog_policy.yml"), "envs: [prod, uat]\n");
+    expect(envs()).toBe("prod\nuat\n");
+  });
+
   it("reports an invalid policy with its exit code and message while a cache exists", () => {
     const w = setup();
     const env = { XDG_CACHE_HOME: w.home, BACKLOG_ACTOR: "cto" };
