@@ -21,7 +21,9 @@ import type { PolicyFile } from "./schema.js";
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = constants;
 
-const FORMAT = "backlog-policy-cache-1";
+const FORMAT = "backlog-policy-cache-2";
+/** Entries kept, the latest used first: one machine may run several repositories' policies. */
+export const MAX_POLICY_ENTRIES = 8;
 export const POLICY_CACHE_FILE = "policy.json";
 /** Past this size the file is not a cache of a policy (itself at most 1 MiB). */
 const MAX_CACHE_BYTES = 8 * 1024 * 1024;
@@ -33,10 +35,15 @@ export interface PolicyCache {
 }
 
 interface Entry {
-  format: string;
-  build: string;
   text: string;
   file: PolicyFile;
+}
+
+interface CacheFile {
+  format: string;
+  build: string;
+  /** The latest written first. */
+  entries: Entry[];
 }
 
 /** The cache for this environment and build, or null (off, no build key, no usable HOME). */
@@ -64,30 +71,35 @@ function trustedDir(dir: string): boolean {
 
 /** The validated policy file made from exactly `text` by this build, or undefined. */
 export function readPolicyCache(cache: PolicyCache, text: string): PolicyFile | undefined {
-  if (!trustedDir(cache.dir)) return undefined;
+  const file = readEntries(cache).find((entry) => entry.text === text)?.file;
+  return file !== null && typeof file === "object" && !Array.isArray(file) ? file : undefined;
+}
+
+/** The entries of this build in a trusted cache file; none for anything else. */
+function readEntries(cache: PolicyCache): Entry[] {
+  if (!trustedDir(cache.dir)) return [];
   let fd: number;
   try {
     // O_NONBLOCK: a FIFO in its place does not hang the command (it fails the checks below).
     fd = openSync(join(cache.dir, POLICY_CACHE_FILE), O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
   } catch {
-    return undefined;
+    return [];
   }
   try {
     const stat = fstatSync(fd);
-    if (!stat.isFile() || !trusted(stat) || stat.size > MAX_CACHE_BYTES) return undefined;
+    if (!stat.isFile() || !trusted(stat) || stat.size > MAX_CACHE_BYTES) return [];
     const bytes = Buffer.allocUnsafe(stat.size);
     let read = 0;
     while (read < bytes.length) {
       const n = readSync(fd, bytes, read, bytes.length - read, read);
-      if (n === 0) return undefined;
+      if (n === 0) return [];
       read += n;
     }
-    const entry = JSON.parse(bytes.toString("utf8")) as Partial<Entry> | null;
-    if (entry === null || typeof entry !== "object" || entry.format !== FORMAT || entry.build !== cache.build || entry.text !== text) return undefined;
-    const file = entry.file;
-    return file !== null && typeof file === "object" && !Array.isArray(file) ? file : undefined;
+    const parsed = JSON.parse(bytes.toString("utf8")) as Partial<CacheFile> | null;
+    if (parsed === null || typeof parsed !== "object" || parsed.format !== FORMAT || parsed.build !== cache.build || !Array.isArray(parsed.entries)) return [];
+    return parsed.entries.filter((entry): entry is Entry => entry !== null && typeof entry === "object" && typeof entry.text === "string");
   } catch {
-    return undefined;
+    return [];
   } finally {
     closeSync(fd);
   }
@@ -95,10 +107,14 @@ export function readPolicyCache(cache: PolicyCache, text: string): PolicyFile | 
 
 /** Keeps `file` (the schema's output for `text`) for the next command; silent on any failure. */
 export function writePolicyCache(cache: PolicyCache, text: string, file: PolicyFile): void {
-  const entry: Entry = { format: FORMAT, build: cache.build, text, file };
-  const json = JSON.stringify(entry);
   // Only what JSON gives back unchanged is cached (an .inf, a -0 or an odd prototype is not).
-  if (!isDeepStrictEqual((JSON.parse(json) as Entry).file, file)) return;
+  if (!isDeepStrictEqual(JSON.parse(JSON.stringify(file)), file)) return;
+  // The other policies' entries stay (several repositories on one machine do not evict each other
+  // at every command); when two commands write at once, the last rename wins: an entry is lost, not
+  // corrupted.
+  const others = readEntries(cache).filter((entry) => entry.text !== text);
+  const entries = [{ text, file }, ...others].slice(0, MAX_POLICY_ENTRIES);
+  const json = JSON.stringify({ format: FORMAT, build: cache.build, entries } satisfies CacheFile);
   try {
     mkdirSync(cache.dir, { recursive: true, mode: 0o700 });
   } catch {

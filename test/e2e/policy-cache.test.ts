@@ -33,8 +33,11 @@ function securityPriority(cwd: string, env: Record<string, string | undefined>):
 }
 
 /** What js-yaml and the schema would make of another policy, as a cache entry for POLICY's text. */
-const forged = (over: Record<string, unknown> = {}) =>
-  JSON.stringify({ format: "backlog-policy-cache-1", build: BUILD, text: POLICY, file: { categories: { security: { priority: "P3" } } }, ...over });
+const forged = (over: Record<string, unknown> = {}, entry: Record<string, unknown> = {}) =>
+  JSON.stringify({ format: "backlog-policy-cache-2", build: BUILD, entries: [{ text: POLICY, file: { categories: { security: { priority: "P3" } } }, ...entry }], ...over });
+
+/** The texts the cache file holds, the latest written first. */
+const cachedTexts = (file: string) => (JSON.parse(readFileSync(file, "utf8")) as { entries: { text: string }[] }).entries.map((e) => e.text);
 
 function plant(dir: string, file: string, text: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -47,8 +50,8 @@ describe("policy cache", () => {
     expect(securityPriority(w.cwd, { XDG_CACHE_HOME: w.home })).toBe("P1");
     expect(statSync(w.file).mode & 0o777).toBe(0o600);
     expect(statSync(w.dir).mode & 0o077).toBe(0);
-    const entry = JSON.parse(readFileSync(w.file, "utf8")) as { build: string; text: string };
-    expect(entry).toMatchObject({ build: BUILD, text: POLICY });
+    const entry = JSON.parse(readFileSync(w.file, "utf8")) as { build: string; entries: { text: string }[] };
+    expect(entry).toMatchObject({ build: BUILD, entries: [{ text: POLICY }] });
     // Nothing beside the store: the cache is never in the data directory.
     expect(existsSync(join(w.cwd, "ops", "backlog", "policy.json"))).toBe(false);
     // From there, and under $HOME/.cache without $XDG_CACHE_HOME.
@@ -68,11 +71,31 @@ describe("policy cache", () => {
     expect(securityPriority(w.cwd, env)).toBe("P1");
   });
 
+  it("keeps the policies of several repositories, so that they do not evict each other", () => {
+    const a = setup();
+    const b = setup(POLICY.replace("P1", "P2"));
+    const env = { XDG_CACHE_HOME: a.home };
+    expect(securityPriority(a.cwd, env)).toBe("P1");
+    expect(securityPriority(b.cwd, env)).toBe("P2");
+    expect(cachedTexts(a.file)).toEqual([POLICY.replace("P1", "P2"), POLICY]);
+    // A hit rewrites nothing: the file stays as it is while the two alternate.
+    const before = readFileSync(a.file, "utf8");
+    expect(securityPriority(a.cwd, env)).toBe("P1");
+    expect(securityPriority(b.cwd, env)).toBe("P2");
+    expect(readFileSync(a.file, "utf8")).toBe(before);
+    // At most MAX_POLICY_ENTRIES (8), the latest written first.
+    for (let n = 3; n <= 10; n += 1) expect(securityPriority(setup(`${POLICY}# repository ${n}\n`).cwd, env)).toBe("P1");
+    const texts = cachedTexts(a.file);
+    expect(texts).toHaveLength(8);
+    expect(texts[0]).toBe(`${POLICY}# repository 10\n`);
+    expect(texts).not.toContain(POLICY);
+  });
+
   it("completes the policy's envs through the cache, a changed policy seen at once", () => {
     const w = setup("envs: [prod, qa]\n");
     const envs = () => cli(["__complete", "envs", ""], { cwd: w.cwd, env: { XDG_CACHE_HOME: w.home } }).stdout;
     expect(envs()).toBe("prod\nqa\n");
-    expect((JSON.parse(readFileSync(w.file, "utf8")) as { text: string }).text).toBe("envs: [prod, qa]\n");
+    expect(cachedTexts(w.file)).toEqual(["envs: [prod, qa]\n"]);
     expect(envs()).toBe("prod\nqa\n");
     writeFileSync(join(w.cwd, "config", "backlog_policy.yml"), "envs: [prod, uat]\n");
     expect(envs()).toBe("prod\nuat\n");
@@ -91,7 +114,7 @@ describe("policy cache", () => {
     expect(withCache.stderr).toContain("categories.security.priority");
     expect(withCache).toEqual(without);
     // The entry of the valid text is still there, and still unused for the invalid one.
-    expect((JSON.parse(readFileSync(w.file, "utf8")) as { text: string }).text).toBe(POLICY);
+    expect(cachedTexts(w.file)).toEqual([POLICY]);
   });
 
   it("uses an entry of the user's own, private cache for the very text and build it names", () => {
@@ -103,12 +126,12 @@ describe("policy cache", () => {
   });
 
   it("ignores an entry of another build, another text or another format, and a damaged file", () => {
-    for (const text of [forged({ build: "0".repeat(64) }), forged({ text: `${POLICY}\n` }), forged({ format: "other" }), forged({ file: [] }), "{", "", "null"]) {
+    for (const text of [forged({ build: "0".repeat(64) }), forged({}, { text: `${POLICY}\n` }), forged({ format: "other" }), forged({}, { file: [] }), forged({ entries: {} }), "{", "", "null"]) {
       const w = setup();
       plant(w.dir, w.file, text);
       expect(securityPriority(w.cwd, { XDG_CACHE_HOME: w.home }), text).toBe("P1");
       // Replaced by an entry of the right text.
-      expect((JSON.parse(readFileSync(w.file, "utf8")) as { text: string }).text).toBe(POLICY);
+      expect(cachedTexts(w.file)[0]).toBe(POLICY);
     }
   });
 
