@@ -13,7 +13,7 @@
  * Any problem (no HOME, an unusable directory, a failed write) means the policy is parsed as
  * without a cache, silently. BACKLOG_POLICY_CACHE=off turns it off.
  */
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { nodeCrypto } from "../node-crypto.js";
@@ -105,6 +105,24 @@ function readEntries(cache: PolicyCache): Entry[] {
   }
 }
 
+const TEMP = /^\.policy\.json\.[0-9a-f]{16}\.tmp$/;
+/** A temp file this old was left by a killed command (a write takes milliseconds). */
+const STALE_TEMP_MS = 3_600_000;
+
+/** Removes temp files that killed commands left behind; best effort. */
+function removeStaleTemps(dir: string): void {
+  try {
+    for (const name of readdirSync(dir)) {
+      if (!TEMP.test(name)) continue;
+      const path = join(dir, name);
+      const stat = lstatSync(path);
+      if (stat.isFile() && Date.now() - stat.mtimeMs > STALE_TEMP_MS) unlinkSync(path);
+    }
+  } catch {
+    // another command removed it first, or the directory cannot be read: nothing to do
+  }
+}
+
 /** Keeps `file` (the schema's output for `text`) for the next command; silent on any failure. */
 export function writePolicyCache(cache: PolicyCache, text: string, file: PolicyFile): void {
   // Only what JSON gives back unchanged is cached (an .inf, a -0 or an odd prototype is not).
@@ -121,6 +139,7 @@ export function writePolicyCache(cache: PolicyCache, text: string, file: PolicyF
     return;
   }
   if (!trustedDir(cache.dir)) return;
+  removeStaleTemps(cache.dir);
   const temp = join(cache.dir, `.${POLICY_CACHE_FILE}.${nodeCrypto().randomBytes(8).toString("hex")}.tmp`);
   try {
     const fd = openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);

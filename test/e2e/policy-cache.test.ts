@@ -3,7 +3,7 @@
  * seen at once, an invalid one fails as without a cache, and a cache that is planted, foreign,
  * writable by others, a symbolic link, damaged or made by another build never changes an answer.
  */
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -89,6 +89,19 @@ describe("policy cache", () => {
     expect(texts).toHaveLength(8);
     expect(texts[0]).toBe(`${POLICY}# repository 10\n`);
     expect(texts).not.toContain(POLICY);
+  });
+
+  it("removes the temp files of killed commands once they are an hour old", () => {
+    const w = setup();
+    mkdirSync(w.dir, { mode: 0o700 });
+    const stale = join(w.dir, ".policy.json.00112233445566ff.tmp");
+    const fresh = join(w.dir, ".policy.json.ffeeddccbbaa9988.tmp");
+    const other = join(w.dir, "notes.tmp");
+    for (const path of [stale, fresh, other]) writeFileSync(path, "{", { mode: 0o600 });
+    const old = new Date(Date.now() - 2 * 3_600_000);
+    for (const path of [stale, other]) utimesSync(path, old, old);
+    expect(securityPriority(w.cwd, { XDG_CACHE_HOME: w.home })).toBe("P1");
+    expect([existsSync(stale), existsSync(fresh), existsSync(other)]).toEqual([false, true, true]);
   });
 
   it("completes the policy's envs through the cache, a changed policy seen at once", () => {
