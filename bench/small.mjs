@@ -2,7 +2,8 @@
 // (3k lines) `list`, `get`, `dashboard`, `report`, each measured first after a write (the write's
 // index is saved by the writer) and again unchanged, and the shell completion of item ids
 // (`backlog __complete ids PREFIX`, as the completion scripts ask at each <Tab>) on a 100k-item
-// store. Interleaved runs, median of RUNS.
+// store. Interleaved runs, median of RUNS. The commands keep their policy cache in a directory of
+// the run's own ($XDG_CACHE_HOME), as they would in ~/.cache/backlog.
 //   npm run build && node bench/small.mjs [RUNS]
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -15,7 +16,8 @@ const BIN = join(ROOT, "bin/backlog");
 const RUNS = Number(process.argv[2] ?? 7);
 const dir = mkdtempSync(join(tmpdir(), "backlog-bench-small-"));
 const large = mkdtempSync(join(tmpdir(), "backlog-bench-large-"));
-const env = { ...process.env, NO_COLOR: "1", BACKLOG_NOW: "2026-06-01T00:00:00Z", BACKLOG_DIR: dir, BACKLOG_ACTOR: "cto" };
+const cacheHome = mkdtempSync(join(tmpdir(), "backlog-bench-cache-"));
+const env = { ...process.env, NO_COLOR: "1", BACKLOG_NOW: "2026-06-01T00:00:00Z", BACKLOG_DIR: dir, BACKLOG_ACTOR: "cto", XDG_CACHE_HOME: cacheHome };
 
 function time(args, node = false) {
   const start = process.hrtime.bigint();
@@ -51,4 +53,5 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true });
   rmSync(large, { recursive: true, force: true });
+  rmSync(cacheHome, { recursive: true, force: true });
 }

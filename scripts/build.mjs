@@ -5,7 +5,8 @@
 //   build key;
 // - dist/complete.cjs: the completion of item ids, run by the launcher without the CLI;
 // - dist/index-worker.js: the indexing worker (a Worker is started from a file);
-// - dist/backlog.cjs.cache: the V8 code cache of the bundle, written by scripts/code-cache.mjs.
+// - dist/backlog.cjs.cache, dist/backlog.cjs.read.cache: V8 code caches of the bundle (every
+//   command; the read commands alone), written by scripts/code-cache.mjs.
 // The native lock addon stays in node_modules.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -48,8 +49,8 @@ const lazyChildProcess = {
 const noZodFromJsonSchema = {
   name: "no-zod-from-json-schema",
   setup(b) {
-    b.onLoad({ filter: /zod[\\/]v4[\\/]classic[\\/]from-json-schema\.js$/ }, () => ({
-      contents: 'export function fromJSONSchema() { throw new Error("fromJSONSchema is not bundled with backlog"); }',
+    b.onLoad({ filter: /zod[\\/]v4[\\/]classic[\\/]from-json-schema\.cjs$/ }, () => ({
+      contents: 'exports.fromJSONSchema = function fromJSONSchema() { throw new Error("fromJSONSchema is not bundled with backlog"); };',
       loader: "js",
     }));
   },
@@ -59,22 +60,25 @@ const noZodFromJsonSchema = {
 const onlyEnglishZodLocale = {
   name: "only-english-zod-locale",
   setup(b) {
-    b.onLoad({ filter: /zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, ({ path }) => {
-      if (!readFileSync(path, "utf8").includes('export { default as en } from "./en.js";')) throw new Error(`${path}: zod's locales are no longer listed as expected`);
-      return { contents: 'export { default as en } from "./en.js";', loader: "js", resolveDir: dirname(path) };
+    b.onLoad({ filter: /zod[\\/]v4[\\/]locales[\\/]index\.cjs$/ }, ({ path }) => {
+      if (!readFileSync(path, "utf8").includes('var en_js_1 = require("./en.cjs");')) throw new Error(`${path}: zod's locales are no longer listed as expected`);
+      return { contents: 'var en = require("./en.cjs"); exports.en = en && en.__esModule ? en.default : en;', loader: "js", resolveDir: dirname(path) };
     });
   },
 };
 
 /**
- * `require("zod")` (src/commands/kit.ts, src/policy/schema.ts: zod loaded on first use) resolves
- * to the module `import` gives, not to zod's CommonJS build: one zod in the bundle.
+ * Every `import` of zod (and of its subpaths, by @hono/zod-openapi and zod-to-openapi) resolves to
+ * zod's CommonJS build, which `require("zod")` (src/commands/kit.ts, src/policy/schema.ts: zod
+ * loaded on first use) gives: one zod in the bundle. Bundled as ES modules, zod's namespaces
+ * (about 1,000 getters) were built at every start, by commands that never use zod; as CommonJS
+ * they are built when zod is first required.
  */
 const oneZod = {
   name: "one-zod",
   setup(b) {
-    b.onResolve({ filter: /^zod$/ }, (args) =>
-      args.kind === "require-call" ? b.resolve("zod", { kind: "import-statement", resolveDir: args.resolveDir }) : undefined,
+    b.onResolve({ filter: /^zod(\/.*)?$/ }, (args) =>
+      args.kind === "require-call" ? undefined : b.resolve(args.path, { kind: "require-call", resolveDir: args.resolveDir }),
     );
   },
 };
@@ -112,6 +116,9 @@ const key = createHash("sha256").update(readFileSync(bundle)).digest("hex");
 appendFileSync(bundle, `\n//# backlog-build=${key}\n`);
 
 // Without a cache the CLI still runs (compiled from source at each start), so a failure here does
-// not fail the build; test/e2e/startup.test.ts fails instead.
-const cache = spawnSync(process.execPath, [fileURLToPath(new URL("./code-cache.mjs", import.meta.url))], { stdio: "inherit" });
-if (cache.status !== 0) console.warn(`warning: scripts/code-cache.mjs failed (exit ${cache.status}): dist/ has no code cache, start-up is slower`);
+// not fail the build; test/e2e/startup.test.ts fails instead. The cache of every command first:
+// the read cache's store is written by commands that use it.
+for (const which of [[], ["read"]]) {
+  const cache = spawnSync(process.execPath, [fileURLToPath(new URL("./code-cache.mjs", import.meta.url)), ...which], { stdio: "inherit" });
+  if (cache.status !== 0) console.warn(`warning: scripts/code-cache.mjs ${which.join(" ")} failed (exit ${cache.status}): dist/ lacks a code cache, start-up is slower`);
+}

@@ -37,13 +37,15 @@ export interface Io {
   env: NodeJS.ProcessEnv;
   stdout: Output;
   stderr: Output;
+  /** The build key of the running bundle (from the launcher): what the policy cache is kept for. */
+  build?: string;
 }
 
 const HELP_FOOTER = `
 Global options go anywhere on the line. Environment: BACKLOG_DIR, BACKLOG_POLICY, BACKLOG_BACKEND,
 BACKLOG_POSTGRES_DSN (or POSTGRES_DSN), BACKLOG_ACTOR, BACKLOG_NOW, BACKLOG_DIGEST_DIR,
-BACKLOG_RISK_DIGEST_DIR, BACKLOG_LOCK_TIMEOUT_MS, BACKLOG_INDEX_CACHE, NO_COLOR, FORCE_COLOR, COLUMNS
-(README: all of them).
+BACKLOG_RISK_DIGEST_DIR, BACKLOG_LOCK_TIMEOUT_MS, BACKLOG_INDEX_CACHE, BACKLOG_POLICY_CACHE, NO_COLOR,
+FORCE_COLOR, COLUMNS (README: all of them).
 Exit codes: 0 ok, 1 unexpected, 2 invalid input, 3 not found, 4 conflict, 5 permission denied,
 6 storage unavailable, 10 gate failed.
 
@@ -138,6 +140,7 @@ export async function main(io: Io): Promise<number> {
       cwd: io.cwd,
       env: io.env,
       stdout: io.stdout,
+      build: io.build,
       warn: (m) => io.stderr.write(opts.json ? `${JSON.stringify({ warning: m })}\n` : `backlog: warning: ${m}\n`),
     });
     const result = await handler(context, args, command.opts());
@@ -175,7 +178,7 @@ export async function main(io: Io): Promise<number> {
     const versionOnly = word === undefined && (io.argv.includes("--version") || io.argv.includes("-V"));
     // Called by the completion scripts at each <Tab>: no command tree, no store opened, no error shown.
     if (word === "__complete") {
-      io.stdout.write(await (await import("./commands/complete-values.js")).completeValues(io.argv, io.cwd, io.env));
+      io.stdout.write(await (await import("./commands/complete-values.js")).completeValues(io.argv, io.cwd, io.env, io.build));
       return ExitCode.ok;
     }
     // A command validates its options and the policy once: zod's compiled fast path (code built
@@ -206,11 +209,14 @@ export async function main(io: Io): Promise<number> {
   return exitCode;
 }
 
-/** Runs the command line of this process: called by the launcher (bin/backlog → dist/launch.cjs). */
-export function start(): void {
+/**
+ * Runs the command line of this process: called by the launcher (bin/backlog → dist/launch.cjs)
+ * with the bundle's build key.
+ */
+export function start(build?: string): void {
   const stdout = fdOutput(1, () => process.stdout);
   const stderr = fdOutput(2, () => process.stderr);
-  const io: Io = { argv: process.argv.slice(2), cwd: process.cwd(), env: process.env, stdout, stderr };
+  const io: Io = { argv: process.argv.slice(2), cwd: process.cwd(), env: process.env, stdout, stderr, build };
   main(io).then(
     (code) => {
       process.exitCode = outputFailed ? ExitCode.storageUnavailable : code;

@@ -6,6 +6,7 @@ import { normalizeTimestamp } from "./domain/item.js";
 import { invalidInput } from "./errors.js";
 import { nodeCrypto } from "./node-crypto.js";
 import { resolveOutputMode, type OutputMode } from "./output/mode.js";
+import { policyCache } from "./policy/cache.js";
 import { loadPolicy } from "./policy/load.js";
 import type { Policy } from "./policy/types.js";
 import { BacklogService } from "./service/backlog-service.js";
@@ -61,11 +62,15 @@ export function resolveActor(flag: string | undefined, env: NodeJS.ProcessEnv): 
   }
 }
 
-export async function createContext(opts: GlobalOptions, io: { cwd: string; env: NodeJS.ProcessEnv; stdout: { isTTY?: boolean; columns?: number }; warn: (m: string) => void }): Promise<Context> {
+/** `build`: the key of the running bundle, which the policy cache is kept for (none: no cache). */
+export async function createContext(
+  opts: GlobalOptions,
+  io: { cwd: string; env: NodeJS.ProcessEnv; stdout: { isTTY?: boolean; columns?: number }; warn: (m: string) => void; build?: string },
+): Promise<Context> {
   const { cwd, env, warn } = io;
   const mode = resolveOutputMode(opts, io.stdout, env);
   const now = resolveClock(env);
-  const { policy } = loadPolicy(opts.policy ?? (env.BACKLOG_POLICY || undefined), cwd);
+  const { policy } = loadPolicy(opts.policy ?? (env.BACKLOG_POLICY || undefined), cwd, policyCache(env, io.build));
   const store = await openStore({ backend: opts.backend, dir: opts.dir, dsnFile: opts.dsnFile, cwd, env, warn, now });
   const service = new BacklogService({
     store,

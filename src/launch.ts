@@ -2,7 +2,9 @@
  * The launcher (bin/backlog → dist/launch.cjs), a small CommonJS file: Node starts it without its
  * ES module loader. It answers `--version` and the completion of item ids by itself, without
  * loading the CLI; anything else runs the CLI (dist/backlog.cjs, one CommonJS bundle) compiled
- * from the V8 code cache written at build time (dist/backlog.cjs.cache, scripts/code-cache.mjs).
+ * from a V8 code cache written at build time (scripts/code-cache.mjs): the read commands from
+ * dist/backlog.cjs.read.cache, which holds what they run and no more (less to load), every other
+ * command from dist/backlog.cjs.cache.
  *
  * The cache is only an optimisation and is never trusted: it is used only when its header names
  * this very bundle (the build key the build appends to it) and the CRC-32 of its bytes matches;
@@ -23,6 +25,9 @@ export const CLI_FILE = "backlog.cjs";
 /** src/commands/complete-ids.ts bundled alone: the completion of ids, without the CLI. */
 export const COMPLETE_FILE = "complete.cjs";
 export const CACHE_FILE = "backlog.cjs.cache";
+/** The code cache of the read commands (READ_COMMANDS) alone. */
+export const READ_CACHE_FILE = "backlog.cjs.read.cache";
+export const READ_COMMANDS: readonly string[] = ["list", "get", "dashboard", "report", "log"];
 /** Cache file: MAGIC, the bundle's build key (32 bytes), the CRC-32 of the V8 data (4 bytes, big-endian), the data. */
 export const CACHE_MAGIC = Buffer.from("backlog-v8-cache-2\n");
 const KEY_BYTES = 32;
@@ -39,7 +44,8 @@ export interface CompiledCli {
 }
 
 export interface CliModule {
-  start: () => void;
+  /** `build`: the bundle's build key (hex), for the policy cache. */
+  start: (build?: string) => void;
   main: (io: unknown) => Promise<number>;
 }
 
@@ -95,13 +101,27 @@ function loadComplete(dir: string): typeof import("./commands/complete-ids.js") 
   }
 }
 
-/** Loads and starts the CLI. */
-function startCli(dir: string): void {
+/** The code caches a command tries, in order: a read its own first, then the one of every command. */
+export function cacheFilesFor(word: string | undefined): string[] {
+  return word !== undefined && READ_COMMANDS.includes(word) ? [READ_CACHE_FILE, CACHE_FILE] : [CACHE_FILE];
+}
+
+/** The valid V8 data of the first of these cache files that has any. */
+function cacheData(dir: string, files: string[], key: Buffer | null): Buffer | undefined {
+  for (const name of files) {
+    const file = readCache(join(dir, name));
+    const data = file === null ? undefined : validCacheData(file, key);
+    if (data !== undefined) return data;
+  }
+  return undefined;
+}
+
+/** Loads and starts the CLI for the command `word`. */
+function startCli(dir: string, word: string | undefined): void {
   // ASCII only (checked by the build): latin1 is the same text, read faster than UTF-8.
   const source = readFileSync(join(dir, CLI_FILE), "latin1");
-  const file = readCache(join(dir, CACHE_FILE));
-  const data = file === null ? undefined : validCacheData(file, buildKeyOf(source));
-  compileCli(dir, source, data).load().start();
+  const key = buildKeyOf(source);
+  compileCli(dir, source, cacheData(dir, cacheFilesFor(word), key)).load().start(key?.toString("hex"));
 }
 
 /**
@@ -133,7 +153,8 @@ export function run(dir: string): void {
     writeOut(`${__BACKLOG_VERSION__}\n`);
     return;
   }
-  if (commandWord(argv) === "__complete") {
+  const word = commandWord(argv);
+  if (word === "__complete") {
     // Called by the completion scripts at each <Tab>: ids are read here, other values by the CLI.
     const complete = loadComplete(dir);
     const request = complete?.completeRequest(argv);
@@ -142,5 +163,5 @@ export function run(dir: string): void {
       return;
     }
   }
-  startCli(dir);
+  startCli(dir, word);
 }

@@ -6,14 +6,16 @@
  */
 import { completeIds, completeRequest, plainLines } from "./complete-ids.js";
 
-export async function completeValues(argv: readonly string[], cwd: string, env: NodeJS.ProcessEnv): Promise<string> {
+/** `build`: the running bundle's build key, for the policy cache (src/policy/cache.ts). */
+export async function completeValues(argv: readonly string[], cwd: string, env: NodeJS.ProcessEnv, build?: string): Promise<string> {
   try {
     const request = completeRequest(argv);
     const { globals, kind, prefix } = request;
     if (kind === "ids") return await completeIds(request, cwd, env);
     if (kind === "envs" || kind === "categories") {
       const { loadPolicy } = await import("../policy/load.js");
-      const { policy } = loadPolicy(globals["--policy"] ?? (env.BACKLOG_POLICY || undefined), cwd);
+      const { policyCache } = await import("../policy/cache.js");
+      const { policy } = loadPolicy(globals["--policy"] ?? (env.BACKLOG_POLICY || undefined), cwd, policyCache(env, build));
       return plainLines((kind === "envs" ? [...policy.envs] : Object.keys(policy.categories)).filter((v) => v.startsWith(prefix)));
     }
     return "";

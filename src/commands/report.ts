@@ -4,6 +4,7 @@ import { expectedOneOf } from "../domain/validation.js";
 import { renderReportMarkdown, renderReportText } from "../output/render-report.js";
 import { cell, renderTable } from "../output/table.js";
 import { listEventLog } from "../service/event-log.js";
+import { checkEnum, wholeNumber } from "../service/list-query.js";
 import { buildReport, MAX_REPORT_WEEKS } from "../service/report.js";
 import { examples, lazySchema, parseOptions, type Register, zod } from "./kit.js";
 
@@ -15,14 +16,11 @@ const whole = (max: number) =>
     .transform(Number)
     .refine((n) => n >= 1 && n <= max, `expected 1 to ${max}`);
 
-const reportOptions = lazySchema(() => {
-  const z = zod();
-  return z.object({
-    env: z.string().default("prod"),
-    weeks: whole(MAX_REPORT_WEEKS).default(8),
-    format: z.enum(FORMATS, { error: expectedOneOf(FORMATS) }).optional(),
-  });
-});
+/** report's options, read as list reads its own (no zod to set up for the one command). */
+function reportOptions(raw: Record<string, unknown>): { env: string; weeks: number; format?: (typeof FORMATS)[number] } {
+  const format = raw.format === undefined ? undefined : (checkEnum("--format", String(raw.format), FORMATS) as (typeof FORMATS)[number]);
+  return { env: String(raw.env ?? "prod"), weeks: wholeNumber("--weeks", raw.weeks as string | undefined, 1, MAX_REPORT_WEEKS, 8), format };
+}
 
 const UNIT_MS: Record<string, number> = { h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 const duration = () =>
@@ -61,7 +59,7 @@ export const registerReport: Register = (program, run) => {
     )
     .action(
       run(async (ctx, _args, raw) => {
-        const opts = parseOptions(reportOptions(), raw, "report");
+        const opts = reportOptions(raw);
         const report = await buildReport(ctx.service, { env: opts.env, weeks: opts.weeks });
         const format = opts.format ?? (ctx.mode.json ? "json" : "text");
         if (format === "json") return { data: report, human: () => "", raw: `${JSON.stringify(report, null, 2)}\n` };

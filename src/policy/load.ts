@@ -2,11 +2,12 @@
 import { LIMITS } from "../domain/limits.js";
 import { InputTooLarge, readBounded } from "../input/bounded-read.js";
 import { resolve } from "node:path";
-import { CORE_SCHEMA, load, YAMLException } from "js-yaml";
+import type * as JsYaml from "js-yaml";
 import { BacklogError, ExitCode } from "../errors.js";
 import { issueLines } from "../domain/validation.js";
 import { DEFAULT_POLICY } from "./defaults.js";
-import { policyFileSchema, resolvePolicy } from "./schema.js";
+import { type PolicyCache, readPolicyCache, writePolicyCache } from "./cache.js";
+import { type PolicyFile, policyFileSchema, resolvePolicy } from "./schema.js";
 import type { Policy } from "./types.js";
 
 export const DEFAULT_POLICY_PATH = "config/backlog_policy.yml";
@@ -25,8 +26,17 @@ const invalidPolicy = (path: string, problems: string[]) =>
     `Fix the values named above in ${path} (see config/backlog_policy.yml in the repository for the shipped defaults).`,
   );
 
+/** js-yaml, loaded on first use: a command whose policy the policy cache holds parses no YAML. */
+const jsYaml = (): typeof JsYaml => require("js-yaml") as typeof JsYaml;
+
 /** Parses policy text; `path` only names the file in messages. No I/O. */
 export function parsePolicy(text: string, path: string): Policy {
+  return resolveOrThrow(validatePolicyFile(text, path), path);
+}
+
+/** js-yaml, then the zod schema: the policy file as written, validated (not yet merged). */
+function validatePolicyFile(text: string, path: string): PolicyFile {
+  const { CORE_SCHEMA, load, YAMLException } = jsYaml();
   let raw: unknown;
   // js-yaml refuses a document with no content; an empty policy means "all defaults".
   const hasContent = text.split("\n").some((line) => line.trim() !== "" && !line.trim().startsWith("#"));
@@ -41,13 +51,37 @@ export function parsePolicy(text: string, path: string): Policy {
   }
   const parsed = policyFileSchema().safeParse(raw ?? {});
   if (!parsed.success) throw invalidPolicy(path, issueLines(parsed.error));
-  const { policy, errors } = resolvePolicy(parsed.data);
+  return parsed.data;
+}
+
+function resolveOrThrow(file: PolicyFile, path: string): Policy {
+  const { policy, errors } = resolvePolicy(file);
   if (errors.length > 0) throw invalidPolicy(path, errors);
   return policy;
 }
 
-/** `explicit` is --policy, else $BACKLOG_POLICY; without either the default path may be absent. */
-export function loadPolicy(explicit: string | undefined, cwd: string): LoadedPolicy {
+/**
+ * Policy text through the policy cache (src/policy/cache.ts): the schema's output for this very
+ * text when the cache holds it, else parsed and validated as always, then kept when valid.
+ */
+function parsePolicyCached(text: string, path: string, cache: PolicyCache): Policy {
+  const cached = readPolicyCache(cache, text);
+  if (cached !== undefined) {
+    // Only valid files are cached; anything else is parsed again, and reported as always.
+    const { policy, errors } = resolvePolicy(cached);
+    if (errors.length === 0) return policy;
+  }
+  const file = validatePolicyFile(text, path);
+  const policy = resolveOrThrow(file, path);
+  writePolicyCache(cache, text, file);
+  return policy;
+}
+
+/**
+ * `explicit` is --policy, else $BACKLOG_POLICY; without either the default path may be absent.
+ * `cache`: where validated policies are kept between commands (null or absent: none).
+ */
+export function loadPolicy(explicit: string | undefined, cwd: string, cache?: PolicyCache | null): LoadedPolicy {
   const path = resolve(cwd, explicit ?? DEFAULT_POLICY_PATH);
   let text: string;
   try {
@@ -65,5 +99,5 @@ export function loadPolicy(explicit: string | undefined, cwd: string): LoadedPol
       "Pass an existing file with --policy (or $BACKLOG_POLICY), or unset both to use config/backlog_policy.yml.",
     );
   }
-  return { policy: parsePolicy(text, path), path };
+  return { policy: cache ? parsePolicyCached(text, path, cache) : parsePolicy(text, path), path };
 }

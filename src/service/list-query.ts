@@ -98,7 +98,8 @@ function flag(name: string, raw: ListParams[string]): boolean {
   throw bad(`${name}: expected true or false`, `Example: ${name}=true`);
 }
 
-function whole(name: string, raw: ListParams[string], min: number, max: number, fallback: number): number {
+/** A whole number from min to max, `fallback` when not given; exit 2 naming the range otherwise. */
+export function wholeNumber(name: string, raw: ListParams[string], min: number, max: number, fallback: number): number {
   const v = values(raw);
   if (v.length === 0) return fallback;
   const range = `a whole number from ${min} to ${max}`;
@@ -132,7 +133,7 @@ export function parseListQuery(params: ListParams, policy: Policy, options: List
     throw bad(`${n("due_before")} "${dueBefore}": expected a date YYYY-MM-DD`, "Example: due_before=2026-03-01");
   }
   const all = flag(n("all"), params.all);
-  const limit = whole(n("limit"), params.limit, 0, maxLimit, options.defaultLimit ?? 50);
+  const limit = wholeNumber(n("limit"), params.limit, 0, maxLimit, options.defaultLimit ?? 50);
   const week = single(n("week"), values(params.week));
   if (week !== undefined && !isIsoWeek(week)) throw bad(`${n("week")} "${week}": expected an ISO week YYYY-Www that exists (W53 only in long years)`, "Example: week=2026-W05");
   const tags = [...values(params.tag), ...(week === undefined ? [] : [`week:${week}`])];
@@ -154,6 +155,6 @@ export function parseListQuery(params: ListParams, policy: Policy, options: List
     dueBefore,
     overdue: flag(n("overdue"), params.overdue) || undefined,
     limit: all ? null : limit,
-    offset: whole(n("offset"), params.offset, 0, Number.MAX_SAFE_INTEGER, 0),
+    offset: wholeNumber(n("offset"), params.offset, 0, Number.MAX_SAFE_INTEGER, 0),
   };
 }

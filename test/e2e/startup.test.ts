@@ -22,11 +22,11 @@ function run(bin: string, args: string[], cwd: string, env: Record<string, strin
 }
 
 /** A copy of the built program (bin/, dist/, package.json; node_modules linked), to damage. */
-function installedCopy(): { root: string; bin: string; cache: string } {
+function installedCopy(): { root: string; bin: string; caches: string[] } {
   const root = tempDir();
   for (const part of ["bin", "dist", "package.json"]) cpSync(join(REPO, part), join(root, part), { recursive: true });
   symlinkSync(join(REPO, "node_modules"), join(root, "node_modules"));
-  return { root, bin: join(root, "bin", "backlog"), cache: join(root, "dist", launcher.CACHE_FILE) };
+  return { root, bin: join(root, "bin", "backlog"), caches: [launcher.CACHE_FILE, launcher.READ_CACHE_FILE].map((f) => join(root, "dist", f)) };
 }
 
 function storeWithItems(): string {
@@ -46,12 +46,19 @@ describe("start-up", () => {
     }
   });
 
-  it("builds a code cache that V8 accepts for the bundle it was made for", () => {
+  it("builds code caches (every command, the read commands) that V8 accepts for the bundle they were made for", () => {
     const dist = join(REPO, "dist");
     const source = readFileSync(join(dist, launcher.CLI_FILE), "latin1");
-    const data = launcher.validCacheData(readFileSync(join(dist, launcher.CACHE_FILE)), launcher.buildKeyOf(source));
-    expect(data).toBeDefined();
-    expect(launcher.compileCli(dist, source, data).cached).toBe(true);
+    for (const name of [launcher.CACHE_FILE, launcher.READ_CACHE_FILE]) {
+      const data = launcher.validCacheData(readFileSync(join(dist, name)), launcher.buildKeyOf(source));
+      expect(data, name).toBeDefined();
+      expect(launcher.compileCli(dist, source, data).cached, name).toBe(true);
+    }
+  });
+
+  it("compiles a read from the read commands' cache, anything else from the cache of every command", () => {
+    for (const word of ["list", "get", "dashboard", "report", "log"]) expect(launcher.cacheFilesFor(word), word).toEqual([launcher.READ_CACHE_FILE, launcher.CACHE_FILE]);
+    for (const word of ["create", "set-status", "generate-weekly", "serve", undefined]) expect(launcher.cacheFilesFor(word), String(word)).toEqual([launcher.CACHE_FILE]);
   });
 
   it("refuses a cache that is truncated, altered or made for another build", () => {
@@ -74,18 +81,29 @@ describe("start-up", () => {
     const cwd = storeWithItems();
     const expected = run(BIN, ["list", "--all", "--json"], cwd);
     expect(expected.code, expected.stderr).toBe(0);
-    const good = readFileSync(copy.cache);
-    const damaged = Buffer.from(good);
-    for (let i = launcher.CACHE_MAGIC.length + 64; i < damaged.length; i += 97) damaged[i] ^= 0xff;
-    const truncated = good.subarray(0, Math.floor(good.length / 3));
-    for (const [name, cache] of [["corrupt", damaged], ["truncated", truncated], ["empty", Buffer.alloc(0)], ["missing", null]] as const) {
-      rmSync(copy.cache, { force: true });
-      if (cache !== null) writeFileSync(copy.cache, cache);
-      const r = run(copy.bin, ["list", "--all", "--json"], cwd);
-      expect(r, name).toMatchObject({ code: 0, stdout: expected.stdout, stderr: expected.stderr });
+    const goods = copy.caches.map((file) => readFileSync(file));
+    const damaged = (good: Buffer): Array<readonly [string, Buffer | null]> => {
+      const corrupt = Buffer.from(good);
+      for (let i = launcher.CACHE_MAGIC.length + 64; i < corrupt.length; i += 97) corrupt[i] ^= 0xff;
+      return [["corrupt", corrupt], ["truncated", good.subarray(0, Math.floor(good.length / 3))], ["empty", Buffer.alloc(0)], ["missing", null]];
+    };
+    // The read cache alone (a read then takes the other cache), then both caches.
+    for (const which of [[1], [0, 1]]) {
+      for (let variant = 0; variant < 4; variant += 1) {
+        for (const i of which) {
+          const [, bytes] = damaged(goods[i])[variant];
+          rmSync(copy.caches[i], { force: true });
+          if (bytes !== null) writeFileSync(copy.caches[i], bytes);
+        }
+        const name = `${damaged(goods[0])[variant][0]} ${which.map((i) => copy.caches[i]).join(", ")}`;
+        const r = run(copy.bin, ["list", "--all", "--json"], cwd);
+        expect(r, name).toMatchObject({ code: 0, stdout: expected.stdout, stderr: expected.stderr });
+        const dashboard = run(copy.bin, ["--json", "dashboard"], cwd);
+        expect(dashboard, name).toMatchObject({ code: 0, stdout: run(BIN, ["--json", "dashboard"], cwd).stdout, stderr: "" });
+      }
     }
-    // A bundle changed after the build (its build key no longer the cache's): compiled from source.
-    writeFileSync(copy.cache, good);
+    // A bundle changed after the build (its build key no longer the caches'): compiled from source.
+    copy.caches.forEach((file, i) => writeFileSync(file, goods[i]));
     const bundle = join(copy.root, "dist", launcher.CLI_FILE);
     writeFileSync(bundle, readFileSync(bundle, "latin1").replace(/backlog-build=[0-9a-f]{64}/, `backlog-build=${"0".repeat(64)}`), "latin1");
     expect(run(copy.bin, ["list", "--all", "--json"], cwd)).toMatchObject({ code: 0, stdout: expected.stdout });

@@ -223,6 +223,7 @@ for (const backend of BACKENDS) {
         const r = w.run(["report", ...bad], now);
         expect(r.code, bad.join(" ")).toBe(2);
         expect(r.stdout).toBe("");
+        expect(r.stderr, "the message names the option").toContain(bad[0]);
       }
     });
 

@@ -1,8 +1,10 @@
 /** Runs the built CLI as a user would: a real process, its exit code, stdout and stderr. */
 import { spawn, spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterAll } from "vitest";
 
 export const BIN = fileURLToPath(new URL("../../bin/backlog", import.meta.url));
 export const REPO = fileURLToPath(new URL("../..", import.meta.url));
@@ -14,10 +16,18 @@ export interface CliResult {
   stderr: string;
 }
 
+/** The policy cache of the commands a test file spawns (src/policy/cache.ts): its own, not the user's. */
+let cacheHome: string | undefined;
+afterAll(() => {
+  if (cacheHome !== undefined) rmSync(cacheHome, { recursive: true, force: true });
+  cacheHome = undefined;
+});
+
 /**
  * The environment of a clean shell: nothing of the outer BACKLOG_* configuration leaks in, except
  * BACKLOG_INDEX_CACHE and BACKLOG_INDEX_PARALLEL_BYTES, which a test file may set to run its
- * tests again another way (without saved indexes, with two-thread indexing of every log).
+ * tests again another way (without saved indexes, with two-thread indexing of every log). The
+ * policy cache is the test process's own ($XDG_CACHE_HOME), not the user's.
  */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -26,6 +36,7 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
     if (keep) env[k] = v;
   }
   env.NO_COLOR = "1";
+  env.XDG_CACHE_HOME = cacheHome ??= mkdtempSync(join(tmpdir(), "backlog-test-cache-"));
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];
     else env[k] = v;
