@@ -8,19 +8,21 @@
  * rewritten in place) rebuilds the index from the log. The log is the only source of truth; a
  * saved index is a cache that is never trusted over it, and deleting it is always safe.
  */
-import { closeSync, readFileSync, readSync } from "node:fs";
+import { closeSync, fstatSync, readFileSync, readSync } from "node:fs";
 import { createRequire } from "node:module";
 import { crc32 } from "node:zlib";
-import { ColumnReader, ColumnWriter } from "./index-codec.js";
-import { nextLineStart, OPEN, openStoreFile, scanFd, writeFileAtomically } from "./jsonl-file.js";
+import { ColumnReader, ColumnWriter, IndexFileError } from "./index-codec.js";
+import { nextLineStart, OPEN, openStoreFile, readAt, scanFd, writeFileAtomically } from "./jsonl-file.js";
 import { type Identity, identityOf, stillValid, windowsOf } from "./log-identity.js";
 
 // 3: notes about stored values (case variants, values outside their enum) and a CRC-32 of the
 // covered bytes (checked by writers) are kept. 5: binary, typed columns and a string table
 // (index-codec.ts), and the head and tail windows checked by CRC-32 (no node:crypto on a read; the
 // identity and size checks come first, and whoever could forge one could forge a SHA-256 as
-// easily: both are computed from the log). Files of earlier formats are simply rebuilt.
-const FORMAT = 5;
+// easily: both are computed from the log). 6: each section with its own CRC, and the ids of the
+// items index in a table of their own before their lines' offsets and lengths, so that a lookup
+// reads only those (lookupSaved). Files of earlier formats are simply rebuilt.
+const FORMAT = 6;
 
 export interface IndexKind<S> {
   /** Identifies the kind in saved files, so an index of one kind is never read as another. */
@@ -35,6 +37,13 @@ export interface IndexKind<S> {
   encode(state: S, out: ColumnWriter): void;
   /** What encode wrote; throws when it is not that. */
   decode(input: ColumnReader): S;
+  /**
+   * What decode would give for `keys` alone (a state holding at most those keys), reading only
+   * what it needs (for items, the ids and where their lines are: `line` reads a line of the log,
+   * from which the entry is made again, as add made it), and checking what it uses as decode
+   * checks everything.
+   */
+  decodeSome(input: ColumnReader, keys: readonly string[], line: (off: number, len: number) => string): S;
   /** Folds `later` (the index of the lines after those of `into`) into `into`. */
   merge(into: S, later: S): void;
 }
@@ -144,7 +153,38 @@ export interface LogIndex<S> {
   crc: number;
   /** Bytes parsed since this index was last saved (Infinity when rebuilt from nothing). */
   unsaved: number;
+  /**
+   * The log's ctime when every covered byte was read (to index it, or to check `crc`) while the
+   * log had exactly `identity`; null once extended by appends (see provablyUnchanged).
+   */
+  verifiedAt?: string | null;
+  /** The mtime of the saved file this index was loaded from (never saved itself). */
+  savedMtime?: string | null;
 }
+
+/** The same file with the same size, mtime and ctime. */
+const sameStat = (a: Identity, b: Identity) =>
+  a.dev === b.dev && a.ino === b.ino && a.birth === b.birth && a.size === b.size && a.mtime === b.mtime && a.ctime !== undefined && a.ctime === b.ctime;
+
+/**
+ * Whether the log open as `fd` provably still holds every byte `index` covers, without reading
+ * them. Its ctime moves with any change to its bytes (a write, an edit with its mtime set back, a
+ * truncation) and cannot be set by a user; so when the log has the very stat (device, inode, size,
+ * mtime, ctime) it had when the covered bytes were read, those bytes are unchanged, except for a
+ * change within the same clock tick as that ctime. Git's "racy" rule covers that case: the index
+ * file must have been written in a later tick than the ctime (strictly newer); an equal tick proves
+ * nothing, and neither does an index extended by appends (their ctime says nothing of the bytes
+ * before them). Then the caller reads the covered bytes (indexMatchesLog).
+ */
+export function provablyUnchanged(fd: number, index: Pick<LogIndex<unknown>, "identity" | "verifiedAt" | "savedMtime">): boolean {
+  const { verifiedAt, savedMtime, identity } = index;
+  if (typeof verifiedAt !== "string" || typeof savedMtime !== "string" || identity.ctime !== verifiedAt) return false;
+  return sameStat(identityOf(fd), identity) && BigInt(savedMtime) > BigInt(verifiedAt);
+}
+
+const fail = (what: string): never => {
+  throw new IndexFileError(`unreadable saved index: ${what}`);
+};
 
 const CRC_CHUNK = 1 << 20;
 
@@ -166,7 +206,7 @@ function crcRange(fd: number, from: number, to: number, seed: number): number {
  * of a refresh catch compaction, truncation and appends; this catches an edit in the middle of the
  * log (same length, then appended to), at the price of reading the whole covered log once.
  */
-export const indexMatchesLog = (fd: number, index: LogIndex<unknown>) => crcRange(fd, 0, index.covered, 0) === index.crc;
+export const indexMatchesLog = (fd: number, index: LogHeaderWithCrc) => crcRange(fd, 0, index.covered, 0) === index.crc;
 
 /**
  * The index of the log open as `fd`: `prior` (from memory or a saved file) extended by the lines
@@ -185,7 +225,7 @@ export async function refreshIndex<S>(
   // Only up to `end`, the log's committed size (see jsonl-commit.ts): an unfinished write is not read.
   const to = Math.min(identity.size, end);
   const base = prior && prior.covered <= to && stillValid(prior, identity, fd) ? prior : null;
-  if (base && base.covered === to) return { ...base, identity };
+  if (base && base.covered === to) return { ...base, identity, verifiedAt: sameStat(identity, base.identity) ? base.verifiedAt : null };
   const from = base ? base.covered : 0;
   const r = await indexLines(kind, fd, base ? base.state : kind.empty(), from, to, base ? base.lines : 0, parallel);
   return {
@@ -198,37 +238,108 @@ export async function refreshIndex<S>(
     ...windowsOf(fd, r.covered),
     crc: withCrc ? crcRange(fd, from, r.covered, base ? base.crc : 0) : Number.NaN,
     unsaved: base ? base.unsaved + (r.covered - from) : Number.POSITIVE_INFINITY,
+    // Built from the log: every covered byte read, after `identity` was taken.
+    verifiedAt: base || !withCrc ? null : (identity.ctime ?? null),
+    savedMtime: null,
   };
+}
+
+/** A saved file of this kind, checked whole, and its header; null when there is none or it is not one. */
+function openSaved<S>(kind: IndexKind<S>, path: string): { input: ColumnReader; header: Header; mtime: string } | null {
+  // Never through a link: a planted one is ignored like any unusable index (and replaced on save).
+  const fd = openStoreFile(path, OPEN.read);
+  let file: Buffer;
+  let mtime: string;
+  try {
+    mtime = String(fstatSync(fd, { bigint: true }).mtimeNs);
+    file = readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  // Magic, format, CRC of the whole file and byte order are checked here.
+  const input = new ColumnReader(file, FORMAT);
+  const header = input.header;
+  if (header.kind !== kind.name || !isHeader(header)) return null;
+  return { input, header, mtime };
 }
 
 /** A saved index, or null when there is none or it cannot be read (then it is simply rebuilt). */
 export function loadSavedIndex<S>(kind: IndexKind<S>, path: string): LogIndex<S> | null {
   try {
-    // Never through a link: a planted one is ignored like any unusable index (and replaced on save).
-    const fd = openStoreFile(path, OPEN.read);
-    let file: Buffer;
-    try {
-      file = readFileSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    // Magic, format, CRC of the whole file and byte order are checked here.
-    const input = new ColumnReader(file, FORMAT);
-    const saved = input.header;
-    if (saved.kind !== kind.name || !isHeader(saved)) return null;
-    const state = kind.decode(input);
-    input.done();
-    const { bad, notes, lines, covered, identity, head, tail, crc } = saved;
-    return { state, bad, notes, lines, covered, identity, head, tail, crc, unsaved: 0 };
+    const saved = openSaved(kind, path);
+    if (saved === null) return null;
+    const state = kind.decode(saved.input);
+    saved.input.done();
+    const { bad, notes, lines, covered, identity, head, tail, crc, verifiedAt } = saved.header;
+    return { state, bad, notes, lines, covered, identity, head, tail, crc, unsaved: 0, verifiedAt: verifiedAt ?? null, savedMtime: saved.mtime };
   } catch {
     return null;
   }
 }
 
-type Header = Omit<LogIndex<unknown>, "state" | "unsaved">;
+/** Some keys' part of an index: ask its state for those keys only. */
+export interface KeyLookup<S> {
+  state: S;
+  bad: number[];
+  notes: LineNote[];
+}
+
+/** What a lookup is asked, and when it must give up (see lookupSaved). */
+export interface LookupOptions {
+  /** False when the appended tail is worth saving an index again: the caller then reads the whole index. */
+  small: (tail: number, covered: number) => boolean;
+  /** For a writer: whether the covered bytes are still those the index was made from (see indexMatchesLog). */
+  verify?: (fd: number, header: LogHeaderWithCrc) => boolean;
+}
+
+export type LogHeaderWithCrc = Pick<LogIndex<unknown>, "covered" | "crc" | "identity" | "verifiedAt" | "savedMtime">;
+
+/**
+ * What the index of the log open as `fd` (up to `end`) holds for `keys`, read from the saved
+ * index without decoding its other entries, and from the lines appended since it was saved. The
+ * saved file passes the same checks as for a whole read (its CRC, its header, the log still the
+ * file it describes, only appended to), and `verify` if given. Null when there is no usable saved
+ * index, or when `small` says the appended tail is worth saving an index again: then the caller
+ * reads the whole index (and saves it). The state is not an index of the log: never saved, never
+ * asked for other keys.
+ */
+export function lookupSaved<S>(kind: IndexKind<S>, path: string, fd: number, end: number, keys: readonly string[], options: LookupOptions): KeyLookup<S> | null {
+  let found: { state: S; header: LogHeaderWithCrc & Header; to: number };
+  try {
+    // Never through a link, as for a whole read; only the header and the sections used are read.
+    const file = openStoreFile(path, OPEN.read);
+    try {
+      const st = fstatSync(file, { bigint: true });
+      const input = ColumnReader.partial(file, Number(st.size), FORMAT);
+      const header = input.header;
+      if (header.kind !== kind.name || !isHeader(header)) return null;
+      const identity = identityOf(fd);
+      const to = Math.min(identity.size, end);
+      if (header.covered > to || !stillValid(header, identity, fd) || !options.small(to - header.covered, to)) return null;
+      // A line is read only within the bytes the index covers (a planted length allocates nothing).
+      const line = (off: number, len: number) => (off + len <= header.covered ? readAt(fd, off, len) : fail("a line past the covered bytes"));
+      const state = kind.decodeSome(input, keys, line);
+      input.done();
+      found = { state, header: { ...header, savedMtime: String(st.mtimeNs) }, to };
+    } finally {
+      closeSync(file);
+    }
+  } catch {
+    return null;
+  }
+  const { state, header, to } = found;
+  if (options.verify && !options.verify(fd, header)) return null;
+  if (header.covered === to) return { state, bad: header.bad, notes: header.notes };
+  const appended = indexRange(kind, fd, kind.empty(), header.covered, to, header.lines);
+  kind.merge(state, appended.state);
+  return { state, bad: [...header.bad, ...appended.bad], notes: [...header.notes, ...appended.notes] };
+}
+
+type Header = Omit<LogIndex<unknown>, "state" | "unsaved" | "savedMtime">;
 
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 const isText = (v: unknown): v is string => typeof v === "string";
+const isNanoseconds = (v: unknown) => typeof v === "string" && /^\d{1,30}$/.test(v);
 
 /** Every field of a saved header, of the type it must have. */
 function isHeader(h: Record<string, unknown>): h is Record<string, unknown> & Header {
@@ -237,13 +348,14 @@ function isHeader(h: Record<string, unknown>): h is Record<string, unknown> & He
     isCount(h.lines) && isCount(h.covered) && isCount(h.crc) && isText(h.head) && isText(h.tail) &&
     Array.isArray(h.bad) && h.bad.every(isCount) &&
     Array.isArray(h.notes) && h.notes.every((n) => Array.isArray(n) && n.length === 2 && isCount(n[0]) && isText(n[1])) &&
-    id !== null && typeof id === "object" && isText(id.dev) && isText(id.ino) && isText(id.birth) && isCount(id.size) && isText(id.mtime)
+    id !== null && typeof id === "object" && isText(id.dev) && isText(id.ino) && isText(id.birth) && isCount(id.size) && isText(id.mtime) &&
+    (id.ctime === undefined || isNanoseconds(id.ctime)) && (h.verifiedAt === undefined || h.verifiedAt === null || isNanoseconds(h.verifiedAt))
   );
 }
 
 /** Saves whole or not at all, so a reader never sees half an index. Failure is harmless. */
 export function saveIndex<S>(kind: IndexKind<S>, path: string, index: LogIndex<S>): void {
-  const { state, unsaved: _unsaved, ...header } = index;
+  const { state, unsaved: _unsaved, savedMtime: _savedMtime, ...header } = index;
   try {
     const out = new ColumnWriter();
     kind.encode(state, out);

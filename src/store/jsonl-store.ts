@@ -19,13 +19,13 @@ import { compareByCreation, type ItemFilter, linePrefilter, needsFullItem, type 
 import { type LogEvent, type LogQuery, newestFirst, wantsEvent } from "../domain/event-log.js";
 import { aggregateReport, closedAt, type HistoryRow, type Report, type ReportFrame } from "../domain/report.js";
 import { BacklogError, storageUnavailable } from "../errors.js";
-import { BufferedTx, emptySource, mapSource } from "./buffered-tx.js";
+import { BufferedTx, emptySource, type ItemSource, mapSource } from "./buffered-tx.js";
 import { compactLogs, removeStaleTmpFiles } from "./jsonl-compact.js";
 import { beginCommit, type CommittedView, endCommit, openCommitted, recoverUnfinishedCommit } from "./jsonl-commit.js";
 import { finishInterruptedSwap } from "./jsonl-swap.js";
 import { findEvents, findItem } from "./jsonl-find.js";
 import { appendLines, cutBack, isBlank, openForRead, readAt, readManyAt, repairTornTail, scanFd, tryParse } from "./jsonl-file.js";
-import { type IndexKind, indexMatchesLog, type LineNote, type LogIndex, loadSavedIndex, NO_PARALLELISM, type Parallelism, refreshIndex, saveIndex } from "./jsonl-index.js";
+import { type IndexKind, indexMatchesLog, type LineNote, type LogHeaderWithCrc, type LogIndex, loadSavedIndex, lookupSaved, NO_PARALLELISM, provablyUnchanged, type Parallelism, refreshIndex, saveIndex } from "./jsonl-index.js";
 import { eventsIndex, type ItemEntry, itemsIndex } from "./jsonl-indexes.js";
 import { saveIdList } from "./jsonl-ids.js";
 import { EVENTS_FILE, indexPathOf, ITEMS_FILE } from "./jsonl-paths.js";
@@ -134,7 +134,8 @@ function pathStat(path: string): Stat {
  */
 const SAVE_AFTER_BYTES = 4 << 20;
 const SAVE_AT_LEAST_BYTES = 64 << 10;
-const worthSaving = (index: LogIndex<unknown>) => index.unsaved > Math.min(SAVE_AFTER_BYTES, Math.max(SAVE_AT_LEAST_BYTES, index.covered / 8));
+const worthSavingAt = (unsaved: number, covered: number) => unsaved > Math.min(SAVE_AFTER_BYTES, Math.max(SAVE_AT_LEAST_BYTES, covered / 8));
+const worthSaving = (index: LogIndex<unknown>) => worthSavingAt(index.unsaved, index.covered);
 /** A write waiting for its group commit (see commitQueued), and how it ended. */
 interface QueuedWrite {
   run: (tx: WriteTx) => Promise<unknown>;
@@ -173,6 +174,10 @@ export class JsonlStore implements Store {
   private readonly items: { state: unknown; byId: Map<string, Cached<BacklogItem>> } = { state: null, byId: new Map() };
   private readonly timelines: { state: unknown; byId: Map<string, Cached<BacklogEvent[]>> } = { state: null, byId: new Map() };
   private held: HeldView | null = null;
+  /** The covered length and CRC of the saved items index a writer's lookup found to match the log (see matchesLog). */
+  private checkedSaved: string | null = null;
+  /** The logs a lookup has read the saved index of (and reported the unreadable lines of). */
+  private readonly lookedUp = new Set<string>();
   /** Writes waiting for the group commit in progress, and whether one is (see commitQueued). */
   private readonly queued: QueuedWrite[] = [];
   private committing = false;
@@ -221,10 +226,14 @@ export class JsonlStore implements Store {
   async getItem(id: string): Promise<BacklogItem | null> {
     const found = await this.searchBytes((view) => (view.items === null ? null : findItem(view.items, view.itemsEnd, id)));
     if (found !== undefined) return found;
-    return this.withItems((fd, entries) => {
-      const entry = entries.get(id);
-      return entry ? this.full(fd, entry, entries) : null;
-    });
+    return this.withItems(
+      (fd, entries) => {
+        const entry = entries.get(id);
+        return entry ? this.full(fd, entry, entries) : null;
+      },
+      false,
+      id,
+    );
   }
 
   async listEvents(itemId: string): Promise<BacklogEvent[]> {
@@ -247,10 +256,14 @@ export class JsonlStore implements Store {
       return events === undefined ? undefined : { item, events };
     });
     if (found !== undefined) return found;
-    return this.withItems(async (fd, entries, view) => {
-      const entry = entries.get(id);
-      return entry ? { item: this.full(fd, entry, entries), events: await this.eventsIn(view, id) } : null;
-    });
+    return this.withItems(
+      async (fd, entries, view) => {
+        const entry = entries.get(id);
+        return entry ? { item: this.full(fd, entry, entries), events: await this.eventsIn(view, id) } : null;
+      },
+      false,
+      id,
+    );
   }
 
   /**
@@ -275,10 +288,10 @@ export class JsonlStore implements Store {
   private async eventsIn(view: CommittedView, itemId: string): Promise<BacklogEvent[]> {
     const fd = view.events;
     if (fd === null) return [];
-    const index = await this.refresh(this.eventsSlot, fd, view.eventsEnd);
-    const positions = index.state.get(itemId) ?? [];
+    const state = this.lookUp(this.eventsSlot, fd, view.eventsEnd, [itemId]) ?? (await this.refresh(this.eventsSlot, fd, view.eventsEnd)).state;
+    const positions = state.get(itemId) ?? [];
     // Long-lived: a timeline is read again only once the item has more events (or the index was rebuilt).
-    const cache = this.longLived ? this.cacheFor(this.timelines, index.state) : null;
+    const cache = this.longLived ? this.cacheFor(this.timelines, state) : null;
     const known = cache?.get(itemId);
     if (known !== undefined && known.count === positions.length) return known.value;
     const events: BacklogEvent[] = [];
@@ -368,7 +381,7 @@ export class JsonlStore implements Store {
 
   async write<T>(fn: (tx: WriteTx) => Promise<T>, options: WriteOptions = {}): Promise<T> {
     this.mutated = true;
-    if (options.dryRun) return this.withItems((fd, entries, view) => fn(this.transaction(fd, entries, view)), FOR_WRITING);
+    if (options.dryRun) return this.withWriterSource((source) => fn(new BufferedTx(source)));
     if (!existsSync(this.options.dir)) {
       // A first command that fails (unknown id, bad input) must not even create the directory.
       await fn(new BufferedTx(emptySource()));
@@ -416,8 +429,8 @@ export class JsonlStore implements Store {
     const lock = await acquireDirLock(this.options.dir, this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
     try {
       this.recover();
-      return await this.withItems(async (fd, entries, view) => {
-        const all = this.transaction(fd, entries, view);
+      return await this.withWriterSource(async (source, fd, lazy) => {
+        const all = new BufferedTx(source);
         const outcomes: Outcome[] = [];
         for (const w of group) {
           const tx = new BufferedTx(all);
@@ -441,10 +454,11 @@ export class JsonlStore implements Store {
             );
           }
           this.append(all);
-          await this.catchUp(fd);
+          // Only an index in memory is brought past these lines (and may then be saved).
+          if (!lazy()) await this.catchUp(fd);
         }
         return outcomes;
-      }, FOR_WRITING);
+      });
     } finally {
       lock.release();
     }
@@ -602,26 +616,69 @@ export class JsonlStore implements Store {
    * Runs `fn` with the items log open and indexed up to its committed end; the same file stays
    * open for hydration, and `view` holds the events log of the same committed state. A writer relies on the index for what is NOT there too (no item with this dedupe key): with
    * `forWriting`, an index it did not build is first checked against every byte of the log (one
-   * CRC pass, far cheaper than parsing) and rebuilt when the log was edited in place.
+   * CRC pass, far cheaper than parsing) and rebuilt when the log was edited in place. With `key`,
+   * `fn` asks the entries for that id only: they may be its part of the index alone (see lookUp).
    */
   private async withItems<T>(
     fn: (fd: number, entries: Map<string, ItemEntry>, view: CommittedView) => T | Promise<T>,
     forWriting = false,
+    key?: string,
   ): Promise<T> {
     const view = await this.view();
     try {
       const fd = view.items;
       if (fd === null) return await fn(-1, new Map(), view);
-      const slot = this.itemsSlot;
-      let index = await this.refresh(slot, fd, view.itemsEnd);
-      if (forWriting && !slot.checked) {
-        if (!indexMatchesLog(fd, index)) index = await this.rebuild(slot, fd, view.itemsEnd);
-        slot.checked = true;
-      }
-      return await fn(fd, index.state, view);
+      const one = key === undefined ? null : this.lookUp(this.itemsSlot, fd, view.itemsEnd, [key]);
+      return await fn(fd, one ?? (await this.entriesIn(view, forWriting)), view);
     } finally {
       this.closeView(view);
     }
+  }
+
+  /** The whole items index of `view` (see withItems). */
+  private async entriesIn(view: CommittedView, forWriting: boolean): Promise<Map<string, ItemEntry>> {
+    const fd = view.items;
+    if (fd === null) return new Map();
+    const slot = this.itemsSlot;
+    let index = await this.refresh(slot, fd, view.itemsEnd);
+    if (forWriting && !slot.checked) {
+      if (!provablyUnchanged(fd, index) && !indexMatchesLog(fd, index)) index = await this.rebuild(slot, fd, view.itemsEnd);
+      slot.checked = true;
+    }
+    return index.state;
+  }
+
+  /**
+   * A one-command process that asks for some ids reads their part of the saved index only
+   * (jsonl-index.ts lookupSaved): not every entry decoded, and nothing kept, so nothing saved. Null
+   * when that does not apply (a long-lived process, saved indexes off, an index already in memory,
+   * none saved or none usable, or enough appended since it was saved to save it again): the
+   * caller reads the whole index.
+   */
+  private lookUp<S>(slot: IndexSlot<S>, fd: number, end: number, keys: readonly string[], forWriting = false): S | null {
+    if (this.longLived || this.options.savedIndexes === false || slot.index !== null || slot.savedLoaded) return null;
+    let found: ReturnType<typeof lookupSaved<S>>;
+    try {
+      const small = (tail: number, covered: number) => !worthSavingAt(tail, covered);
+      // A writer checks the saved index against the log first, as it would the whole index (see withItems).
+      found = lookupSaved(slot.kind, indexPathOf(slot.path), fd, end, keys, forWriting ? { small, verify: (log, saved) => this.matchesLog(log, saved) } : { small });
+    } catch (error) {
+      throw readFailed(slot.path, error);
+    }
+    if (found === null) return null;
+    // Reported once per log, however many lookups a command makes.
+    if (!this.lookedUp.has(slot.path)) this.reportBad(slot.path, found.bad, found.notes);
+    this.lookedUp.add(slot.path);
+    return found.state;
+  }
+
+  /** Whether the bytes a saved index covers are still those of the log: read once per command, not once per lookup. */
+  private matchesLog(fd: number, saved: LogHeaderWithCrc): boolean {
+    const key = `${saved.covered}:${saved.crc}`;
+    if (this.checkedSaved === key) return true;
+    const matches = provablyUnchanged(fd, saved) || indexMatchesLog(fd, saved);
+    if (matches) this.checkedSaved = key;
+    return matches;
   }
 
   /** The index of the log open as `fd`, from the log alone (up to `end`). */
@@ -740,9 +797,39 @@ export class JsonlStore implements Store {
     return slot.byId;
   }
 
-  private transaction(fd: number, entries: Map<string, ItemEntry>, view: CommittedView): BufferedTx {
-    // Items are read from the log only when asked for; events only if asked for at all (imports).
-    return new BufferedTx(mapSource(entries, (entry) => hydrate(fd, entry, this.itemsPath), () => this.readEvents(view)));
+  /** What a writer reads through the whole items index: items read from the log only when asked for; events only if asked for at all (imports). */
+  private sourceOf(fd: number, entries: Map<string, ItemEntry>, view: CommittedView): ItemSource {
+    return mapSource(entries, (entry) => hydrate(fd, entry, this.itemsPath), () => this.readEvents(view));
+  }
+
+  /**
+   * Runs a writer's `fn` with what it reads of the committed store. In a one-command process the
+   * items it asks for by id are looked up in the saved index alone (lookUp, after the same check
+   * against the log as a whole index gets); the first question about what is absent (a dedupe
+   * key), about all generated items, or about events, or a lookup that does not apply, reads the
+   * whole index as before. `lazy()` tells, once `fn` is done, whether no index is in memory to
+   * bring past the write's lines.
+   */
+  private async withWriterSource<T>(fn: (source: ItemSource, fd: number, lazy: () => boolean) => Promise<T>): Promise<T> {
+    const view = await this.view();
+    try {
+      const fd = view.items;
+      let whole: ItemSource | null = null;
+      const wholeSource = async () => (whole ??= this.sourceOf(fd ?? -1, await this.entriesIn(view, FOR_WRITING), view));
+      const source: ItemSource = {
+        getItems: async (ids) => {
+          const some = whole === null && fd !== null ? this.lookUp(this.itemsSlot, fd, view.itemsEnd, ids, FOR_WRITING) : null;
+          return some === null ? (await wholeSource()).getItems(ids) : this.sourceOf(fd ?? -1, some, view).getItems(ids);
+        },
+        findByDedupeKeys: async (keys) => (await wholeSource()).findByDedupeKeys(keys),
+        findActiveGenerated: async (prefix, env) => (await wholeSource()).findActiveGenerated(prefix, env),
+        getEvents: async (ids) => (await wholeSource()).getEvents(ids),
+      };
+      // An index in memory (an earlier write of this process) is kept up to date as before.
+      return await fn(source, fd ?? -1, () => this.itemsSlot.index === null && fd !== null);
+    } finally {
+      this.closeView(view);
+    }
   }
 
   unreadable(): UnreadableLines[] {

@@ -86,6 +86,9 @@ export const textIndex: IndexKind<TextState> = {
   decode() {
     throw new Error("the text index is loaded by loadTextIndex");
   },
+  decodeSome() {
+    throw new Error("the text index is loaded by loadTextIndex");
+  },
   merge(into, later) {
     for (const [id, record] of later.recent) into.recent.set(id, record);
   },

@@ -17,6 +17,8 @@ export interface Identity {
   birth: string;
   size: number;
   mtime: string;
+  /** Status change time (ns), which no one can set: absent in caches saved before it was recorded. */
+  ctime?: string;
 }
 
 /** What a saved cache records of the log it was made from. */
@@ -30,7 +32,7 @@ export interface LogHeader {
 
 export function identityOf(fd: number): Identity {
   const st = fstatSync(fd, { bigint: true });
-  return { dev: String(st.dev), ino: String(st.ino), birth: String(st.birthtimeNs), size: Number(st.size), mtime: String(st.mtimeNs) };
+  return { dev: String(st.dev), ino: String(st.ino), birth: String(st.birthtimeNs), size: Number(st.size), mtime: String(st.mtimeNs), ctime: String(st.ctimeNs) };
 }
 
 function hashWindow(fd: number, from: number, to: number): string {

@@ -1,19 +1,20 @@
 /**
- * The saved index file (binary, format 4): what is saved reads back the same, and any file that is
+ * The saved index file (binary, format 6): what is saved reads back the same, and any file that is
  * not exactly what this version saved for this kind is no index at all, so reads fall back to the
  * log and give the answer the log gives.
  */
 import { crc32 } from "node:zlib";
-import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { type LogIndex, loadSavedIndex, saveIndex } from "../../src/store/jsonl-index.js";
+import { ColumnReader, ColumnWriter, IndexFileError, StringTable } from "../../src/store/index-codec.js";
+import { type IndexKind, type LogIndex, loadSavedIndex, saveIndex } from "../../src/store/jsonl-index.js";
 import { eventsIndex, type ItemEntry, itemsIndex } from "../../src/store/jsonl-indexes.js";
 import { JsonlStore } from "../../src/store/jsonl-store.js";
 import { makeItem } from "../helpers/items.js";
 import { tempDir } from "../helpers/temp.js";
 
-const header = { bad: [3, 9], notes: [[4, "status: read as open"]] as Array<[number, string]>, lines: 12, covered: 5_000_000_123, identity: { dev: "1", ino: "2", birth: "3", size: 5_000_000_200, mtime: "4" }, head: "h", tail: "t", crc: 4_000_000_000, unsaved: 0 };
+const header = { bad: [3, 9], notes: [[4, "status: read as open"]] as Array<[number, string]>, lines: 12, covered: 5_000_000_123, identity: { dev: "1", ino: "2", birth: "3", size: 5_000_000_200, mtime: "4", ctime: "5" }, head: "h", tail: "t", crc: 4_000_000_000, unsaved: 0, verifiedAt: "5" };
 
 const entry = (id: string, over: Partial<ItemEntry> = {}): ItemEntry => ({
   id, env: "prod", service: "gateway", category: "refactor", priority: "P1", status: "open", owner: "oncall", due_date: "", created_at: "2026-02-01T00:00:00.000Z",
@@ -36,7 +37,7 @@ describe("saved index file", () => {
       state.set(id, entry(id, { owner: text, dedupe_key: `k${text}`, off: 2 ** 40 + i, len: i }));
     });
     const loaded = loadSavedIndex(itemsIndex, savedItems(dir, state));
-    expect(loaded).toEqual({ ...header, state });
+    expect(loaded).toEqual({ ...header, state, savedMtime: expect.stringMatching(/^\d+$/) });
     // Latin-1 only and wider strings are stored two ways: both round trips are exact.
     const plain = new Map([["bl_000000000009", entry("bl_000000000009", { owner: "ÿ" })]]);
     expect(loadSavedIndex(itemsIndex, savedItems(dir, plain))?.state).toEqual(plain);
@@ -44,7 +45,7 @@ describe("saved index file", () => {
     const events = new Map([["bl_000000000001", [0, 10, 2 ** 33, 7]], ["bl_0000000000é2", []], ["\ud800", [5, 6]]]);
     const path = join(dir, ".events.jsonl.index");
     saveIndex(eventsIndex, path, { ...header, state: events });
-    expect(loadSavedIndex(eventsIndex, path)).toEqual({ ...header, state: events });
+    expect(loadSavedIndex(eventsIndex, path)).toEqual({ ...header, state: events, savedMtime: expect.stringMatching(/^\d+$/) });
     expect(loadSavedIndex(eventsIndex, savedItems(dir, new Map()))).toBeNull();
     expect(loadSavedIndex(itemsIndex, path), "an events index is never read as an items index").toBeNull();
   });
@@ -82,13 +83,13 @@ describe("saved index file", () => {
       return loadSavedIndex(itemsIndex, path);
     };
     expect(planted(() => undefined)).not.toBeNull();
-    // The rows' section follows the strings: its first number is the id's string number.
-    const rowsAt = bytes.indexOf(Buffer.from([1, 0, 0, 0, 11, 0, 0, 0, 44, 0, 0, 0]));
+    // The rows' section is the last: its first number is the env's string number.
+    const rowsAt = bytes.indexOf(Buffer.from([1, 0, 0, 0, 10, 0, 0, 0, 40, 0, 0, 0]));
     expect(rowsAt).toBeGreaterThan(0);
-    expect(planted((b) => b.writeUInt32LE(999, rowsAt + 12)), "a string number past the table").toBeNull();
+    expect(planted((b) => b.writeUInt32LE(999, rowsAt + 16)), "a string number past the table").toBeNull();
     const offAt = bytes.indexOf(Buffer.from([2, 0, 0, 0, 1, 0, 0, 0, 8, 0, 0, 0]));
-    expect(planted((b) => b.writeDoubleLE(-1, offAt + 12)), "a negative offset").toBeNull();
-    expect(planted((b) => b.writeDoubleLE(0.5, offAt + 12)), "a fractional offset").toBeNull();
+    expect(planted((b) => b.writeDoubleLE(-1, offAt + 16)), "a negative offset").toBeNull();
+    expect(planted((b) => b.writeDoubleLE(0.5, offAt + 16)), "a fractional offset").toBeNull();
     expect(planted((b) => b.writeUInt32LE(3, 4)), "another format").toBeNull();
   });
 
@@ -123,5 +124,162 @@ describe("saved index file", () => {
 
     writeFileSync(path, Buffer.alloc(0));
     expect(await read()).toBe(3);
+  });
+});
+
+describe("one key of a saved index", () => {
+  const FORMAT = 6;
+  /** A log of these items' lines, and the items index a read of it makes. */
+  const logOf = (items: readonly object[]) => {
+    const lines = items.map((item) => JSON.stringify(item));
+    const log = Buffer.from(`${lines.join("\n")}\n`);
+    const state = itemsIndex.empty();
+    let off = 0;
+    for (const line of lines) {
+      itemsIndex.add(state, line, off, Buffer.byteLength(line), () => undefined);
+      off += Buffer.byteLength(line) + 1;
+    }
+    return { state, line: (at: number, len: number) => log.toString("utf8", at, at + len) };
+  };
+  const fileOf = <S>(kind: IndexKind<S>, state: S) => {
+    const out = new ColumnWriter();
+    kind.encode(state, out);
+    return out.file(FORMAT, { kind: kind.name });
+  };
+  /** The file on disk, read by a lookup: only the header and the sections it uses. */
+  const partial = (file: Buffer) => {
+    const path = join(tempDir(), "index");
+    writeFileSync(path, file);
+    const fd = openSync(path, "r");
+    try {
+      return { reader: ColumnReader.partial(fd, file.length, FORMAT), close: () => closeSync(fd) };
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
+  };
+  const noLine = () => {
+    throw new Error("no line is read");
+  };
+
+  it("is what a whole read gives for that key, whatever the strings around it, read whole or in part", () => {
+    // Keys that are prefixes, suffixes and middles of others, that span two strings, wide.
+    const keys = ["bl_1", "bl_12", "bl_123", "l_12", "2", "é", "日本", "\ud800", "😀", "a\"b", "bl_1bl_12"];
+    for (const wide of [false, true]) {
+      const { state, line } = logOf(keys.map((id, i) => makeItem({ id, owner: wide ? "日" : "ÿ", dedupe_key: `k${keys[(i + 1) % keys.length]}` })));
+      const file = fileOf(itemsIndex, state);
+      const whole = itemsIndex.decode(new ColumnReader(file, FORMAT));
+      expect(whole).toEqual(state);
+      for (const key of [...keys, "absent", "bl_", "12bl", "b", ""]) {
+        const one = itemsIndex.decodeSome(new ColumnReader(file, FORMAT), [key], line);
+        expect(one.get(key), `${wide ? "wide" : "latin-1"} table, ${JSON.stringify(key)}`).toEqual(whole.get(key));
+        expect([...one.keys()].filter((k) => k !== key)).toEqual([]);
+        const { reader, close } = partial(file);
+        expect(itemsIndex.decodeSome(reader, [key], line).get(key)).toEqual(whole.get(key));
+        reader.done();
+        close();
+      }
+      const some = itemsIndex.decodeSome(new ColumnReader(file, FORMAT), ["bl_12", "absent", "é", "bl_12"], line);
+      expect([...some.keys()].sort()).toEqual(["bl_12", "é"]);
+      const events = new Map([...keys, ""].map((id, i): [string, number[]] => [id, Array.from({ length: 2 * i }, (_, k) => k * 3)]));
+      if (wide) events.set("日", [1, 2]);
+      const eventsFile = fileOf(eventsIndex, events);
+      for (const key of [...keys, "", "absent", "日"]) {
+        const { reader, close } = partial(eventsFile);
+        expect(eventsIndex.decodeSome(reader, [key], noLine).get(key), JSON.stringify(key)).toEqual(eventsIndex.decode(new ColumnReader(eventsFile, FORMAT)).get(key));
+        close();
+      }
+    }
+  });
+
+  it("finds a string only where a string of its length starts", () => {
+    for (const wide of ["", "日"]) {
+      const table = new StringTable();
+      const strings = ["xa", "bz", "b", "ab", "", "ab", "zab", `c${wide}`];
+      table.strings.push(...strings);
+      const out = new ColumnWriter();
+      out.strings(table);
+      const saved = new ColumnReader(out.file(FORMAT, {}), FORMAT).stringTable();
+      expect(saved.numbersOf("ab")).toEqual([3, 5]);
+      expect(saved.numbersOf("")).toEqual([4]);
+      expect(saved.numbersOf("b")).toEqual([2]);
+      for (const absent of ["xab", "a", "z", "abz", "bb", "ā"]) expect(saved.numbersOf(absent), absent).toEqual([]);
+      expect(strings.map((_, n) => saved.at(n))).toEqual(strings);
+      expect(() => saved.at(strings.length)).toThrow(IndexFileError);
+    }
+  });
+
+  it("reads the latest line of an id saved twice, as a whole read does, and refuses what it uses that is not right", () => {
+    const older = makeItem({ title: "older" });
+    const { line } = logOf([older, { ...older, title: "newer" }]);
+    const firstLength = Buffer.byteLength(JSON.stringify(older));
+    /** An items file of format 6 written by hand: the id twice, at these offsets and lengths. */
+    const handMade = (offs: number[], lens: number[], rows = new Uint32Array(20)) => {
+      const out = new ColumnWriter();
+      out.strings([older.id, older.id]);
+      out.f64s(Float64Array.from(offs));
+      out.u32s(Uint32Array.from(lens));
+      out.strings(["prod"]);
+      out.u32s(rows);
+      return out.file(FORMAT, { kind: "items" });
+    };
+    const file = handMade([0, firstLength + 1], [firstLength, Buffer.byteLength(JSON.stringify({ ...older, title: "newer" }))]);
+    const whole = itemsIndex.decode(new ColumnReader(file, FORMAT)).get(older.id);
+    const one = itemsIndex.decodeSome(new ColumnReader(file, FORMAT), [older.id], line).get(older.id);
+    expect([one?.off, one?.len]).toEqual([whole?.off, whole?.len]);
+    expect(one?.off).toBe(firstLength + 1);
+
+    const refused = [
+      handMade([0, -1], [firstLength, 5]),
+      handMade([0, 0.5], [firstLength, 5]),
+      // Not a whole line.
+      handMade([0, 0], [firstLength, 5]),
+    ];
+    for (const bad of refused) expect(() => itemsIndex.decodeSome(new ColumnReader(bad, FORMAT), [older.id], line)).toThrow(IndexFileError);
+    // The line it points to is another item's.
+    const another = makeItem({ title: "another" });
+    const elsewhere = logOf([another, older]);
+    const anotherLength = Buffer.byteLength(JSON.stringify(another));
+    expect(() => itemsIndex.decodeSome(new ColumnReader(handMade([0, 0], [anotherLength, anotherLength]), FORMAT), [older.id], elsewhere.line)).toThrow(IndexFileError);
+  });
+
+  it("in part checks each section it reads by its own CRC, and reads no other", () => {
+    const { state, line } = logOf([makeItem({ title: "one" }), makeItem({ title: "two" })]);
+    const [id] = state.keys();
+    const file = fileOf(itemsIndex, state);
+    // The rows are the last section: a byte changed there is seen by a whole read, not by a lookup.
+    const rowsChanged = Buffer.from(file);
+    rowsChanged[file.length - 8] ^= 1;
+    expect(() => itemsIndex.decode(new ColumnReader(rowsChanged, FORMAT))).toThrow(IndexFileError);
+    const rowsRead = partial(rowsChanged);
+    expect(itemsIndex.decodeSome(rowsRead.reader, [id], line).get(id)?.id).toBe(id);
+    rowsRead.close();
+    // Any byte of the header or of the ids, offsets and lengths changed: the lookup refuses the
+    // file; only the padding between them is never read.
+    const padding = new Set<number>();
+    let at = 16 + file.readUInt32LE(8);
+    for (let section = 0; section <= 4; section += 1) {
+      for (; at % 8 !== 0; at += 1) padding.add(at);
+      if (section < 4) at += 16 + file.readUInt32LE(at + 8);
+    }
+    const used = at;
+    expect(used).toBeLessThan(file.length - 100);
+    for (let i = 0; i < used; i += 1) {
+      const changed = Buffer.from(file);
+      changed[i] ^= 0x20;
+      let result: unknown;
+      try {
+        const { reader, close } = partial(changed);
+        try {
+          result = itemsIndex.decodeSome(reader, [id], line).get(id)?.id;
+          reader.done();
+        } finally {
+          close();
+        }
+      } catch (error) {
+        result = error instanceof IndexFileError || error instanceof SyntaxError ? "refused" : error;
+      }
+      expect(result, `byte ${i}`).toBe(padding.has(i) ? id : "refused");
+    }
   });
 });

@@ -3,11 +3,12 @@
  * was replaced, truncated, compacted or edited. To tell which, every test poisons the saved index
  * (every entry "blocked"): a read that shows "blocked" used it; one that does not, ignored it.
  */
-import { appendFileSync, closeSync, existsSync, openSync, readFileSync, renameSync, truncateSync, writeFileSync, writeSync } from "node:fs";
+import { appendFileSync, closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync, writeSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadSavedIndex, saveIndex } from "../../src/store/jsonl-index.js";
-import { itemsIndex } from "../../src/store/jsonl-indexes.js";
+import { eventsIndex, itemsIndex } from "../../src/store/jsonl-indexes.js";
 import { JsonlStore } from "../../src/store/jsonl-store.js";
 import { makeItem } from "../helpers/items.js";
 import { tempDir } from "../helpers/temp.js";
@@ -152,6 +153,86 @@ describe("saved index", () => {
     expect(await writer.dashboard("prod", TODAY, [])).toMatchObject({ status_counts: { blocked: 0, open: 41 } });
   });
 
+  it("is checked byte for byte before a writer reads an item by id through it, as for a dedupe key", async () => {
+    const { dir, items } = await poisonedStore(40);
+    const lines = readFileSync(items, "utf8").split("\n");
+    const [early, late] = [JSON.parse(lines[10]) as { id: string }, JSON.parse(lines[30]) as { id: string; title: string }];
+    // In place, same length: the later line becomes a newer version of the earlier item, then a line is appended.
+    const text = readFileSync(items, "utf8");
+    const fd = openSync(items, "r+");
+    writeSync(fd, `"id":"${early.id}"`, Buffer.byteLength(text.slice(0, text.indexOf(`"id":"${late.id}"`))));
+    closeSync(fd);
+    appendFileSync(items, `${JSON.stringify(makeItem({ title: "appended" }))}\n`);
+
+    const writer = open(dir);
+    const seen = await writer.write(async (tx) => ({ early: (await tx.getItem(early.id))?.title ?? null, late: (await tx.getItem(late.id))?.title ?? null }));
+    expect(seen).toEqual({ early: late.title, late: null });
+  });
+
+  it("is trusted by a writer without reading the log only while its stat proves it unchanged: an edit in place with its mtime set back is seen", async () => {
+    const { dir, items } = await poisonedStore(40);
+    // Built anew by a read: every covered byte read at the log's present stat.
+    rmSync(indexFile(dir));
+    await counts(dir);
+    const saved = loadSavedIndex(itemsIndex, indexFile(dir));
+    expect(saved?.verifiedAt).toBe(String(statSync(items, { bigint: true }).ctimeNs));
+    const lines = readFileSync(items, "utf8").split("\n");
+    const target = JSON.parse(lines[20]) as { id: string; dedupe_key: string };
+    const edited = `${target.dedupe_key.slice(0, -1)}${target.dedupe_key.endsWith("x") ? "y" : "x"}`;
+    const before = statSync(items, { bigint: true });
+    const text = readFileSync(items, "utf8");
+    const fd = openSync(items, "r+");
+    writeSync(fd, `"dedupe_key":"${edited}"`, Buffer.byteLength(text.slice(0, text.indexOf(`"dedupe_key":"${target.dedupe_key}"`))));
+    closeSync(fd);
+    // `touch -d`: the mtime set back to the nanosecond, the size the same; only the ctime tells.
+    const ns = before.mtimeNs % 1_000_000_000n;
+    execFileSync("touch", ["-m", "-d", `@${before.mtimeNs / 1_000_000_000n}.${String(ns).padStart(9, "0")}`, items]);
+    const after = statSync(items, { bigint: true });
+    expect([after.size, after.mtimeNs]).toEqual([before.size, before.mtimeNs]);
+    expect(after.ctimeNs).not.toBe(before.ctimeNs);
+
+    const writer = open(dir);
+    const found = await writer.write(async (tx) => {
+      const byKey = await tx.findByDedupeKeys([edited, target.dedupe_key]);
+      return { edited: byKey.get(edited)?.id ?? null, old: byKey.get(target.dedupe_key)?.id ?? null };
+    });
+    expect(found).toEqual({ edited: target.id, old: null });
+  });
+
+  it("is not trusted on its stat when it was written in the same clock tick as the log's ctime, or before it (git's racy rule)", async () => {
+    // A header that claims the present stat of a log edited in place (as if the edit fell in the
+    // same tick as the read that made it): only an index file newer than that ctime is believed.
+    const setUp = async () => {
+      const { dir, items } = await poisonedStore(40);
+      rmSync(indexFile(dir));
+      await counts(dir);
+      const lines = readFileSync(items, "utf8").split("\n");
+      const target = JSON.parse(lines[20]) as { id: string; dedupe_key: string };
+      const edited = `${target.dedupe_key.slice(0, -1)}${target.dedupe_key.endsWith("x") ? "y" : "x"}`;
+      const text = readFileSync(items, "utf8");
+      const fd = openSync(items, "r+");
+      writeSync(fd, `"dedupe_key":"${edited}"`, Buffer.byteLength(text.slice(0, text.indexOf(`"dedupe_key":"${target.dedupe_key}"`))));
+      closeSync(fd);
+      const saved = loadSavedIndex(itemsIndex, indexFile(dir));
+      if (saved === null) throw new Error("no saved index");
+      const now = statSync(items, { bigint: true });
+      const identity = { ...saved.identity, size: Number(now.size), mtime: String(now.mtimeNs), ctime: String(now.ctimeNs) };
+      saveIndex(itemsIndex, indexFile(dir), { ...saved, identity, verifiedAt: identity.ctime });
+      return { dir, items, edited, target, ctime: now.ctime };
+    };
+    const lookUpKey = async (dir: string, key: string) => {
+      const writer = open(dir);
+      return writer.write(async (tx) => (await tx.findByDedupeKeys([key])).get(key)?.id ?? null);
+    };
+    const older = await setUp();
+    utimesSync(indexFile(older.dir), new Date(older.ctime.getTime() - 1000), new Date(older.ctime.getTime() - 1000));
+    expect(await lookUpKey(older.dir, older.edited), "index file older than the log's ctime: the log is read").toBe(older.target.id);
+    // The same forged header in a file written later is believed: the rule, not chance, decided above.
+    const newer = await setUp();
+    utimesSync(indexFile(newer.dir), new Date(newer.ctime.getTime() + 1000), new Date(newer.ctime.getTime() + 1000));
+    expect(await lookUpKey(newer.dir, newer.edited)).toBeNull();
+  });
+
   it("keeps reporting unreadable lines on every read", async () => {
     const dir = tempDir();
     const item = makeItem();
@@ -176,5 +257,140 @@ describe("events index", () => {
     expect(into.get("bl_000000000001")).toHaveLength(400_002);
     expect(into.get("bl_000000000001")?.slice(0, 3)).toEqual([0, 10, 0]);
     expect(into.get("bl_000000000002")).toEqual([5, 6]);
+  });
+});
+
+describe("one id through the saved indexes (get)", () => {
+  const event = (itemId: string, n: number) => ({ id: `ev_${itemId.slice(3, 11)}${String(n).padStart(4, "0")}`, item_id: itemId, ts: `2026-02-0${n}T00:00:00.000Z`, type: "comment" as const, message: `note ${n}`, actor: "t", meta: {} });
+
+  /**
+   * A store of items with one event each, its indexes saved, then poisoned: the saved indexes forget
+   * the item `id` and its events. A `get` that answers null used them; one that finds it did not.
+   */
+  async function forgetful() {
+    const dir = tempDir();
+    const writer = open(dir);
+    const ids: string[] = [];
+    for (let i = 0; i < 40; i += 1) {
+      const item = makeItem({ title: `item ${i}` });
+      ids.push(item.id);
+      await writer.write(async (tx) => {
+        tx.putItem(item);
+        tx.addEvent(event(item.id, 1));
+      });
+    }
+    await writer.close("ok");
+    const id = ids[20];
+    await getOne(dir, id);
+    for (const [kind, file] of [[itemsIndex, indexFile(dir)], [eventsIndex, join(dir, ".events.jsonl.index")]] as const) {
+      const saved = loadSavedIndex<Map<string, unknown>>(kind as never, file);
+      if (saved === null) throw new Error(`no saved ${file}`);
+      saved.state.delete(id);
+      saveIndex(kind as never, file, saved);
+    }
+    return { dir, id, other: ids[0], items: join(dir, "items.jsonl"), events: join(dir, "events.jsonl") };
+  }
+
+  async function getOne(dir: string, id: string, warnings: string[] = []) {
+    const store = open(dir, warnings);
+    const found = await store.getItemWithEvents(id);
+    await store.close("ok");
+    return found === null ? null : { title: found.item.title, events: found.events.map((e) => e.message) };
+  }
+
+  it("answers from the saved indexes while the logs are unchanged, and from the lines appended since", async () => {
+    const { dir, id, other } = await forgetful();
+    expect(await getOne(dir, id)).toBeNull();
+    const writer = open(dir);
+    await writer.write(async (tx) => {
+      tx.putItem(makeItem({ id, title: "appended version" }));
+      tx.addEvent(event(id, 2));
+    });
+    await writer.close("ok");
+    // The forgotten first event stays forgotten: the index was used, and extended by the tail.
+    expect(await getOne(dir, id)).toEqual({ title: "appended version", events: ["note 2"] });
+    expect((await getOne(dir, other))?.events).toEqual(["note 1"]);
+  });
+
+  it("reads the log when the saved indexes no longer describe it: replaced, truncated, edited in place, corrupt, a link", async () => {
+    const cases: Array<[string, (s: { dir: string; items: string; events: string }) => void]> = [
+      ["log replaced", ({ items }) => {
+        writeFileSync(`${items}.new`, readFileSync(items));
+        renameSync(`${items}.new`, items);
+      }],
+      ["log edited in place at the head", ({ items }) => {
+        const fd = openSync(items, "r+");
+        writeSync(fd, "{", 0);
+        closeSync(fd);
+        // Same bytes, but written: mtime changed at the same length.
+      }],
+      ["index corrupt where a lookup reads (the ids)", ({ dir }) => {
+        const bytes = readFileSync(indexFile(dir));
+        bytes[bytes.indexOf("bl_") + 5] ^= 1;
+        writeFileSync(indexFile(dir), bytes);
+      }],
+      ["index a link", ({ dir }) => {
+        const victim = join(tempDir(), "victim");
+        writeFileSync(victim, readFileSync(indexFile(dir)));
+        rmSync(indexFile(dir));
+        symlinkSync(victim, indexFile(dir));
+      }],
+      ["events log truncated and grown back", ({ dir, events }) => {
+        rmSync(indexFile(dir));
+        const text = readFileSync(events);
+        truncateSync(events, 0);
+        appendFileSync(events, text);
+      }],
+    ];
+    for (const [what, change] of cases) {
+      const s = await forgetful();
+      change(s);
+      const found = await getOne(s.dir, s.id);
+      if (what.startsWith("events")) expect(found?.events, what).toEqual(["note 1"]);
+      else expect(found?.title, what).toBe("item 20");
+    }
+  });
+
+  it("reports the unreadable lines the saved indexes recorded and those appended since, as a whole read does", async () => {
+    const { dir, other: id, items, events } = await forgetful();
+    appendFileSync(items, "{broken item\n");
+    appendFileSync(events, "{broken event\n");
+    // Saved with the bad lines, by a read of everything.
+    const reader = open(dir);
+    await reader.dashboard("prod", TODAY, []);
+    await reader.listEvents("bl_nothing");
+    await reader.close("ok");
+    appendFileSync(items, "{another\n");
+    const looked: string[] = [];
+    await getOne(dir, id, looked);
+    expect(looked.map((w) => w.replace(`${dir}/`, "").split(": ")[0]).sort()).toEqual(["events.jsonl:41", "items.jsonl:41", "items.jsonl:42"]);
+    // The same warnings as a read that builds both indexes from the logs.
+    rmSync(indexFile(dir));
+    rmSync(join(dir, ".events.jsonl.index"));
+    const whole: string[] = [];
+    await getOne(dir, id, whole);
+    expect(looked.sort()).toEqual(whole.sort());
+  });
+
+  it("gives a writer the items it asks for by id, and reports an unreadable line once however many it asks", async () => {
+    const { dir, id, other, items } = await forgetful();
+    appendFileSync(items, "{broken item\n");
+    const warnings: string[] = [];
+    const writer = open(dir, warnings);
+    const seen = await writer.write(async (tx) => {
+      const first = await tx.getItem(other);
+      const again = await tx.getItems([other, id, "bl_ffffffffffff"]);
+      return [first?.title, [...again.keys()]];
+    });
+    // The poisoned saved index forgot `id`: a writer's lookup used it (after checking it against the log).
+    expect(seen).toEqual(["item 0", [other]]);
+    expect(warnings.filter((w) => w.includes("items.jsonl:41"))).toHaveLength(1);
+  });
+
+  it("reads the whole index, and saves it again, once enough was appended since it was saved", async () => {
+    const { dir, id, items } = await forgetful();
+    for (let i = 0; i < 400; i += 1) appendFileSync(items, `${JSON.stringify(makeItem({ description: "x".repeat(200) }))}\n`);
+    expect(await getOne(dir, id)).toBeNull();
+    expect(loadSavedIndex(itemsIndex, indexFile(dir))?.covered).toBe(readFileSync(items).length);
   });
 });
