@@ -65,6 +65,13 @@ export interface Store {
   /** Where it reads, for messages: the data directory, the server, or "in memory". */
   readonly location: string;
   listItems(filter: ItemFilter, page: Page): Promise<QueryResult>;
+  /**
+   * listItems with its items handed to `each` `size` at a time, in order, each slice read only
+   * when its turn comes: an answer of any length in the memory of one slice. Returns what
+   * listItems would (`shown`: how many items it would hold). Optional: the service falls back to
+   * listItems.
+   */
+  eachItemPage?(filter: ItemFilter, page: Page, size: number, each: (items: BacklogItem[]) => void): Promise<{ total: number; shown: number }>;
   getItem(id: string): Promise<BacklogItem | null>;
   /** The item's events, oldest first. */
   listEvents(itemId: string): Promise<BacklogEvent[]>;
