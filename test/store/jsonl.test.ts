@@ -111,6 +111,28 @@ describe("JSONL store", () => {
     expect(lines(join(dir, "items.jsonl")).map((l) => JSON.parse(l).title)).toEqual(["c", expect.any(String)]);
   });
 
+  it("cleanup copies the kept lines byte for byte, a line longer than its copy buffer (4 MiB) too", async () => {
+    const dir = tempDir();
+    const store = open(dir);
+    const long = makeItem({ description: `ünï ${"x".repeat(5 << 20)} ✓` });
+    const small = Array.from({ length: 50 }, (_, i) => makeItem({ title: `t${i} \u2028 ü`, description: "d".repeat(100_000) }));
+    const gone = makeItem({ status: "done", updated_at: "2020-01-01T00:00:00.000Z" });
+    for (const item of [small[0], long, gone, ...small]) await store.write(async (tx) => tx.putItem(item));
+    await store.write(async (tx) => tx.putItem({ ...small[3], title: "newer" }));
+    const path = join(dir, "items.jsonl");
+    const before = lines(path);
+    const report = await store.cleanup({ cutoff: "2026-01-01T00:00:00.000Z", dryRun: false });
+    expect(report).toMatchObject({ deleted: 1, lines_after: 51 });
+    const after = readFileSync(path, "utf8");
+    // Item k's line: the last line of its id, in the order the ids first appear.
+    const byId = new Map<string, string>();
+    for (const line of before) {
+      const id = (JSON.parse(line) as { id: string }).id;
+      if (id !== gone.id) byId.set(id, line);
+    }
+    expect(after).toBe(`${[...byId.values()].join("\n")}\n`);
+  });
+
   it("a dry-run cleanup changes no byte", async () => {
     const dir = tempDir();
     const store = open(dir);
