@@ -84,7 +84,15 @@ function compactFrom(target: CompactionTarget, view: CommittedView, cutoff: stri
       itemsBad.push({ reason: "unparseable", line: lineNo, offset: off, raw: line });
       return;
     }
-    latest.set(item.id, { off, len, expired: CLOSED_STATUSES.has(item.status) && item.updated_at < cutoff });
+    const expired = CLOSED_STATUSES.has(item.status) && item.updated_at < cutoff;
+    const known = latest.get(item.id);
+    // A newer version: its entry updated in place (most lines of a long log are these).
+    if (known === undefined) latest.set(item.id, { off, len, expired });
+    else {
+      known.off = off;
+      known.len = len;
+      known.expired = expired;
+    }
   };
   const itemScan = fd === null ? { lines: 0, bytes: 0, tornTail: null } : scanFd(fd, visit, 0, 0, view.itemsEnd);
   if (itemScan.tornTail) itemsBad.push({ reason: "torn_write", line: null, offset: itemScan.tornTail.offset, raw: itemScan.tornTail.text });
