@@ -512,6 +512,25 @@ export class JsonlStore implements Store {
     }));
   }
 
+  async dumpInPages(size: number, each: (page: StoreDump) => void): Promise<{ items: number; events: number }> {
+    // The same snapshot as dump, read from the files this view holds open, a page at a time.
+    return this.withItems((fd, entries, view) => {
+      const order = [...entries.values()].sort(compareByCreation);
+      for (let from = 0; from < order.length; from += size) each({ items: order.slice(from, from + size).map((e) => hydrate(fd, e, this.itemsPath)), events: [] });
+      let events: BacklogEvent[] = [];
+      let count = 0;
+      this.eachEvent(view, (event) => {
+        events.push(event);
+        count += 1;
+        if (events.length < size) return;
+        each({ items: [], events });
+        events = [];
+      });
+      if (events.length > 0) each({ items: [], events });
+      return { items: order.length, events: count };
+    });
+  }
+
   /**
    * A successful command leaves its indexes for the next one: a read-only one, or one whose writes
    * committed (its index then covers its own lines too). A failed command, a dry run or a cleanup
@@ -785,17 +804,22 @@ export class JsonlStore implements Store {
   /** Every committed event in file order, once per id. */
   private readEvents(view: CommittedView): BacklogEvent[] {
     const events: BacklogEvent[] = [];
+    this.eachEvent(view, (event) => events.push(event));
+    return events;
+  }
+
+  /** Each event of the committed events log, in store order, an id once (its first line). */
+  private eachEvent(view: CommittedView, visit: (event: BacklogEvent) => void): void {
     const seen = new Set<string>();
     this.scan(view, (line, note) => {
       const event = normalizeStoredEvent(tryParse(line), note);
       if (!event) return false;
       if (!seen.has(event.id)) {
         seen.add(event.id);
-        events.push(event);
+        visit(event);
       }
       return true;
     });
-    return events;
   }
 
   /**

@@ -94,6 +94,11 @@ export interface Store {
   migrate(dryRun: boolean): Promise<MigrationReport>;
   dump(): Promise<StoreDump>;
   /**
+   * dump, handed to `each` a page at a time (the items' pages first, then the events'), each page
+   * read only when its turn comes. Returns how many of each. Optional: export falls back to dump.
+   */
+  dumpInPages?(size: number, each: (page: StoreDump) => void): Promise<{ items: number; events: number }>;
+  /**
    * Unreadable lines the reads so far skipped, per file (a torn last line is not one). Backends
    * that cannot hold such lines (PostgreSQL, memory) need not implement it.
    */

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BacklogError, conflict } from "../../src/errors.js";
 import { COMMIT_FILE } from "../../src/store/jsonl-commit.js";
+import { writeFileAtomicallyFrom } from "../../src/store/jsonl-file.js";
 import { JsonlStore } from "../../src/store/jsonl-store.js";
 import { acquireDirLock } from "../../src/store/lock.js";
 import { makeItem } from "../helpers/items.js";
@@ -145,6 +146,23 @@ describe("JSONL store", () => {
     expect(report).toMatchObject({ deleted: 1, lines_before: 3, lines_after: 0, quarantined: 1 });
     expect(readFileSync(join(dir, "items.jsonl")).equals(before)).toBe(true);
     expect(existsSync(join(dir, "items.jsonl.quarantine"))).toBe(false);
+  });
+});
+
+describe("a file written a part at a time (export --output)", () => {
+  it("appears whole once written, and not at all (no temp file either) when writing it fails midway", async () => {
+    const dir = tempDir();
+    const path = join(dir, "out.jsonl");
+    await writeFileAtomicallyFrom(path, async (write) => {
+      for (const part of ["a\n", "ü\n", "c\n"]) write(part);
+    });
+    expect(readFileSync(path, "utf8")).toBe("a\nü\nc\n");
+    const failed = writeFileAtomicallyFrom(join(dir, "failed.jsonl"), async (write) => {
+      write("half\n");
+      throw new Error("the store changed while it was read");
+    });
+    await expect(failed).rejects.toThrow("changed while it was read");
+    expect(readdirSync(dir)).toEqual(["out.jsonl"]);
   });
 });
 

@@ -1,13 +1,16 @@
 /**
- * `list` in every format but the table is written a page of items at a time (200 per page) as the
- * items are read: the output must be the very bytes of the whole answer printed at once, a reader
- * that goes away or a full disk must end it as before, and the warnings must still be given.
+ * `list` in every format but the table (200 items a page) and `export` (500 items or events a
+ * page) are written a page at a time as they are read: the output must be the very bytes of the
+ * whole answer printed at once, a reader that goes away or a full disk must end it as before, the
+ * warnings must still be given, and `export --output` must appear whole or not at all.
  */
 import { spawnSync } from "node:child_process";
-import { closeSync, openSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { type BacklogItem, canonicalItem, emptyEvidence } from "../../src/domain/item.js";
+import { type BacklogEvent, type BacklogItem, canonicalItem, emptyEvidence } from "../../src/domain/item.js";
+import { compareByCreation } from "../../src/domain/query.js";
+import { exportLines } from "../../src/domain/transfer.js";
 import { toCsv, toMarkdown, toTsv } from "../../src/output/formats.js";
 import { BIN, cleanEnv, cli, type CliResult } from "../helpers/cli.js";
 import { tempDir } from "../helpers/temp.js";
@@ -20,6 +23,7 @@ function storedItems(): BacklogItem[] {
   return Array.from({ length: COUNT }, (_, i) =>
     canonicalItem({
       id: `bl_${(i + 1).toString(16).padStart(12, "0")}`,
+      // In list order; in creation order only within each run of 100 (export's order differs).
       created_at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
       updated_at: "2026-02-01T00:00:00.000Z",
       env: "prod",
@@ -96,5 +100,47 @@ describe("list written a page at a time", () => {
     closeSync(full);
     expect(r.status, r.stderr).toBe(6);
     expect(r.stderr).toBe("backlog: cannot write the output: ENOSPC\nFree space on the output's device, or send the output elsewhere.\n");
+  });
+});
+
+/** Events of the stored items, two per item, one id written twice (its first line is the one kept). */
+function storedEvents(items: BacklogItem[]): BacklogEvent[] {
+  return items.flatMap((item, i) =>
+    [0, 1].map((k) => ({
+      id: `ev_${(2 * i + k + 1).toString(16).padStart(12, "0")}`,
+      item_id: item.id,
+      ts: item.created_at,
+      type: k === 0 ? ("created" as const) : ("comment" as const),
+      message: k === 0 ? "" : `note ${i} ü "q"\n`,
+      actor: "scheduler",
+      meta: k === 0 ? {} : { n: i },
+    })),
+  );
+}
+
+describe("export written a page at a time", () => {
+  function exported() {
+    const s = store();
+    const events = storedEvents(s.items);
+    const lines = events.map((e) => JSON.stringify(e));
+    writeFileSync(join(s.dir, "ops/backlog/events.jsonl"), `${[...lines, JSON.stringify({ ...events[7], message: "a later copy" })].join("\n")}\n`);
+    return { ...s, expected: exportLines([...s.items].sort(compareByCreation), events) };
+  }
+
+  it("to stdout and to --output: the same bytes as the whole export at once", () => {
+    const { dir, run, expected } = exported();
+    expect(ok(run(["export"]))).toBe(expected);
+    expect(ok(run(["export", "--json"]))).toBe(expected);
+    expect(JSON.parse(ok(run(["export", "--output", "backup.jsonl", "--json"])))).toEqual({ items: COUNT, events: 2 * COUNT });
+    expect(readFileSync(join(dir, "backup.jsonl"), "utf8")).toBe(expected);
+  });
+
+  it("a full disk on stdout is exit 6 with the message of any command", () => {
+    const { dir } = exported();
+    const full = openSync("/dev/full", "w");
+    const out = spawnSync(process.execPath, [BIN, "export"], { cwd: dir, env: cleanEnv({ BACKLOG_NOW: NOW }), stdio: ["ignore", full, "pipe"], encoding: "utf8" });
+    closeSync(full);
+    expect(out.status, out.stderr).toBe(6);
+    expect(out.stderr).toBe("backlog: cannot write the output: ENOSPC\nFree space on the output's device, or send the output elsewhere.\n");
   });
 });
