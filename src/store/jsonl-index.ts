@@ -21,8 +21,6 @@ import { type Identity, identityOf, stillValid, windowsOf } from "./log-identity
 // identity and size checks come first, and whoever could forge one could forge a SHA-256 as
 // easily: both are computed from the log). Files of earlier formats are simply rebuilt.
 const FORMAT = 5;
-/** The indexing worker's message: the saved form, with the range's own header (never a file). */
-export const WORKER_FORMAT = 0x5000 + FORMAT;
 
 export interface IndexKind<S> {
   /** Identifies the kind in saved files, so an index of one kind is never read as another. */
@@ -30,7 +28,10 @@ export interface IndexKind<S> {
   empty(): S;
   /** Adds one complete line; false when the line is unreadable. `note` receives what it found about a field. */
   add(state: S, line: string, offset: number, bytes: number, note: (field: string, message: string) => void): boolean;
-  /** For the saved file and the indexing worker's message: the state as columns. */
+  /** For the indexing worker's message. */
+  toJson(state: S): unknown;
+  fromJson(json: unknown): S | null;
+  /** For the saved file: the state as columns. */
   encode(state: S, out: ColumnWriter): void;
   /** What encode wrote; throws when it is not that. */
   decode(input: ColumnReader): S;
@@ -95,17 +96,10 @@ function indexInWorker<S>(kind: IndexKind<S>, workerUrl: URL, fd: number, from: 
     // module costs about a millisecond at every start, and only large ranges use it.
     const { Worker } = createRequire(import.meta.url)("node:worker_threads") as typeof import("node:worker_threads");
     const worker = new Worker(workerUrl, { workerData: { kind: kind.name, fd, from, to }, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } });
-    worker.once("message", (message: ArrayBuffer) => {
-      try {
-        const input = new ColumnReader(Buffer.from(message), WORKER_FORMAT);
-        const r = input.header;
-        const state = kind.decode(input);
-        input.done();
-        if (r.kind !== kind.name || !isRange(r)) throw new Error("the indexing worker returned an unreadable index");
-        resolve({ state, bad: r.bad, notes: r.notes, lines: r.lines, covered: r.covered });
-      } catch (error) {
-        reject(error);
-      }
+    worker.once("message", (r: { state: unknown; bad: number[]; notes: LineNote[]; lines: number; covered: number }) => {
+      const state = kind.fromJson(r.state);
+      if (state === null) reject(new Error("the indexing worker returned an unreadable index"));
+      else resolve({ state, bad: r.bad, notes: r.notes, lines: r.lines, covered: r.covered });
     });
     worker.once("error", reject);
     worker.once("exit", (code) => reject(new Error(`the indexing worker exited with ${code}`)));
@@ -239,15 +233,9 @@ export function loadSavedIndex<S>(kind: IndexKind<S>, path: string): LogIndex<S>
 }
 
 type Header = Omit<LogIndex<unknown>, "state" | "unsaved">;
-type Range = Omit<RangeIndex<unknown>, "state">;
 
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 const isText = (v: unknown): v is string => typeof v === "string";
-
-/** The fields of the worker's message, of the types they must have. */
-const isRange = (h: Record<string, unknown>): h is Record<string, unknown> & Range =>
-  isCount(h.lines) && isCount(h.covered) && Array.isArray(h.bad) && h.bad.every(isCount) &&
-  Array.isArray(h.notes) && h.notes.every((n) => Array.isArray(n) && n.length === 2 && isCount(n[0]) && isText(n[1]));
 
 /** Every field of a saved header, of the type it must have. */
 function isHeader(h: Record<string, unknown>): h is Record<string, unknown> & Header {

@@ -76,8 +76,10 @@ export const textIndex: IndexKind<TextState> = {
     if (record) state.recent.set(...record);
     return record !== null;
   },
-  // Saved in its own binary format (saveTextIndex), never through saveIndex's columns, and never
-  // built on a worker.
+  // Saved in its own binary format (saveTextIndex), never as JSON or through saveIndex's columns,
+  // and never built on a worker.
+  toJson: () => null,
+  fromJson: () => null,
   encode() {
     throw new Error("the text index is saved by saveTextIndex");
   },
