@@ -31,7 +31,7 @@ export async function runExport(service: BacklogService, write: (text: string) =
 }
 
 /** Items or events read and written at a time by an export. */
-const EXPORT_PAGE = 500;
+const EXPORT_PAGE = 200;
 
 /** Loads an export in one transaction: new items and events are written, identical ones skipped. */
 export async function runImport(service: BacklogService, text: string, origin: string): Promise<{ items: number; events: number }> {

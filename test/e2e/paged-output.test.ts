@@ -1,5 +1,5 @@
 /**
- * `list` in every format but the table (200 items a page) and `export` (500 items or events a
+ * `list` in every format but the table (200 items a page) and `export` (200 items or events a
  * page) are written a page at a time as they are read: the output must be the very bytes of the
  * whole answer printed at once, a reader that goes away or a full disk must end it as before, the
  * warnings must still be given, and `export --output` must appear whole or not at all.
