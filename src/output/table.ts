@@ -70,7 +70,7 @@ const truncate = (text: string, max: number) => (text.length > max ? `${text.sli
  * given the column widths cli-table3 would compute for the whole table (the widest cell of each
  * column, by its own measure), so the lines are the same.
  */
-const SLICE_ROWS = 200;
+const SLICE_ROWS = 100;
 
 export function renderTable(head: string[], rows: string[][], width: number | null = null, flexible: readonly number[] = []): string {
   if (width !== null && rows.length > 0) ({ head, rows } = fitToWidth(head, rows, width, flexible));
