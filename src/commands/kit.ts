@@ -17,7 +17,7 @@ export interface CommandResult {
    * Printed in every mode instead of the above, a part at a time as it calls `write`: an answer
    * too long to hold whole (list --all of a large store). What it wrote stays written if it throws.
    */
-  stream?: (write: (text: string) => void) => Promise<void>;
+  stream?: (write: (text: string) => void, style: () => Promise<Style>) => Promise<void>;
   /** Non-zero for results that are not errors but must fail a pipeline (gate). */
   exitCode?: number;
 }

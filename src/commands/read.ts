@@ -2,12 +2,14 @@
 import { MAX_COUNT } from "../domain/limits.js";
 import { ITEM_ID_PATTERN } from "../domain/item.js";
 import { renderDashboard } from "../output/render-dashboard.js";
-import { renderItemDetail, renderItemList } from "../output/render-items.js";
+import { itemRow, renderItemDetail, writeItemList } from "../output/render-items.js";
 import type { Context } from "../context.js";
 import { safeInline } from "../output/sanitize.js";
 import { checkEnum, parseListQuery } from "../service/list-query.js";
 import { ITEM_FIELDS, type ItemFieldName } from "../domain/query.js";
-import { type Format, FORMATS, pagedText, renderFieldTable, toJson } from "../output/formats.js";
+import { fieldRow, type Format, FORMATS, pagedText, writeFieldTable } from "../output/formats.js";
+import type { Style } from "../output/style.js";
+import type { BacklogItem } from "../domain/item.js";
 import { invalidInput } from "../errors.js";
 import { examples, lazySchema, parseArg, type Register, zod } from "./kit.js";
 
@@ -109,13 +111,19 @@ export const registerRead: Register = (program, run) => {
           else if (shown < total - query.offset) ctx.warn(`showing ${shown} of ${total} (use --limit N or --all)`);
         };
         if (format === "table") {
-          // A table's columns fit its widest cells: it is laid out whole.
-          const { items, total } = await ctx.service.list(query);
-          await warnings(total, items.length);
-          const fields = query.fields ?? DEFAULT_FIELDS;
-          const data = toJson(items, query.fields);
-          if (query.fields) return { data, human: (style) => renderFieldTable(items, fields, style) };
-          return { data, human: (style) => renderItemList(items, total, query.offset, style) };
+          // A table's columns fit its widest cells: the rows are kept (not the items) until all are read.
+          const stream = async (write: (text: string) => void, styleOf: () => Promise<Style>) => {
+            const style = await styleOf();
+            const rows: string[][] = [];
+            const row = query.fields ? (item: BacklogItem) => fieldRow(item, query.fields ?? []) : (item: BacklogItem) => itemRow(item, style);
+            const { total, shown } = await ctx.service.listInPages(query, PAGE_SIZE, (items) => {
+              for (const item of items) rows.push(row(item));
+            });
+            await warnings(total, shown);
+            if (query.fields) writeFieldTable(rows, query.fields, style, write);
+            else writeItemList(rows, total, query.offset, style, write);
+          };
+          return { data: null, human: () => "", stream };
         }
         // Every other format (and --json) is written a page of items at a time, as they are read.
         const paged = pagedText(format, query.fields, DEFAULT_FIELDS);

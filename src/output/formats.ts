@@ -8,7 +8,7 @@ import type { BacklogItem } from "../domain/item.js";
 import { type ItemFieldName, selectFields } from "../domain/query.js";
 import { safeMultiline } from "./sanitize.js";
 import type { Style } from "./style.js";
-import { cell, renderTable } from "./table.js";
+import { cell, drawTable } from "./table.js";
 
 export const FORMATS = ["table", "json", "jsonl", "csv", "tsv", "markdown"] as const;
 export type Format = (typeof FORMATS)[number];
@@ -106,11 +106,25 @@ export const toCsv = (items: readonly BacklogItem[], fields: readonly ItemFieldN
 export const toTsv = (items: readonly BacklogItem[], fields: readonly ItemFieldName[]): string => whole(tsvOf(fields), items);
 export const toMarkdown = (items: readonly BacklogItem[], fields: readonly ItemFieldName[]): string => whole(markdownOf(fields), items);
 
+/** A row of the human table over chosen fields. */
+export const fieldRow = (item: BacklogItem, fields: readonly ItemFieldName[]): string[] => fields.map((f) => cell(text(item[f])));
+
 /** The human table over chosen fields (the default list view is renderItemList). */
 export function renderFieldTable(items: readonly BacklogItem[], fields: readonly ItemFieldName[], style: Style): string {
-  if (items.length === 0) return "No items match.\n";
-  const head = fields.map((f) => style.chalk.bold(f.toUpperCase()));
-  return `${renderTable(head, items.map((item) => fields.map((f) => cell(text(item[f])))), style.width)}\n`;
+  let out = "";
+  writeFieldTable(items.map((item) => fieldRow(item, fields)), fields, style, (part) => (out += part));
+  return out;
+}
+
+/** renderFieldTable from the items' rows (fieldRow), its text handed to `write` a part at a time. */
+export function writeFieldTable(rows: string[][], fields: readonly ItemFieldName[], style: Style, write: (text: string) => void): void {
+  if (rows.length === 0) return void write("No items match.\n");
+  let first = true;
+  drawTable(fields.map((f) => style.chalk.bold(f.toUpperCase())), rows, style.width, [], (part) => {
+    write(first ? part : `\n${part}`);
+    first = false;
+  });
+  write("\n");
 }
 
 export const toJson = (items: readonly BacklogItem[], fields?: readonly ItemFieldName[]): unknown[] =>

@@ -73,6 +73,13 @@ const truncate = (text: string, max: number) => (text.length > max ? `${text.sli
 const SLICE_ROWS = 100;
 
 export function renderTable(head: string[], rows: string[][], width: number | null = null, flexible: readonly number[] = []): string {
+  const parts: string[] = [];
+  drawTable(head, rows, width, flexible, (part) => parts.push(part));
+  return parts.join("\n");
+}
+
+/** renderTable's text handed to `each` a slice of rows at a time: the parts joined by newlines are that text. */
+export function drawTable(head: string[], rows: string[][], width: number | null, flexible: readonly number[], each: (part: string) => void): void {
   if (width !== null && rows.length > 0) ({ head, rows } = fitToWidth(head, rows, width, flexible));
   Table ??= require("cli-table3") as typeof CliTable;
   const TableOf = Table;
@@ -91,14 +98,15 @@ export function renderTable(head: string[], rows: string[][], width: number | nu
       .map((line) => line.trimEnd())
       .join("\n");
   };
-  if (rows.length <= SLICE_ROWS) return draw(head, rows);
+  if (rows.length <= SLICE_ROWS) {
+    each(draw(head, rows));
+    return;
+  }
   const { strlen } = require("cli-table3/src/utils") as { strlen: (text: string) => number };
   // At least 1, as cli-table3 makes an empty column.
   const colWidths = head.map((h) => Math.max(1, strlen(h)));
   for (const row of rows) row.forEach((text, c) => (colWidths[c] = Math.max(colWidths[c], strlen(text))));
-  const parts: string[] = [];
-  for (let from = 0; from < rows.length; from += SLICE_ROWS) parts.push(draw(from === 0 ? head : [], rows.slice(from, from + SLICE_ROWS), colWidths));
-  return parts.join("\n");
+  for (let from = 0; from < rows.length; from += SLICE_ROWS) each(draw(from === 0 ? head : [], rows.slice(from, from + SLICE_ROWS), colWidths));
 }
 
 /** One line of stored text, made safe and cut to `max` characters. */

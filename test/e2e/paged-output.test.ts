@@ -78,6 +78,17 @@ describe("list written a page at a time", () => {
     expect(ok(run(["list", "--status", "done", "--json"]))).toBe("[]\n");
   });
 
+  it("a table of many items (read a page at a time, drawn in slices) keeps one set of column widths", () => {
+    const { run, items } = store();
+    const lines = ok(run(["list", "--all"])).split("\n");
+    expect(lines).toHaveLength(COUNT + 3);
+    expect(lines[COUNT + 1]).toBe(`${COUNT} items`);
+    const title = lines[0].indexOf("TITLE");
+    expect(lines.slice(1, COUNT + 1).map((l) => l.slice(0, 15))).toEqual(items.map((i) => i.id));
+    // Every row's title starts under the header's: the slices share the whole table's widths.
+    lines.slice(1, COUNT + 1).forEach((line, k) => expect(line.slice(title), line).toBe(items[k].title));
+  });
+
   it("still warns when a page was cut short, and when the store is empty", () => {
     const { dir, run, items } = store();
     const r = run(["list", "--limit", "250", "--jsonl"]);
