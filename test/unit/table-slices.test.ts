@@ -24,7 +24,7 @@ function whole(head: string[], rows: string[][]): string {
 describe("renderTable of many rows", () => {
   it("draws the same text as one table, whatever the widths (wide characters, empty cells, the widest row late)", () => {
     const words = ["", "a", "gateway", "全角文字", "emoji ✓", "x".repeat(30), "ünïcödé"];
-    for (const count of [99, 100, 101, 1234]) {
+    for (const count of [24, 25, 26, 1234]) {
       const rows = Array.from({ length: count }, (_, i) => [`bl_${i}`, words[i % words.length], words[(i * 3) % words.length], i === count - 1 ? "the widest title of them all, last" : `t${i % 17}`]);
       const head = ["ID", "A", "", "TITLE"];
       expect(renderTable(head, rows), String(count)).toBe(whole(head, rows));
