@@ -144,9 +144,11 @@ export async function main(io: Io): Promise<number> {
       warn: (m) => io.stderr.write(opts.json ? `${JSON.stringify({ warning: m })}\n` : `backlog: warning: ${m}\n`),
     });
     const result = await handler(context, args, command.opts());
-    if (result.raw !== undefined) io.stdout.write(result.raw);
+    const style = async () => (await import("./output/style.js")).createStyle((context as Context).mode);
+    if (result.stream !== undefined) await result.stream((text) => io.stdout.write(text), style);
+    else if (result.raw !== undefined) io.stdout.write(result.raw);
     else if (context.mode.json) io.stdout.write(`${JSON.stringify(result.data, null, 2)}\n`);
-    else io.stdout.write(result.human((await import("./output/style.js")).createStyle(context.mode)));
+    else io.stdout.write(result.human(await style()));
     exitCode = result.exitCode ?? ExitCode.ok;
   };
 

@@ -13,6 +13,11 @@ export interface CommandResult {
   human: (style: Style) => string;
   /** Printed verbatim in every mode instead of `data` (e.g. `--jsonl`). */
   raw?: string;
+  /**
+   * Printed in every mode instead of the above, a part at a time as it calls `write`: an answer
+   * too long to hold whole (list --all of a large store). What it wrote stays written if it throws.
+   */
+  stream?: (write: (text: string) => void, style: () => Promise<Style>) => Promise<void>;
   /** Non-zero for results that are not errors but must fail a pipeline (gate). */
   exitCode?: number;
 }

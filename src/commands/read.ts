@@ -2,12 +2,14 @@
 import { MAX_COUNT } from "../domain/limits.js";
 import { ITEM_ID_PATTERN } from "../domain/item.js";
 import { renderDashboard } from "../output/render-dashboard.js";
-import { renderItemDetail, renderItemList } from "../output/render-items.js";
+import { itemRow, renderItemDetail, writeItemList } from "../output/render-items.js";
 import type { Context } from "../context.js";
 import { safeInline } from "../output/sanitize.js";
 import { checkEnum, parseListQuery } from "../service/list-query.js";
 import { ITEM_FIELDS, type ItemFieldName } from "../domain/query.js";
-import { type Format, FORMATS, renderFieldTable, toCsv, toJson, toJsonLines, toMarkdown, toTsv } from "../output/formats.js";
+import { fieldRow, type Format, FORMATS, pagedText, writeFieldTable } from "../output/formats.js";
+import type { Style } from "../output/style.js";
+import type { BacklogItem } from "../domain/item.js";
 import { invalidInput } from "../errors.js";
 import { examples, lazySchema, parseArg, type Register, zod } from "./kit.js";
 
@@ -20,6 +22,9 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 
 /** The columns of csv/tsv/markdown without --fields: those of the list table. */
 const DEFAULT_FIELDS: readonly ItemFieldName[] = ["id", "priority", "status", "due_date", "owner", "env", "service", "category", "title"];
+
+/** Items read and written at a time by the formats that need not hold the whole answer. */
+const PAGE_SIZE = 200;
 
 /** `--format`, with `--json`/`--jsonl` as its shorthands; two that disagree are exit 2. */
 function listFormat(format: string | undefined, jsonl: boolean, json: boolean): Format {
@@ -101,27 +106,33 @@ export const registerRead: Register = (program, run) => {
           { maxLimit: MAX_COUNT, flagNames: true },
         );
         const format = listFormat(raw.format as string | undefined, raw.jsonl === true, ctx.mode.json);
-        const { items, total } = await ctx.service.list(query);
-        if (total === 0) await noteIfEmpty(ctx, "list");
-        else if (items.length < total - query.offset) ctx.warn(`showing ${items.length} of ${total} (use --limit N or --all)`);
-        const fields = query.fields ?? DEFAULT_FIELDS;
-        const data = toJson(items, query.fields);
-        const text = (body: string) => ({ data, raw: body, human: () => body });
-        switch (format) {
-          case "json":
-            return ctx.mode.json ? { data, human: () => "" } : text(`${JSON.stringify(data, null, 2)}\n`);
-          case "jsonl":
-            return text(toJsonLines(items, query.fields));
-          case "csv":
-            return text(toCsv(items, fields));
-          case "tsv":
-            return text(toTsv(items, fields));
-          case "markdown":
-            return text(toMarkdown(items, fields));
-          case "table":
-            if (query.fields) return { data, human: (style) => renderFieldTable(items, fields, style) };
-            return { data, human: (style) => renderItemList(items, total, query.offset, style) };
+        const warnings = async (total: number, shown: number) => {
+          if (total === 0) await noteIfEmpty(ctx, "list");
+          else if (shown < total - query.offset) ctx.warn(`showing ${shown} of ${total} (use --limit N or --all)`);
+        };
+        if (format === "table") {
+          // A table's columns fit its widest cells: the rows are kept (not the items) until all are read.
+          const stream = async (write: (text: string) => void, styleOf: () => Promise<Style>) => {
+            const style = await styleOf();
+            const rows: string[][] = [];
+            const row = query.fields ? (item: BacklogItem) => fieldRow(item, query.fields ?? []) : (item: BacklogItem) => itemRow(item, style);
+            const { total, shown } = await ctx.service.listInPages(query, PAGE_SIZE, (items) => {
+              for (const item of items) rows.push(row(item));
+            });
+            await warnings(total, shown);
+            if (query.fields) writeFieldTable(rows, query.fields, style, write);
+            else writeItemList(rows, total, query.offset, style, write);
+          };
+          return { data: null, human: () => "", stream };
         }
+        // Every other format (and --json) is written a page of items at a time, as they are read.
+        const paged = pagedText(format, query.fields, DEFAULT_FIELDS);
+        const stream = async (write: (text: string) => void) => {
+          const { total, shown } = await ctx.service.listInPages(query, PAGE_SIZE, (items) => write(paged.page(items)));
+          write(paged.end());
+          await warnings(total, shown);
+        };
+        return { data: null, human: () => "", stream };
       }),
     );
 

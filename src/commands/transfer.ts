@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { invalidInput } from "../errors.js";
 import { runExport, runImport, runMigrate } from "../service/transfer.js";
-import { writeFileAtomically } from "../store/jsonl-file.js";
+import { writeFileAtomicallyFrom } from "../store/jsonl-file.js";
 import { dataDir } from "../store/open-store.js";
 import { outputOutsideStore } from "../store/output-guard.js";
 import { examples, type Register } from "./kit.js";
@@ -38,11 +38,13 @@ export const registerTransfer: Register = (program, run) => {
         // Checked before reading the store, and the target is written only after the snapshot.
         const store = dataDir({ dir: program.opts().dir as string | undefined, cwd: ctx.cwd, env: ctx.env });
         const target = opts.output === undefined ? null : outputOutsideStore(store, ctx.cwd, String(opts.output), "export");
-        const r = await runExport(ctx.service);
-        const counts = { items: r.items, events: r.events };
-        if (target === null) return { data: counts, raw: r.text, human: () => r.text };
-        writeFileAtomically(target, r.text);
-        return { data: counts, human: () => `Exported ${r.items} items and ${r.events} events to ${String(opts.output)}.\n` };
+        // To stdout: written as it is read. To a file: a temp file renamed into place once whole.
+        if (target === null) return { data: null, human: () => "", stream: async (write) => void (await runExport(ctx.service, write)) };
+        let counts = { items: 0, events: 0 };
+        await writeFileAtomicallyFrom(target, async (write) => {
+          counts = await runExport(ctx.service, write);
+        });
+        return { data: counts, human: () => `Exported ${counts.items} items and ${counts.events} events to ${String(opts.output)}.\n` };
       }),
     );
 

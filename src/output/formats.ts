@@ -8,7 +8,7 @@ import type { BacklogItem } from "../domain/item.js";
 import { type ItemFieldName, selectFields } from "../domain/query.js";
 import { safeMultiline } from "./sanitize.js";
 import type { Style } from "./style.js";
-import { cell, renderTable } from "./table.js";
+import { cell, drawTable } from "./table.js";
 
 export const FORMATS = ["table", "json", "jsonl", "csv", "tsv", "markdown"] as const;
 export type Format = (typeof FORMATS)[number];
@@ -23,36 +23,109 @@ function text(value: unknown): string {
     .join("");
 }
 
-const rowsOf = (items: readonly BacklogItem[], fields: readonly ItemFieldName[]) => items.map((item) => fields.map((f) => text(item[f])));
+/**
+ * A format written a page of items at a time: the text of each page in turn, then `end()`; the
+ * pages' texts joined are the format's whole text, byte for byte, however the items are paged.
+ */
+export interface PagedText {
+  page(items: readonly BacklogItem[]): string;
+  end(): string;
+}
+
+/** A format of one line (or record) per item under a head of `head` (written before the first item, or alone at the end). */
+function linesUnder(head: string, line: (item: BacklogItem) => string): PagedText {
+  let headed = false;
+  const first = () => (headed ? "" : ((headed = true), head));
+  return { page: (items) => (items.length === 0 ? "" : first() + items.map(line).join("")), end: first };
+}
 
 /** RFC 4180: fields with a comma, quote, CR or LF are quoted, quotes doubled; CRLF ends each record. */
-export function toCsv(items: readonly BacklogItem[], fields: readonly ItemFieldName[]): string {
+function csvOf(fields: readonly ItemFieldName[]): PagedText {
   const quote = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-  return [fields as readonly string[], ...rowsOf(items, fields)].map((row) => `${row.map(quote).join(",")}\r\n`).join("");
+  const record = (row: readonly string[]) => `${row.map(quote).join(",")}\r\n`;
+  return linesUnder(record(fields), (item) => record(fields.map((f) => text(item[f]))));
 }
 
 /** Tab-separated: backslash, tab, LF and CR inside a value are written \\ \t \n \r. */
-export function toTsv(items: readonly BacklogItem[], fields: readonly ItemFieldName[]): string {
+function tsvOf(fields: readonly ItemFieldName[]): PagedText {
   const escape = (v: string) => v.replace(/[\\\t\n\r]/g, (ch) => ({ "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" })[ch] ?? ch);
-  return [fields as readonly string[], ...rowsOf(items, fields)].map((row) => `${row.map(escape).join("\t")}\n`).join("");
+  const line = (row: readonly string[]) => `${row.map(escape).join("\t")}\n`;
+  return linesUnder(line(fields), (item) => line(fields.map((f) => text(item[f]))));
 }
 
 /** A GitHub-flavoured markdown table: `|` escaped, line breaks as <br>. */
-export function toMarkdown(items: readonly BacklogItem[], fields: readonly ItemFieldName[]): string {
+function markdownOf(fields: readonly ItemFieldName[]): PagedText {
   const escape = (v: string) => v.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/\r\n|\r|\n/g, "<br>").replace(/\t/g, " ");
   const line = (row: readonly string[]) => `| ${row.map(escape).join(" | ")} |\n`;
-  return line(fields) + line(fields.map(() => "---")) + rowsOf(items, fields).map(line).join("");
+  return linesUnder(line(fields) + line(fields.map(() => "---")), (item) => line(fields.map((f) => text(item[f]))));
 }
+
+/** One JSON item per line. */
+const jsonLinesOf = (fields?: readonly ItemFieldName[]): PagedText => linesUnder("", (item) => `${JSON.stringify(toJson([item], fields)[0])}\n`);
+
+/**
+ * The items as one JSON array, exactly as `JSON.stringify(toJson(items, fields), null, 2)` and a
+ * newline write it: each item indented one level more (JSON text holds no raw line break, so
+ * indenting is adding two spaces after each one).
+ */
+function jsonArrayOf(fields?: readonly ItemFieldName[]): PagedText {
+  let count = 0;
+  return {
+    page(items) {
+      const texts = toJson(items, fields).map((i) => JSON.stringify(i, null, 2).replace(/\n/g, "\n  "));
+      if (texts.length === 0) return "";
+      const before = count === 0 ? "[\n  " : ",\n  ";
+      count += texts.length;
+      return before + texts.join(",\n  ");
+    },
+    end: () => (count === 0 ? "[]\n" : "\n]\n"),
+  };
+}
+
+export type PagedFormat = Exclude<Format, "table">;
+
+/** `format` over `fields` (JSON and JSON lines: all fields unless `fields` picks some), a page at a time. */
+export function pagedText(format: PagedFormat, fields: readonly ItemFieldName[] | undefined, defaultFields: readonly ItemFieldName[]): PagedText {
+  switch (format) {
+    case "json":
+      return jsonArrayOf(fields);
+    case "jsonl":
+      return jsonLinesOf(fields);
+    case "csv":
+      return csvOf(fields ?? defaultFields);
+    case "tsv":
+      return tsvOf(fields ?? defaultFields);
+    case "markdown":
+      return markdownOf(fields ?? defaultFields);
+  }
+}
+
+const whole = (paged: PagedText, items: readonly BacklogItem[]) => paged.page(items) + paged.end();
+
+export const toCsv = (items: readonly BacklogItem[], fields: readonly ItemFieldName[]): string => whole(csvOf(fields), items);
+export const toTsv = (items: readonly BacklogItem[], fields: readonly ItemFieldName[]): string => whole(tsvOf(fields), items);
+export const toMarkdown = (items: readonly BacklogItem[], fields: readonly ItemFieldName[]): string => whole(markdownOf(fields), items);
+
+/** A row of the human table over chosen fields. */
+export const fieldRow = (item: BacklogItem, fields: readonly ItemFieldName[]): string[] => fields.map((f) => cell(text(item[f])));
 
 /** The human table over chosen fields (the default list view is renderItemList). */
 export function renderFieldTable(items: readonly BacklogItem[], fields: readonly ItemFieldName[], style: Style): string {
-  if (items.length === 0) return "No items match.\n";
-  const head = fields.map((f) => style.chalk.bold(f.toUpperCase()));
-  return `${renderTable(head, items.map((item) => fields.map((f) => cell(text(item[f])))), style.width)}\n`;
+  let out = "";
+  writeFieldTable(items.map((item) => fieldRow(item, fields)), fields, style, (part) => (out += part));
+  return out;
+}
+
+/** renderFieldTable from the items' rows (fieldRow), its text handed to `write` a part at a time. */
+export function writeFieldTable(rows: string[][], fields: readonly ItemFieldName[], style: Style, write: (text: string) => void): void {
+  if (rows.length === 0) return void write("No items match.\n");
+  let first = true;
+  drawTable(fields.map((f) => style.chalk.bold(f.toUpperCase())), rows, style.width, [], (part) => {
+    write(first ? part : `\n${part}`);
+    first = false;
+  });
+  write("\n");
 }
 
 export const toJson = (items: readonly BacklogItem[], fields?: readonly ItemFieldName[]): unknown[] =>
   fields ? items.map((i) => selectFields(i, fields)) : [...items];
-
-export const toJsonLines = (items: readonly BacklogItem[], fields?: readonly ItemFieldName[]): string =>
-  toJson(items, fields).map((i) => `${JSON.stringify(i)}\n`).join("");

@@ -2,34 +2,46 @@
 import type { BacklogEvent, BacklogItem } from "../domain/item.js";
 import { safeMultiline } from "./sanitize.js";
 import type { Style } from "./style.js";
-import { cell, renderTable } from "./table.js";
+import { cell, drawTable, renderTable } from "./table.js";
+
+const ITEM_HEAD = ["ID", "PRI", "STATUS", "DUE", "OWNER", "ENV", "SERVICE", "CATEGORY", "TITLE"];
+// OWNER, ENV, SERVICE and CATEGORY give way to the title on a narrow terminal.
+const ITEM_FLEXIBLE = [4, 5, 6, 7];
+
+/** An item's row of the list table. */
+export const itemRow = (i: BacklogItem, style: Style): string[] => [
+  cell(i.id),
+  style.priority(cell(i.priority)),
+  style.status(cell(i.status)),
+  cell(i.due_date || "-"),
+  cell(i.owner, 16),
+  cell(i.env, 10),
+  cell(i.service, 24),
+  cell(i.category, 18),
+  cell(i.title),
+];
 
 export function renderItemRows(items: readonly BacklogItem[], style: Style): string {
-  return renderTable(
-    ["ID", "PRI", "STATUS", "DUE", "OWNER", "ENV", "SERVICE", "CATEGORY", "TITLE"].map((h) => style.chalk.bold(h)),
-    items.map((i) => [
-      cell(i.id),
-      style.priority(cell(i.priority)),
-      style.status(cell(i.status)),
-      cell(i.due_date || "-"),
-      cell(i.owner, 16),
-      cell(i.env, 10),
-      cell(i.service, 24),
-      cell(i.category, 18),
-      cell(i.title),
-    ]),
-    style.width,
-    // OWNER, ENV, SERVICE and CATEGORY give way to the title on a narrow terminal.
-    [4, 5, 6, 7],
-  );
+  return renderTable(ITEM_HEAD.map((h) => style.chalk.bold(h)), items.map((i) => itemRow(i, style)), style.width, ITEM_FLEXIBLE);
 }
 
 export function renderItemList(items: readonly BacklogItem[], total: number, offset: number, style: Style): string {
-  if (total === 0) return "No items match.\n";
-  if (items.length === 0) return `No items at offset ${offset} (${total} match).\n`;
-  const table = renderItemRows(items, style);
-  const shown = items.length === total ? `${total} item${total === 1 ? "" : "s"}` : `Items ${offset + 1}–${offset + items.length} of ${total} (--all or --offset for more)`;
-  return `${table}\n${style.chalk.dim(shown)}\n`;
+  let text = "";
+  writeItemList(items.map((i) => itemRow(i, style)), total, offset, style, (part) => (text += part));
+  return text;
+}
+
+/** renderItemList from the items' rows (itemRow), its text handed to `write` a part at a time. */
+export function writeItemList(rows: string[][], total: number, offset: number, style: Style, write: (text: string) => void): void {
+  if (total === 0) return void write("No items match.\n");
+  if (rows.length === 0) return void write(`No items at offset ${offset} (${total} match).\n`);
+  let first = true;
+  drawTable(ITEM_HEAD.map((h) => style.chalk.bold(h)), rows, style.width, ITEM_FLEXIBLE, (part) => {
+    write(first ? part : `\n${part}`);
+    first = false;
+  });
+  const shown = rows.length === total ? `${total} item${total === 1 ? "" : "s"}` : `Items ${offset + 1}–${offset + rows.length} of ${total} (--all or --offset for more)`;
+  write(`\n${style.chalk.dim(shown)}\n`);
 }
 
 function evidenceLines(item: BacklogItem): string[] {

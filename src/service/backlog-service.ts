@@ -57,10 +57,28 @@ export class BacklogService {
   }
 
   async list(query: ListQuery) {
+    const [filter, page] = this.listArguments(query);
+    return this.deps.store.listItems(filter, page);
+  }
+
+  /**
+   * `list`, its items handed to `each` a page of `size` at a time, in order (a whole answer need
+   * not be held at once: `list --all` of a large store is printed as it is read).
+   */
+  async listInPages(query: ListQuery, size: number, each: (items: BacklogItem[]) => void): Promise<{ total: number; shown: number }> {
+    const [filter, page] = this.listArguments(query);
+    const store = this.deps.store;
+    if (store.eachItemPage) return store.eachItemPage(filter, page, size, each);
+    const { items, total } = await store.listItems(filter, page);
+    for (let from = 0; from < items.length; from += size) each(items.slice(from, from + size));
+    return { total, shown: items.length };
+  }
+
+  private listArguments(query: ListQuery): [ItemFilter, Page] {
     this.authorize(ENTITLEMENTS.read, "list");
     const { overdue, since, limit, offset, sort, fields: _fields, ...filter } = query;
     const bounds = { overdueAsOf: overdue ? this.today() : undefined, updatedSince: since ? sinceInstant(since, this.deps.now()) : undefined };
-    return this.deps.store.listItems({ ...filter, ...bounds }, { limit, offset, sort });
+    return [{ ...filter, ...bounds }, { limit, offset, sort }];
   }
 
   async get(id: string): Promise<{ item: BacklogItem; events: BacklogEvent[] }> {

@@ -17,11 +17,21 @@ export async function runMigrate(service: BacklogService, dryRun: boolean) {
   return { backend: store.backend, applied: report.applied, version: report.version, sql: report.sql };
 }
 
-export async function runExport(service: BacklogService): Promise<{ text: string; items: number; events: number }> {
+/**
+ * The export, handed to `write` a part at a time (each part whole lines): a store of any size in
+ * the memory of one page of items or events. The parts joined are exportLines of the whole dump.
+ */
+export async function runExport(service: BacklogService, write: (text: string) => void): Promise<{ items: number; events: number }> {
   service.authorize(ENTITLEMENTS.read, "export");
-  const { items, events } = await service.deps.store.dump();
-  return { text: exportLines(items, events), items: items.length, events: events.length };
+  const store = service.deps.store;
+  if (store.dumpInPages) return store.dumpInPages(EXPORT_PAGE, (page) => write(exportLines(page.items, page.events)));
+  const { items, events } = await store.dump();
+  write(exportLines(items, events));
+  return { items: items.length, events: events.length };
 }
+
+/** Items or events read and written at a time by an export. */
+const EXPORT_PAGE = 200;
 
 /** Loads an export in one transaction: new items and events are written, identical ones skipped. */
 export async function runImport(service: BacklogService, text: string, origin: string): Promise<{ items: number; events: number }> {

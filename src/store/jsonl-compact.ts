@@ -7,8 +7,8 @@
  */
 import { closeSync, fchmodSync, fchownSync, fsyncSync, lstatSync, readdirSync, rmSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { CLOSED_STATUSES, normalizeStoredEvent, normalizeStoredItem } from "../domain/item.js";
-import { createTmpFile, TMP_MARK, isBlank, quarantine, type QuarantineRecord, readAt, scanFd, tryParse } from "./jsonl-file.js";
+import { CLOSED_STATUSES, normalizeStoredEvent, storedItemScalars } from "../domain/item.js";
+import { createTmpFile, TMP_MARK, isBlank, quarantine, type QuarantineRecord, readFully, scanFd, tryParse } from "./jsonl-file.js";
 import type { CommittedView } from "./jsonl-commit.js";
 import { type Swap, swapLogs } from "./jsonl-swap.js";
 import type { CleanupReport } from "./types.js";
@@ -35,6 +35,9 @@ export function removeStaleTmpFiles(dir: string, logNames: readonly string[]): v
     if (name.includes(TMP_MARK) && logNames.some((l) => log.startsWith(l))) unlinkSync(join(dir, name));
   }
 }
+
+/** What the copy of the kept item lines reads and writes at a time. */
+const COPY_BYTES = 4 << 20;
 
 /** A compacted copy on disk, not yet in place, and what went to quarantine. */
 interface Prepared {
@@ -75,12 +78,21 @@ function compactFrom(target: CompactionTarget, view: CommittedView, cutoff: stri
   const itemsBad: QuarantineRecord[] = [];
   const visit = (line: string, lineNo: number, off: number, len: number) => {
     if (isBlank(line)) return;
-    const item = normalizeStoredItem(tryParse(line));
+    // The scalars, as the items index reads them: a line is readable exactly when a full read of it is.
+    const item = storedItemScalars(tryParse(line));
     if (!item) {
       itemsBad.push({ reason: "unparseable", line: lineNo, offset: off, raw: line });
       return;
     }
-    latest.set(item.id, { off, len, expired: CLOSED_STATUSES.has(item.status) && item.updated_at < cutoff });
+    const expired = CLOSED_STATUSES.has(item.status) && item.updated_at < cutoff;
+    const known = latest.get(item.id);
+    // A newer version: its entry updated in place (most lines of a long log are these).
+    if (known === undefined) latest.set(item.id, { off, len, expired });
+    else {
+      known.off = off;
+      known.len = len;
+      known.expired = expired;
+    }
   };
   const itemScan = fd === null ? { lines: 0, bytes: 0, tornTail: null } : scanFd(fd, visit, 0, 0, view.itemsEnd);
   if (itemScan.tornTail) itemsBad.push({ reason: "torn_write", line: null, offset: itemScan.tornTail.offset, raw: itemScan.tornTail.text });
@@ -175,22 +187,28 @@ function createLike(path: string): { tmp: string; fd: number } {
   return { tmp, fd };
 }
 
-/** Writes the lines at `kept` of `source` to a temp file beside `path`, fsync'd: its replacement. */
+/**
+ * Writes the lines at `kept` of `source` to a temp file beside `path`, fsync'd: its replacement.
+ * Bytes are copied as they are, through one buffer (no line is decoded to be written again).
+ */
 function copyLines(path: string, source: number, kept: ReadonlyArray<{ off: number; len: number }>): Swap {
   const { tmp, fd } = createLike(path);
   try {
-    let batch: string[] = [];
-    let size = 0;
+    let buffer = Buffer.allocUnsafe(COPY_BYTES);
+    let used = 0;
+    const flush = () => {
+      for (let done = 0; done < used; ) done += writeSync(fd, buffer, done, used - done);
+      used = 0;
+    };
     for (const { off, len } of kept) {
-      batch.push(readAt(source, off, len));
-      size += len + 1;
-      if (size >= 4 << 20) {
-        writeSync(fd, `${batch.join("\n")}\n`);
-        batch = [];
-        size = 0;
-      }
+      if (used + len + 1 > buffer.length) flush();
+      // A line longer than the buffer gets a buffer of its own size.
+      if (len + 1 > buffer.length) buffer = Buffer.allocUnsafe(len + 1);
+      if (readFully(source, buffer.subarray(used, used + len), off) !== len) throw new Error(`${path} ended before a line it indexed`);
+      used += len;
+      buffer[used++] = 0x0a;
     }
-    if (batch.length > 0) writeSync(fd, `${batch.join("\n")}\n`);
+    flush();
     fsyncSync(fd);
   } catch (error) {
     rmSync(tmp, { force: true });

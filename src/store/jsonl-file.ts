@@ -93,6 +93,26 @@ export function writeFileAtomically(path: string, data: string | Uint8Array, dur
   }
 }
 
+/**
+ * writeFileAtomically for content too long to hold: `fill` writes it a part at a time into the
+ * temp file, renamed into place once whole and fsync'd; if `fill` throws, nothing appears.
+ */
+export async function writeFileAtomicallyFrom(path: string, fill: (write: (text: string) => void) => Promise<void>): Promise<void> {
+  const { tmp, fd } = createTmpFile(path);
+  try {
+    try {
+      await fill((text) => writeAll(fd, Buffer.from(text, "utf8")));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw error;
+  }
+}
+
 const isMissing = (error: unknown) => (error as NodeJS.ErrnoException).code === "ENOENT";
 
 /** Opens for reading; null when the file does not exist yet (an empty store). */

@@ -90,6 +90,13 @@ export function indexRange<S>(kind: IndexKind<S>, fd: number, state: S, from: nu
   return { state, bad, notes, lines: scan.lines, covered };
 }
 
+/**
+ * The worker's young generation, in MiB: parsing makes short-lived garbage, and V8's default
+ * lets the worker's heap grow by tens of MiB beside this thread's; measured on a 222 MB log, 4 MiB
+ * costs no time and takes ~15 MB off the peak RSS of the process.
+ */
+const WORKER_YOUNG_MB = 4;
+
 /** Runs indexRange on a worker thread for the second half of a large range. */
 function indexInWorker<S>(kind: IndexKind<S>, workerUrl: URL, fd: number, from: number, to: number): Promise<RangeIndex<S>> {
   return new Promise((resolve, reject) => {
@@ -97,7 +104,7 @@ function indexInWorker<S>(kind: IndexKind<S>, workerUrl: URL, fd: number, from: 
     // Loaded here, at once (the worker must start before this thread indexes its half): the
     // module costs about a millisecond at every start, and only large ranges use it.
     const { Worker } = createRequire(import.meta.url)("node:worker_threads") as typeof import("node:worker_threads");
-    const worker = new Worker(workerUrl, { workerData: { kind: kind.name, fd, from, to } });
+    const worker = new Worker(workerUrl, { workerData: { kind: kind.name, fd, from, to }, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } });
     worker.once("message", (r: { state: unknown; bad: number[]; notes: LineNote[]; lines: number; covered: number }) => {
       const state = kind.fromJson(r.state);
       if (state === null) reject(new Error("the indexing worker returned an unreadable index"));

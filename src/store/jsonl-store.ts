@@ -207,20 +207,34 @@ export class JsonlStore implements Store {
 
   async listItems(filter: ItemFilter, page: Page): Promise<QueryResult> {
     return this.withItems(async (fd, entries, view) => {
-      // Tags, title and description are not in the items index: the text index has them; what it
-      // does not have yet is read from the lines the entries' filter kept, with a raw-text test
-      // first, so that most lines of a search or tag filter are never parsed.
-      const index = this.itemsSlot.index;
-      const texts = index?.state === entries && needsFullItem(filter, page) ? await this.texts.current(fd, view.itemsEnd, index) : null;
-      const mayMatch = linePrefilter(filter);
-      const full = (e: ItemEntry) => {
-        const line = readAt(fd, e.off, e.len);
-        return mayMatch === null || mayMatch(line) ? hydrate(fd, e, this.itemsPath, line) : null;
-      };
-      const answer = () => (texts && queryWithTexts(texts, entries, filter, page, full)) ?? queryItems(entries.values(), filter, page, full);
-      const { items, total } = this.memo(entries, `list\n${JSON.stringify([filter, page])}`, answer);
+      const { items, total } = await this.select(fd, entries, view, filter, page);
       return { items: items.map((e) => ("off" in e ? this.full(fd, e, entries) : e)), total };
     });
+  }
+
+  async eachItemPage(filter: ItemFilter, page: Page, size: number, each: (items: BacklogItem[]) => void): Promise<{ total: number; shown: number }> {
+    return this.withItems(async (fd, entries, view) => {
+      const { items, total } = await this.select(fd, entries, view, filter, page);
+      // Read from the file this view holds open: the same snapshot as listItems, page by page.
+      for (let from = 0; from < items.length; from += size) each(items.slice(from, from + size).map((e) => ("off" in e ? this.full(fd, e, entries) : e)));
+      return { total, shown: items.length };
+    });
+  }
+
+  /** The entries (or items) of a page of `list`, in order, and how many matched. */
+  private async select(fd: number, entries: Map<string, ItemEntry>, view: CommittedView, filter: ItemFilter, page: Page) {
+    // Tags, title and description are not in the items index: the text index has them; what it
+    // does not have yet is read from the lines the entries' filter kept, with a raw-text test
+    // first, so that most lines of a search or tag filter are never parsed.
+    const index = this.itemsSlot.index;
+    const texts = index?.state === entries && needsFullItem(filter, page) ? await this.texts.current(fd, view.itemsEnd, index) : null;
+    const mayMatch = linePrefilter(filter);
+    const full = (e: ItemEntry) => {
+      const line = readAt(fd, e.off, e.len);
+      return mayMatch === null || mayMatch(line) ? hydrate(fd, e, this.itemsPath, line) : null;
+    };
+    const answer = () => (texts && queryWithTexts(texts, entries, filter, page, full)) ?? queryItems(entries.values(), filter, page, full);
+    return this.memo(entries, `list\n${JSON.stringify([filter, page])}`, answer);
   }
 
   async getItem(id: string): Promise<BacklogItem | null> {
@@ -510,6 +524,25 @@ export class JsonlStore implements Store {
       items: [...entries.values()].sort(compareByCreation).map((e) => hydrate(fd, e, this.itemsPath)),
       events: this.readEvents(view),
     }));
+  }
+
+  async dumpInPages(size: number, each: (page: StoreDump) => void): Promise<{ items: number; events: number }> {
+    // The same snapshot as dump, read from the files this view holds open, a page at a time.
+    return this.withItems((fd, entries, view) => {
+      const order = [...entries.values()].sort(compareByCreation);
+      for (let from = 0; from < order.length; from += size) each({ items: order.slice(from, from + size).map((e) => hydrate(fd, e, this.itemsPath)), events: [] });
+      let events: BacklogEvent[] = [];
+      let count = 0;
+      this.eachEvent(view, (event) => {
+        events.push(event);
+        count += 1;
+        if (events.length < size) return;
+        each({ items: [], events });
+        events = [];
+      });
+      if (events.length > 0) each({ items: [], events });
+      return { items: order.length, events: count };
+    });
   }
 
   /**
@@ -858,17 +891,22 @@ export class JsonlStore implements Store {
   /** Every committed event in file order, once per id. */
   private readEvents(view: CommittedView): BacklogEvent[] {
     const events: BacklogEvent[] = [];
+    this.eachEvent(view, (event) => events.push(event));
+    return events;
+  }
+
+  /** Each event of the committed events log, in store order, an id once (its first line). */
+  private eachEvent(view: CommittedView, visit: (event: BacklogEvent) => void): void {
     const seen = new Set<string>();
     this.scan(view, (line, note) => {
       const event = normalizeStoredEvent(tryParse(line), note);
       if (!event) return false;
       if (!seen.has(event.id)) {
         seen.add(event.id);
-        events.push(event);
+        visit(event);
       }
       return true;
     });
-    return events;
   }
 
   /**

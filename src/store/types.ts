@@ -65,6 +65,13 @@ export interface Store {
   /** Where it reads, for messages: the data directory, the server, or "in memory". */
   readonly location: string;
   listItems(filter: ItemFilter, page: Page): Promise<QueryResult>;
+  /**
+   * listItems with its items handed to `each` `size` at a time, in order, each slice read only
+   * when its turn comes: an answer of any length in the memory of one slice. Returns what
+   * listItems would (`shown`: how many items it would hold). Optional: the service falls back to
+   * listItems.
+   */
+  eachItemPage?(filter: ItemFilter, page: Page, size: number, each: (items: BacklogItem[]) => void): Promise<{ total: number; shown: number }>;
   getItem(id: string): Promise<BacklogItem | null>;
   /** The item's events, oldest first. */
   listEvents(itemId: string): Promise<BacklogEvent[]>;
@@ -86,6 +93,11 @@ export interface Store {
   /** Creates or upgrades the schema; backends without one report nothing to do. */
   migrate(dryRun: boolean): Promise<MigrationReport>;
   dump(): Promise<StoreDump>;
+  /**
+   * dump, handed to `each` a page at a time (the items' pages first, then the events'), each page
+   * read only when its turn comes. Returns how many of each. Optional: export falls back to dump.
+   */
+  dumpInPages?(size: number, each: (page: StoreDump) => void): Promise<{ items: number; events: number }>;
   /**
    * Unreadable lines the reads so far skipped, per file (a torn last line is not one). Backends
    * that cannot hold such lines (PostgreSQL, memory) need not implement it.

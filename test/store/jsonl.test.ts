@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BacklogError, conflict } from "../../src/errors.js";
 import { COMMIT_FILE } from "../../src/store/jsonl-commit.js";
+import { writeFileAtomicallyFrom } from "../../src/store/jsonl-file.js";
 import { JsonlStore } from "../../src/store/jsonl-store.js";
 import { acquireDirLock } from "../../src/store/lock.js";
 import { makeItem } from "../helpers/items.js";
@@ -111,6 +112,28 @@ describe("JSONL store", () => {
     expect(lines(join(dir, "items.jsonl")).map((l) => JSON.parse(l).title)).toEqual(["c", expect.any(String)]);
   });
 
+  it("cleanup copies the kept lines byte for byte, a line longer than its copy buffer (4 MiB) too", async () => {
+    const dir = tempDir();
+    const store = open(dir);
+    const long = makeItem({ description: `ünï ${"x".repeat(5 << 20)} ✓` });
+    const small = Array.from({ length: 50 }, (_, i) => makeItem({ title: `t${i} \u2028 ü`, description: "d".repeat(100_000) }));
+    const gone = makeItem({ status: "done", updated_at: "2020-01-01T00:00:00.000Z" });
+    for (const item of [small[0], long, gone, ...small]) await store.write(async (tx) => tx.putItem(item));
+    await store.write(async (tx) => tx.putItem({ ...small[3], title: "newer" }));
+    const path = join(dir, "items.jsonl");
+    const before = lines(path);
+    const report = await store.cleanup({ cutoff: "2026-01-01T00:00:00.000Z", dryRun: false });
+    expect(report).toMatchObject({ deleted: 1, lines_after: 51 });
+    const after = readFileSync(path, "utf8");
+    // Item k's line: the last line of its id, in the order the ids first appear.
+    const byId = new Map<string, string>();
+    for (const line of before) {
+      const id = (JSON.parse(line) as { id: string }).id;
+      if (id !== gone.id) byId.set(id, line);
+    }
+    expect(after).toBe(`${[...byId.values()].join("\n")}\n`);
+  });
+
   it("a dry-run cleanup changes no byte", async () => {
     const dir = tempDir();
     const store = open(dir);
@@ -123,6 +146,23 @@ describe("JSONL store", () => {
     expect(report).toMatchObject({ deleted: 1, lines_before: 3, lines_after: 0, quarantined: 1 });
     expect(readFileSync(join(dir, "items.jsonl")).equals(before)).toBe(true);
     expect(existsSync(join(dir, "items.jsonl.quarantine"))).toBe(false);
+  });
+});
+
+describe("a file written a part at a time (export --output)", () => {
+  it("appears whole once written, and not at all (no temp file either) when writing it fails midway", async () => {
+    const dir = tempDir();
+    const path = join(dir, "out.jsonl");
+    await writeFileAtomicallyFrom(path, async (write) => {
+      for (const part of ["a\n", "ü\n", "c\n"]) write(part);
+    });
+    expect(readFileSync(path, "utf8")).toBe("a\nü\nc\n");
+    const failed = writeFileAtomicallyFrom(join(dir, "failed.jsonl"), async (write) => {
+      write("half\n");
+      throw new Error("the store changed while it was read");
+    });
+    await expect(failed).rejects.toThrow("changed while it was read");
+    expect(readdirSync(dir)).toEqual(["out.jsonl"]);
   });
 });
 
