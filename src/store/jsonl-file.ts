@@ -78,10 +78,35 @@ export const isBlank = (line: string) => line.trim() === "";
  * a crash may lose or tear, as its checks then reject it), then renamed over it.
  */
 export function writeFileAtomically(path: string, data: string | Uint8Array, durable = true): void {
-  const { tmp, fd } = createTmpFile(path);
+  const file = createTmpFile(path);
+  try {
+    writeAll(file.fd, typeof data === "string" ? Buffer.from(data, "utf8") : data);
+  } catch (error) {
+    discardTmpFile(file);
+    throw error;
+  }
+  placeTmpFile(file, path, durable);
+}
+
+/**
+ * writeFileAtomically for content too long to hold: `fill` writes it a part at a time into the
+ * temp file, renamed into place once whole and fsync'd; if `fill` throws, nothing appears.
+ */
+export async function writeFileAtomicallyFrom(path: string, fill: (write: (text: string) => void) => Promise<void>): Promise<void> {
+  const file = createTmpFile(path);
+  try {
+    await fill((text) => writeAll(file.fd, Buffer.from(text, "utf8")));
+  } catch (error) {
+    discardTmpFile(file);
+    throw error;
+  }
+  placeTmpFile(file, path, true);
+}
+
+/** A written temp file of createTmpFile: fsync'd when `durable`, closed, renamed over `path`; removed if that fails. */
+function placeTmpFile({ tmp, fd }: { tmp: string; fd: number }, path: string, durable: boolean): void {
   try {
     try {
-      writeAll(fd, typeof data === "string" ? Buffer.from(data, "utf8") : data);
       if (durable) fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -93,24 +118,9 @@ export function writeFileAtomically(path: string, data: string | Uint8Array, dur
   }
 }
 
-/**
- * writeFileAtomically for content too long to hold: `fill` writes it a part at a time into the
- * temp file, renamed into place once whole and fsync'd; if `fill` throws, nothing appears.
- */
-export async function writeFileAtomicallyFrom(path: string, fill: (write: (text: string) => void) => Promise<void>): Promise<void> {
-  const { tmp, fd } = createTmpFile(path);
-  try {
-    try {
-      await fill((text) => writeAll(fd, Buffer.from(text, "utf8")));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (error) {
-    rmSync(tmp, { force: true });
-    throw error;
-  }
+function discardTmpFile({ tmp, fd }: { tmp: string; fd: number }): void {
+  closeSync(fd);
+  rmSync(tmp, { force: true });
 }
 
 const isMissing = (error: unknown) => (error as NodeJS.ErrnoException).code === "ENOENT";

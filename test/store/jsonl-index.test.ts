@@ -39,6 +39,16 @@ async function poisonedStore(n = 5) {
   return { dir, items: join(dir, "items.jsonl") };
 }
 
+/** Rewrites the first `search` in `file` as `replacement` (the same length) in place, as an editor might. */
+function overwriteInPlace(file: string, search: string, replacement: string): void {
+  const text = readFileSync(file, "utf8");
+  const at = text.indexOf(search);
+  if (at < 0 || Buffer.byteLength(search) !== Buffer.byteLength(replacement)) throw new Error(`cannot overwrite ${search} in place`);
+  const fd = openSync(file, "r+");
+  writeSync(fd, replacement, Buffer.byteLength(text.slice(0, at)));
+  closeSync(fd);
+}
+
 describe("saved index", () => {
   it("is used while the log is unchanged", async () => {
     const { dir } = await poisonedStore();
@@ -137,10 +147,7 @@ describe("saved index", () => {
     const lines = readFileSync(items, "utf8").split("\n");
     const target = JSON.parse(lines[20]) as { id: string; dedupe_key: string };
     const edited = `${target.dedupe_key.slice(0, -1)}${target.dedupe_key.endsWith("x") ? "y" : "x"}`;
-    const text = readFileSync(items, "utf8");
-    const fd = openSync(items, "r+");
-    writeSync(fd, `"dedupe_key":"${edited}"`, Buffer.byteLength(text.slice(0, text.indexOf(`"dedupe_key":"${target.dedupe_key}"`))));
-    closeSync(fd);
+    overwriteInPlace(items, `"dedupe_key":"${target.dedupe_key}"`, `"dedupe_key":"${edited}"`);
     appendFileSync(items, `${JSON.stringify(makeItem({ title: "appended" }))}\n`);
 
     const writer = open(dir);
@@ -158,10 +165,7 @@ describe("saved index", () => {
     const lines = readFileSync(items, "utf8").split("\n");
     const [early, late] = [JSON.parse(lines[10]) as { id: string }, JSON.parse(lines[30]) as { id: string; title: string }];
     // In place, same length: the later line becomes a newer version of the earlier item, then a line is appended.
-    const text = readFileSync(items, "utf8");
-    const fd = openSync(items, "r+");
-    writeSync(fd, `"id":"${early.id}"`, Buffer.byteLength(text.slice(0, text.indexOf(`"id":"${late.id}"`))));
-    closeSync(fd);
+    overwriteInPlace(items, `"id":"${late.id}"`, `"id":"${early.id}"`);
     appendFileSync(items, `${JSON.stringify(makeItem({ title: "appended" }))}\n`);
 
     const writer = open(dir);
@@ -180,10 +184,7 @@ describe("saved index", () => {
     const target = JSON.parse(lines[20]) as { id: string; dedupe_key: string };
     const edited = `${target.dedupe_key.slice(0, -1)}${target.dedupe_key.endsWith("x") ? "y" : "x"}`;
     const before = statSync(items, { bigint: true });
-    const text = readFileSync(items, "utf8");
-    const fd = openSync(items, "r+");
-    writeSync(fd, `"dedupe_key":"${edited}"`, Buffer.byteLength(text.slice(0, text.indexOf(`"dedupe_key":"${target.dedupe_key}"`))));
-    closeSync(fd);
+    overwriteInPlace(items, `"dedupe_key":"${target.dedupe_key}"`, `"dedupe_key":"${edited}"`);
     // `touch -d`: the mtime set back to the nanosecond, the size the same; only the ctime tells.
     const ns = before.mtimeNs % 1_000_000_000n;
     execFileSync("touch", ["-m", "-d", `@${before.mtimeNs / 1_000_000_000n}.${String(ns).padStart(9, "0")}`, items]);
@@ -209,10 +210,7 @@ describe("saved index", () => {
       const lines = readFileSync(items, "utf8").split("\n");
       const target = JSON.parse(lines[20]) as { id: string; dedupe_key: string };
       const edited = `${target.dedupe_key.slice(0, -1)}${target.dedupe_key.endsWith("x") ? "y" : "x"}`;
-      const text = readFileSync(items, "utf8");
-      const fd = openSync(items, "r+");
-      writeSync(fd, `"dedupe_key":"${edited}"`, Buffer.byteLength(text.slice(0, text.indexOf(`"dedupe_key":"${target.dedupe_key}"`))));
-      closeSync(fd);
+      overwriteInPlace(items, `"dedupe_key":"${target.dedupe_key}"`, `"dedupe_key":"${edited}"`);
       const saved = loadSavedIndex(itemsIndex, indexFile(dir));
       if (saved === null) throw new Error("no saved index");
       const now = statSync(items, { bigint: true });
