@@ -62,11 +62,16 @@ function entryOfRow(id: string, s: readonly string[], rows: Uint32Array, offs: F
 /** From how many ids a lookup reads the whole id table rather than searching it for each (a search costs about a pass). */
 const MANY_KEYS = 16;
 
-/** The row of the last of each of `keys` in `ids` (the one a whole decode keeps). */
-function lastRows(ids: readonly string[], keys: ReadonlySet<string>): (id: string) => number | undefined {
-  const rows = new Map<string, number>();
-  for (let r = 0; r < ids.length; r += 1) if (keys.has(ids[r])) rows.set(ids[r], r);
-  return (id) => rows.get(id);
+/** The rows of each of `keys` in `ids`, in order (a whole decode keeps the last, in the place of the first). */
+function rowsOfIds(ids: readonly string[], keys: ReadonlySet<string>): (id: string) => number[] {
+  const rows = new Map<string, number[]>();
+  for (let r = 0; r < ids.length; r += 1) {
+    if (!keys.has(ids[r])) continue;
+    const known = rows.get(ids[r]);
+    if (known) known.push(r);
+    else rows.set(ids[r], [r]);
+  }
+  return (id) => rows.get(id) ?? [];
 }
 
 export const itemsIndex: IndexKind<Map<string, ItemEntry>> = {
@@ -153,10 +158,10 @@ export const itemsIndex: IndexKind<Map<string, ItemEntry>> = {
     const state = new Map<string, ItemEntry>();
     const keys = new Set(wanted);
     // A few ids are searched for in the table; many (the fresh ids of a batch) are found in one pass over it.
-    const rowOf = keys.size <= MANY_KEYS ? (id: string) => ids.numbersOf(id).pop() : lastRows(ids.all(), keys);
+    const rowsOf = keys.size <= MANY_KEYS ? (id: string) => ids.numbersOf(id) : rowsOfIds(ids.all(), keys);
     for (const id of keys) {
       // The last of an id, as in a whole decode.
-      const r = rowOf(id);
+      const r = rowsOf(id).pop();
       if (r === undefined) continue;
       if (!isPosition(offs[r])) throw new IndexFileError("unreadable saved index: offset");
       const one = new Map<string, ItemEntry>();
@@ -237,11 +242,17 @@ export function itemsWhere(input: ColumnReader, where: (row: RowFields) => boole
   // Only the last row of an id is its entry, as in a whole decode (an id saved twice, its later
   // row not matching, is left out: it is not about the question).
   const all = matched.length > MANY_KEYS ? ids.all() : null;
-  const rowOf = all ? lastRows(all, new Set(matched.map((r) => all[r]))) : (id: string) => ids.numbersOf(id).pop();
-  const state = new Map<string, ItemEntry>();
+  const rowsOf = all ? rowsOfIds(all, new Set(matched.map((r) => all[r]))) : (id: string) => ids.numbersOf(id);
+  // Each id in the place of its first row, as in a whole decode's map.
+  const kept: Array<{ r: number; id: string; first: number }> = [];
   for (const r of matched) {
     const id = all ? all[r] : ids.at(r);
-    if (rowOf(id) !== r) continue;
+    const its = rowsOf(id);
+    if (its[its.length - 1] === r) kept.push({ r, id, first: its[0] });
+  }
+  kept.sort((x, y) => x.first - y.first);
+  const state = new Map<string, ItemEntry>();
+  for (const { r, id } of kept) {
     if (!isPosition(offs[r])) throw new IndexFileError("unreadable saved index: offset");
     b = r * ROW_FIELDS;
     const t = (f: number) => text(rows[b + f]);
