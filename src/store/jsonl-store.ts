@@ -837,10 +837,10 @@ export class JsonlStore implements Store {
 
   /**
    * Runs a writer's `fn` with what it reads of the committed store. In a one-command process the
-   * items it asks for by id are looked up in the saved index alone (lookUp, after the same check
-   * against the log as a whole index gets); the first question about what is absent (a dedupe
-   * key), about all generated items, or about events, or a lookup that does not apply, reads the
-   * whole index as before. `lazy()` tells, once `fn` is done, whether no index is in memory to
+   * items it asks for by id, by dedupe key, and the active generated items of an env, are looked
+   * up in the saved index alone (lookUp, after the same check against the log as a whole index
+   * gets; by value, itemsWhere makes only the entries asked about); the first question about
+   * events, or a lookup that does not apply, reads the whole index as before. `lazy()` tells, once `fn` is done, whether no index is in memory to
    * bring past the write's lines.
    */
   private async withWriterSource<T>(fn: (source: ItemSource, fd: number, lazy: () => boolean) => Promise<T>): Promise<T> {
