@@ -3,7 +3,7 @@ import { isoWeekOf } from "../domain/calendar.js";
 import { type PlannedItem, planGeneration } from "../domain/generation.js";
 import type { BacklogItem, Source } from "../domain/item.js";
 import { unionTags } from "../domain/upsert.js";
-import { escalation, type GeneratedRef, latestBySeries, parseGeneratedKey, seenMeta, seriesKey } from "../domain/week-over-week.js";
+import { escalation, type GeneratedRef, latestBySeries, seenMeta, seriesKey } from "../domain/week-over-week.js";
 import { ENTITLEMENTS } from "../domain/rbac.js";
 import { invalidInput, notFound } from "../errors.js";
 import { type DigestKind, type DigestLocation, locateDigest, parseDigest, readDigest, RISK_DIGEST, WEEKLY_DIGEST } from "../digest/source.js";
@@ -81,8 +81,8 @@ export async function runGenerate(service: BacklogService, which: keyof typeof G
     async (tx) => {
       const items: RunReport["items"] = [];
       const byKey = await tx.findByDedupeKeys(plan.planned.map((p) => p.dedupe_key));
-      // Only keys of the generated format form series; the few items needed are then read in one batch.
-      const active = (await tx.findActiveGenerated(prefix, env)).filter((ref) => parseGeneratedKey(prefix, ref.dedupe_key) !== null);
+      // Only keys of the generated format form series (the store finds no others); the few items needed are then read in one batch.
+      const active = await tx.findActiveGenerated(prefix, env);
       const series = carryOver ? latestBySeries(prefix, active) : new Map<string, GeneratedRef>();
       const matched = new Set([...plan.planned, ...plan.skipped].map((m) => seriesKey(env, m.service, m.category)));
       const carriedRefs = plan.planned.map((p) => (byKey.has(p.dedupe_key) ? undefined : series.get(seriesKey(p.env, p.service, p.category))));

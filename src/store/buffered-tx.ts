@@ -3,7 +3,7 @@
  * pending writes laid over them; writes are buffered until the store commits them together.
  */
 import { type BacklogEvent, type BacklogItem, CLOSED_STATUSES } from "../domain/item.js";
-import type { GeneratedRef } from "../domain/week-over-week.js";
+import { type GeneratedRef, parseGeneratedKey } from "../domain/week-over-week.js";
 import type { WriteTx } from "./types.js";
 
 /** What a transaction reads from the committed store. */
@@ -94,7 +94,7 @@ function pick<T, R>(map: ReadonlyMap<string, T>, keys: readonly string[], conver
  */
 /** Whether an item (or index entry) is an active generated item of `env` under `prefix`. */
 export const isActiveGenerated = (item: { dedupe_key: string; env: string; status: string }, prefix: string, env: string) =>
-  item.env === env && !CLOSED_STATUSES.has(item.status) && item.dedupe_key.startsWith(`${prefix}:`);
+  item.env === env && !CLOSED_STATUSES.has(item.status) && parseGeneratedKey(prefix, item.dedupe_key) !== null;
 
 const refOf = ({ id, env, service, category, dedupe_key, created_at }: GeneratedRef): GeneratedRef => ({ id, env, service, category, dedupe_key, created_at });
 

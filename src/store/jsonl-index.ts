@@ -299,10 +299,23 @@ export interface LookupOptions {
   verify?: (fd: number, header: LogHeaderWithCrc) => boolean;
 }
 
+/**
+ * Reads a part of a saved index: a state holding at least every entry a question is about (more
+ * entries do no harm: the question is asked of it again), reading only what it needs.
+ */
+export type PickSaved<S> = (input: ColumnReader, line: (off: number, len: number) => string) => S;
+
+/** The part of a saved index that holds `keys` (kind.decodeSome). */
+export const byKeys =
+  <S>(kind: IndexKind<S>, keys: readonly string[]): PickSaved<S> =>
+  (input, line) =>
+    kind.decodeSome(input, keys, line);
+
 export type LogHeaderWithCrc = Pick<LogIndex<unknown>, "covered" | "crc" | "identity" | "verifiedAt" | "savedMtime">;
 
 /**
- * What the index of the log open as `fd` (up to `end`) holds for `keys`, read from the saved
+ * What the index of the log open as `fd` (up to `end`) holds for what `pick` asks (some keys:
+ * byKeys; or some values), read from the saved
  * index without decoding its other entries, and from the lines appended since it was saved. The
  * saved file passes the same checks as for a whole read (its CRC, its header, the log still the
  * file it describes, only appended to), and `verify` if given. Null when there is no usable saved
@@ -310,7 +323,7 @@ export type LogHeaderWithCrc = Pick<LogIndex<unknown>, "covered" | "crc" | "iden
  * reads the whole index (and saves it). The state is not an index of the log: never saved, never
  * asked for other keys.
  */
-export function lookupSaved<S>(kind: IndexKind<S>, path: string, fd: number, end: number, keys: readonly string[], options: LookupOptions): KeyLookup<S> | null {
+export function lookupSaved<S>(kind: IndexKind<S>, path: string, fd: number, end: number, pick: PickSaved<S>, options: LookupOptions): KeyLookup<S> | null {
   let found: { state: S; header: LogHeaderWithCrc & Header; to: number };
   try {
     // Never through a link, as for a whole read; only the header and the sections used are read.
@@ -325,7 +338,7 @@ export function lookupSaved<S>(kind: IndexKind<S>, path: string, fd: number, end
       if (header.covered > to || !stillValid(header, identity, fd) || !options.small(to - header.covered, to)) return null;
       // A line is read only within the bytes the index covers (a planted length allocates nothing).
       const line = (off: number, len: number) => (off + len <= header.covered ? readAt(fd, off, len) : fail("a line past the covered bytes"));
-      const state = kind.decodeSome(input, keys, line);
+      const state = pick(input, line);
       input.done();
       found = { state, header: { ...header, savedMtime: String(st.mtimeNs) }, to };
     } finally {

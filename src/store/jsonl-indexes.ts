@@ -59,6 +59,21 @@ function entryOfRow(id: string, s: readonly string[], rows: Uint32Array, offs: F
   } as ItemEntry;
 }
 
+/** From how many ids a lookup reads the whole id table rather than searching it for each (a search costs about a pass). */
+const MANY_KEYS = 16;
+
+/** The rows of each of `keys` in `ids`, in order (a whole decode keeps the last, in the place of the first). */
+function rowsOfIds(ids: readonly string[], keys: ReadonlySet<string>): (id: string) => number[] {
+  const rows = new Map<string, number[]>();
+  for (let r = 0; r < ids.length; r += 1) {
+    if (!keys.has(ids[r])) continue;
+    const known = rows.get(ids[r]);
+    if (known) known.push(r);
+    else rows.set(ids[r], [r]);
+  }
+  return (id) => rows.get(id) ?? [];
+}
+
 export const itemsIndex: IndexKind<Map<string, ItemEntry>> = {
   name: "items",
   empty: () => new Map(),
@@ -141,9 +156,12 @@ export const itemsIndex: IndexKind<Map<string, ItemEntry>> = {
     input.skipStrings();
     input.skip();
     const state = new Map<string, ItemEntry>();
-    for (const id of new Set(wanted)) {
+    const keys = new Set(wanted);
+    // A few ids are searched for in the table; many (the fresh ids of a batch) are found in one pass over it.
+    const rowsOf = keys.size <= MANY_KEYS ? (id: string) => ids.numbersOf(id) : rowsOfIds(ids.all(), keys);
+    for (const id of keys) {
       // The last of an id, as in a whole decode.
-      const r = ids.numbersOf(id).pop();
+      const r = rowsOf(id).pop();
       if (r === undefined) continue;
       if (!isPosition(offs[r])) throw new IndexFileError("unreadable saved index: offset");
       const one = new Map<string, ItemEntry>();
@@ -169,6 +187,83 @@ export const itemsIndex: IndexKind<Map<string, ItemEntry>> = {
     return state;
   },
 };
+
+/** The fields a lookup by value (itemsWhere) is asked about, before the rest of an entry is made. */
+export interface RowFields {
+  env: string;
+  status: string;
+  dedupe_key: string;
+}
+
+/**
+ * What decode would give for the entries whose env, status and dedupe key `where` accepts (a
+ * lookup by dedupe key, or of the active generated items of an env): every column is read (each
+ * section checked by its CRC) but only those entries are made, and each string is decoded only
+ * when a row asks for it, so the other entries cost no memory. Every number and offset of a row
+ * used is checked as decode checks them.
+ */
+export function itemsWhere(input: ColumnReader, where: (row: RowFields) => boolean): Map<string, ItemEntry> {
+  const ids = input.stringTable();
+  const offs = input.f64s();
+  const lens = input.u32s();
+  const strings = input.stringTable();
+  const rows = input.u32s();
+  const count = ids.count;
+  if (offs.length !== count || lens.length !== count || rows.length !== count * ROW_FIELDS) throw new IndexFileError("unreadable saved index: column lengths");
+  // The few values of env, service, category, priority, status, owner and due date are decoded
+  // once each; timestamps and dedupe keys (one per item) each time they are read.
+  const known = new Map<number, string>();
+  const text = (n: number) => {
+    let s = known.get(n);
+    if (s === undefined) {
+      s = strings.at(n);
+      if (known.size < 1000) known.set(n, s);
+    }
+    return s;
+  };
+  // Each field of the row at `b` decoded only if `where` asks for it (a dedupe key only after its env and status matched).
+  let b = 0;
+  const row: RowFields = {
+    get env() {
+      return text(rows[b]);
+    },
+    get status() {
+      return text(rows[b + 4]);
+    },
+    get dedupe_key() {
+      return strings.at(rows[b + 9]);
+    },
+  };
+  const matched: number[] = [];
+  for (let r = 0; r < count; r += 1) {
+    b = r * ROW_FIELDS;
+    if (where(row)) matched.push(r);
+  }
+  // Only the last row of an id is its entry, as in a whole decode (an id saved twice, its later
+  // row not matching, is left out: it is not about the question).
+  const all = matched.length > MANY_KEYS ? ids.all() : null;
+  const rowsOf = all ? rowsOfIds(all, new Set(matched.map((r) => all[r]))) : (id: string) => ids.numbersOf(id);
+  // Each id in the place of its first row, as in a whole decode's map.
+  const kept: Array<{ r: number; id: string; first: number }> = [];
+  for (const r of matched) {
+    const id = all ? all[r] : ids.at(r);
+    const its = rowsOf(id);
+    if (its[its.length - 1] === r) kept.push({ r, id, first: its[0] });
+  }
+  kept.sort((x, y) => x.first - y.first);
+  const state = new Map<string, ItemEntry>();
+  for (const { r, id } of kept) {
+    if (!isPosition(offs[r])) throw new IndexFileError("unreadable saved index: offset");
+    b = r * ROW_FIELDS;
+    const t = (f: number) => text(rows[b + f]);
+    // A literal, in ENTRY_FIELDS order, as entryOfRow makes it.
+    state.set(id, {
+      id, env: row.env, service: t(1), category: t(2), priority: t(3), status: row.status, owner: t(5),
+      due_date: t(6), created_at: strings.at(rows[b + 7]), updated_at: strings.at(rows[b + 8]), dedupe_key: row.dedupe_key, off: offs[r], len: lens[r],
+    } as ItemEntry);
+  }
+  return state;
+}
 
 /**
  * The columns of a saved events index, every count checked; with `strings` (how many the table

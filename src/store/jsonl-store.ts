@@ -19,14 +19,14 @@ import { compareByCreation, type ItemFilter, linePrefilter, needsFullItem, type 
 import { type LogEvent, type LogQuery, newestFirst, wantsEvent } from "../domain/event-log.js";
 import { aggregateReport, closedAt, type HistoryRow, type Report, type ReportFrame } from "../domain/report.js";
 import { BacklogError, storageUnavailable } from "../errors.js";
-import { BufferedTx, emptySource, type ItemSource, mapSource } from "./buffered-tx.js";
+import { BufferedTx, emptySource, isActiveGenerated, type ItemSource, mapSource } from "./buffered-tx.js";
 import { compactLogs, removeStaleTmpFiles } from "./jsonl-compact.js";
 import { beginCommit, type CommittedView, endCommit, openCommitted, recoverUnfinishedCommit } from "./jsonl-commit.js";
 import { finishInterruptedSwap } from "./jsonl-swap.js";
 import { findEvents, findItem } from "./jsonl-find.js";
 import { appendLines, cutBack, isBlank, openForRead, readAt, readManyAt, repairTornTail, scanFd, tryParse } from "./jsonl-file.js";
-import { type IndexKind, indexMatchesLog, type LineNote, type LogHeaderWithCrc, type LogIndex, loadSavedIndex, lookupSaved, NO_PARALLELISM, provablyUnchanged, type Parallelism, refreshIndex, saveIndex } from "./jsonl-index.js";
-import { eventsIndex, type ItemEntry, itemsIndex } from "./jsonl-indexes.js";
+import { byKeys, type IndexKind, indexMatchesLog, type LineNote, type LogHeaderWithCrc, type LogIndex, loadSavedIndex, lookupSaved, NO_PARALLELISM, type PickSaved, provablyUnchanged, type Parallelism, refreshIndex, saveIndex } from "./jsonl-index.js";
+import { eventsIndex, type ItemEntry, itemsIndex, itemsWhere, type RowFields } from "./jsonl-indexes.js";
 import { saveIdList } from "./jsonl-ids.js";
 import { EVENTS_FILE, indexPathOf, ITEMS_FILE } from "./jsonl-paths.js";
 import { queryWithTexts, TextIndex } from "./jsonl-text.js";
@@ -302,7 +302,7 @@ export class JsonlStore implements Store {
   private async eventsIn(view: CommittedView, itemId: string): Promise<BacklogEvent[]> {
     const fd = view.events;
     if (fd === null) return [];
-    const state = this.lookUp(this.eventsSlot, fd, view.eventsEnd, [itemId]) ?? (await this.refresh(this.eventsSlot, fd, view.eventsEnd)).state;
+    const state = this.lookUp(this.eventsSlot, fd, view.eventsEnd, byKeys(eventsIndex, [itemId])) ?? (await this.refresh(this.eventsSlot, fd, view.eventsEnd)).state;
     const positions = state.get(itemId) ?? [];
     // Long-lived: a timeline is read again only once the item has more events (or the index was rebuilt).
     const cache = this.longLived ? this.cacheFor(this.timelines, state) : null;
@@ -661,7 +661,7 @@ export class JsonlStore implements Store {
     try {
       const fd = view.items;
       if (fd === null) return await fn(-1, new Map(), view);
-      const one = key === undefined ? null : this.lookUp(this.itemsSlot, fd, view.itemsEnd, [key]);
+      const one = key === undefined ? null : this.lookUp(this.itemsSlot, fd, view.itemsEnd, byKeys(itemsIndex, [key]));
       return await fn(fd, one ?? (await this.entriesIn(view, forWriting)), view);
     } finally {
       this.closeView(view);
@@ -688,13 +688,13 @@ export class JsonlStore implements Store {
    * none saved or none usable, or enough appended since it was saved to save it again): the
    * caller reads the whole index.
    */
-  private lookUp<S>(slot: IndexSlot<S>, fd: number, end: number, keys: readonly string[], forWriting = false): S | null {
+  private lookUp<S>(slot: IndexSlot<S>, fd: number, end: number, pick: PickSaved<S>, forWriting = false): S | null {
     if (this.longLived || this.options.savedIndexes === false || slot.index !== null || slot.savedLoaded) return null;
     let found: ReturnType<typeof lookupSaved<S>>;
     try {
       const small = (tail: number, covered: number) => !worthSavingAt(tail, covered);
       // A writer checks the saved index against the log first, as it would the whole index (see withItems).
-      found = lookupSaved(slot.kind, indexPathOf(slot.path), fd, end, keys, forWriting ? { small, verify: (log, saved) => this.matchesLog(log, saved) } : { small });
+      found = lookupSaved(slot.kind, indexPathOf(slot.path), fd, end, pick, forWriting ? { small, verify: (log, saved) => this.matchesLog(log, saved) } : { small });
     } catch (error) {
       throw readFailed(slot.path, error);
     }
@@ -837,10 +837,10 @@ export class JsonlStore implements Store {
 
   /**
    * Runs a writer's `fn` with what it reads of the committed store. In a one-command process the
-   * items it asks for by id are looked up in the saved index alone (lookUp, after the same check
-   * against the log as a whole index gets); the first question about what is absent (a dedupe
-   * key), about all generated items, or about events, or a lookup that does not apply, reads the
-   * whole index as before. `lazy()` tells, once `fn` is done, whether no index is in memory to
+   * items it asks for by id, by dedupe key, and the active generated items of an env, are looked
+   * up in the saved index alone (lookUp, after the same check against the log as a whole index
+   * gets; by value, itemsWhere makes only the entries asked about); the first question about
+   * events, or a lookup that does not apply, reads the whole index as before. `lazy()` tells, once `fn` is done, whether no index is in memory to
    * bring past the write's lines.
    */
   private async withWriterSource<T>(fn: (source: ItemSource, fd: number, lazy: () => boolean) => Promise<T>): Promise<T> {
@@ -849,13 +849,29 @@ export class JsonlStore implements Store {
       const fd = view.items;
       let whole: ItemSource | null = null;
       const wholeSource = async () => (whole ??= this.sourceOf(fd ?? -1, await this.entriesIn(view, FOR_WRITING), view));
+      // Entries of the saved index read so far (each its id's latest): ids asked for again are not looked up again.
+      const known = new Map<string, ItemEntry>();
+      const partOf = (pick: PickSaved<Map<string, ItemEntry>>) => {
+        const part = whole === null && fd !== null ? this.lookUp(this.itemsSlot, fd, view.itemsEnd, pick, FOR_WRITING) : null;
+        if (part !== null) for (const [id, entry] of part) known.set(id, entry);
+        return part;
+      };
+      // The items whose env, status and dedupe key `where` accepts, and perhaps others (asked again by the source).
+      const some = async (where: (row: RowFields) => boolean) => {
+        const part = partOf((input) => itemsWhere(input, where));
+        return part === null ? wholeSource() : this.sourceOf(fd ?? -1, part, view);
+      };
       const source: ItemSource = {
         getItems: async (ids) => {
-          const some = whole === null && fd !== null ? this.lookUp(this.itemsSlot, fd, view.itemsEnd, ids, FOR_WRITING) : null;
-          return some === null ? (await wholeSource()).getItems(ids) : this.sourceOf(fd ?? -1, some, view).getItems(ids);
+          if (whole === null && ids.every((id) => known.has(id))) return this.sourceOf(fd ?? -1, known, view).getItems(ids);
+          const part = partOf(byKeys(itemsIndex, ids));
+          return part === null ? (await wholeSource()).getItems(ids) : this.sourceOf(fd ?? -1, part, view).getItems(ids);
         },
-        findByDedupeKeys: async (keys) => (await wholeSource()).findByDedupeKeys(keys),
-        findActiveGenerated: async (prefix, env) => (await wholeSource()).findActiveGenerated(prefix, env),
+        findByDedupeKeys: async (keys) => {
+          const wanted = new Set(keys);
+          return (await some((row) => wanted.has(row.dedupe_key))).findByDedupeKeys(keys);
+        },
+        findActiveGenerated: async (prefix, env) => (await some((row) => isActiveGenerated(row, prefix, env))).findActiveGenerated(prefix, env),
         getEvents: async (ids) => (await wholeSource()).getEvents(ids),
       };
       // An index in memory (an earlier write of this process) is kept up to date as before.

@@ -15,8 +15,9 @@ export interface WriteTx {
   /** The current items holding any of these dedupe keys, by key. */
   findByDedupeKeys(keys: readonly string[]): Promise<Map<string, BacklogItem>>;
   /**
-   * The active (not done/canceled) items of `env` whose dedupe key starts with `{prefix}:`, as
-   * references: the generated items a run may carry over or report as cleared. One pass over the
+   * The active (not done/canceled) items of `env` whose dedupe key is a generated key of `prefix`
+   * (`{prefix}:{week}:{env}:{service}:{category}`, parseGeneratedKey), as references: the
+   * generated items a run may carry over or report as cleared. One pass over the
    * JSONL items index (nothing is read from the log); one indexed query on PostgreSQL. The run
    * then reads the few items it needs with getItems.
    */

@@ -125,5 +125,19 @@ describe("week-over-week reads on every backend", () => {
       const want = items.filter((i) => i.env === "prod" && i.source === "digest" && i.status !== "done" && i.status !== "canceled").map((i) => i.id);
       expect({ name, ids: active.map((i) => i.id).sort() }).toEqual({ name, ids: want.sort() });
     }
+    // Keys under the prefix but not of the generated format form no series: no store finds them.
+    const [template] = items.filter((i) => i.env === "prod" && i.source === "digest" && i.status === "open");
+    const odd = ["platform_backlog:2026-W05:prod:gateway:refactor:0", "platform_backlog:adhoc", "platform_backlog:W05:prod:gateway:refactor"];
+    for (const [name, store] of list) {
+      const active = await store.write(
+        async (tx) => {
+          odd.forEach((dedupe_key, i) => tx.putItem({ ...template, id: `bl_0dd00000000${i}`, dedupe_key }));
+          return tx.findActiveGenerated("platform_backlog", "prod");
+        },
+        { dryRun: true },
+      );
+      expect({ name, odd: active.filter((ref) => ref.id.startsWith("bl_0dd")) }).toEqual({ name, odd: [] });
+      expect({ name, found: active.some((ref) => ref.id === template.id) }).toEqual({ name, found: true });
+    }
   });
 });

@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ColumnReader, ColumnWriter, IndexFileError, StringTable } from "../../src/store/index-codec.js";
 import { type IndexKind, type LogIndex, loadSavedIndex, saveIndex } from "../../src/store/jsonl-index.js";
-import { eventsIndex, type ItemEntry, itemsIndex } from "../../src/store/jsonl-indexes.js";
+import { eventsIndex, type ItemEntry, itemsIndex, itemsWhere, type RowFields } from "../../src/store/jsonl-indexes.js";
+import { isActiveGenerated } from "../../src/store/buffered-tx.js";
 import { JsonlStore } from "../../src/store/jsonl-store.js";
 import { makeItem } from "../helpers/items.js";
 import { tempDir } from "../helpers/temp.js";
@@ -241,6 +242,86 @@ describe("one key of a saved index", () => {
     const elsewhere = logOf([another, older]);
     const anotherLength = Buffer.byteLength(JSON.stringify(another));
     expect(() => itemsIndex.decodeSome(new ColumnReader(handMade([0, 0], [anotherLength, anotherLength]), FORMAT), [older.id], elsewhere.line)).toThrow(IndexFileError);
+  });
+
+  it("by value, is what a whole read gives for the entries asked about, and no other", () => {
+    const statuses = ["open", "in_progress", "blocked", "done", "canceled"] as const;
+    for (const [count, wide] of [[7, false], [60, false], [60, true]] as const) {
+      const items = Array.from({ length: count }, (_, i) =>
+        makeItem({
+          env: i % 3 === 0 ? "staging" : "prod",
+          status: statuses[i % statuses.length],
+          owner: wide ? "日" : "ÿ",
+          dedupe_key: i % 4 === 0 ? `manual:${i}` : `platform_backlog:2026-W0${1 + (i % 9)}:prod:svc-${i}:refactor${i % 7 === 0 ? ":extra" : ""}`,
+        }),
+      );
+      const { state } = logOf(items);
+      const file = fileOf(itemsIndex, state);
+      const whole = itemsIndex.decode(new ColumnReader(file, FORMAT));
+      const keys = new Set([items[1].dedupe_key, items[count - 1].dedupe_key, "absent", "", ...items.slice(0, 30).map((item) => item.dedupe_key)]);
+      const questions: Array<[string, (row: RowFields) => boolean]> = [
+        ["some dedupe keys", (row) => keys.has(row.dedupe_key)],
+        ["one dedupe key", (row) => row.dedupe_key === items[2].dedupe_key],
+        ["active generated of prod", (row) => isActiveGenerated(row, "platform_backlog", "prod")],
+        ["active generated of staging", (row) => isActiveGenerated(row, "platform_backlog", "staging")],
+        ["nothing", () => false],
+      ];
+      for (const [what, where] of questions) {
+        const expected = [...whole].filter(([, e]) => where(e));
+        expect([...itemsWhere(new ColumnReader(file, FORMAT), where)], `${what}, ${count} items`).toEqual(expected);
+        const { reader, close } = partial(file);
+        expect([...itemsWhere(reader, where)]).toEqual(expected);
+        reader.done();
+        close();
+      }
+    }
+  });
+
+  it("by value, takes an id's last row, as a whole read does, and refuses a row that is not right", () => {
+    /** Items files written by hand: `rows` strings of ["prod", "open", "done", "k"], ids repeated as given. */
+    const handMade = (ids: string[], rows: number[][], offs = ids.map((_, i) => i * 10)) => {
+      const out = new ColumnWriter();
+      out.strings(ids);
+      out.f64s(Float64Array.from(offs));
+      out.u32s(Uint32Array.from(ids, () => 5));
+      out.strings(["prod", "open", "done", "k"]);
+      out.u32s(Uint32Array.from(rows.flat()));
+      return out.file(FORMAT, { kind: "items" });
+    };
+    const row = (status: number) => [0, 0, 0, 0, status, 0, 0, 0, 0, 3];
+    const wantedOpen = (r: RowFields) => r.status === "open";
+    for (const others of [0, 30]) {
+      // `others` other ids match too: found by a search of the ids, or by one pass over them.
+      const more = Array.from({ length: others }, (_, i) => `bl_more${i}`);
+      const check = (ids: string[], statuses: number[]) => {
+        const file = handMade([...ids, ...more], [...statuses.map(row), ...more.map(() => row(1))]);
+        const expected = [...itemsIndex.decode(new ColumnReader(file, FORMAT))].filter(([, e]) => wantedOpen(e));
+        expect([...itemsWhere(new ColumnReader(file, FORMAT), wantedOpen)]).toEqual(expected);
+        return expected.filter(([id]) => id === "bl_twice").map(([, e]) => e.off);
+      };
+      // Its later row matches: that one; it does not: not at all (its earlier row is not its entry).
+      expect(check(["bl_twice", "bl_twice"], [2, 1])).toEqual([10]);
+      expect(check(["bl_twice", "bl_twice"], [1, 2])).toEqual([]);
+      expect(check(["bl_twice", "bl_other", "bl_twice"], [1, 1, 1])).toEqual([20]);
+    }
+    const refused = [
+      // A string number past the table, in a field asked about or in one made for an entry.
+      handMade(["bl_a"], [[0, 0, 0, 0, 9, 0, 0, 0, 0, 3]]),
+      handMade(["bl_a"], [[0, 9, 0, 0, 1, 0, 0, 0, 0, 3]]),
+      // An offset that is no position.
+      handMade(["bl_a"], [row(1)], [-1]),
+      // Rows of another length.
+      handMade(["bl_a"], [row(1).slice(1)]),
+    ];
+    for (const bad of refused) expect(() => itemsWhere(new ColumnReader(bad, FORMAT), wantedOpen)).toThrow(IndexFileError);
+    // A byte of the rows changed: a lookup by value reads them, so it refuses the file (their CRC).
+    const { state } = logOf([makeItem(), makeItem()]);
+    const file = fileOf(itemsIndex, state);
+    const changed = Buffer.from(file);
+    changed[file.length - 8] ^= 1;
+    const { reader, close } = partial(changed);
+    expect(() => itemsWhere(reader, () => true)).toThrow(IndexFileError);
+    close();
   });
 
   it("in part checks each section it reads by its own CRC, and reads no other", () => {

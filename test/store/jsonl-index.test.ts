@@ -385,6 +385,29 @@ describe("one id through the saved indexes (get)", () => {
     expect(warnings.filter((w) => w.includes("items.jsonl:41"))).toHaveLength(1);
   });
 
+  it("gives a writer the items of some dedupe keys and the active generated items from the saved index, and from the lines appended since", async () => {
+    const { dir, id, other, items } = await forgetful();
+    const keyOf = new Map(readFileSync(items, "utf8").trim().split("\n").map((line) => JSON.parse(line) as { id: string; dedupe_key: string }).map((item) => [item.id, item.dedupe_key]));
+    const generated = "platform_backlog:2026-W07:prod:gateway:refactor";
+    const ask = async () => {
+      const writer = open(dir);
+      const seen = await writer.write(async (tx) => {
+        const byKey = await tx.findByDedupeKeys([keyOf.get(id) as string, keyOf.get(other) as string, generated]);
+        const active = await tx.findActiveGenerated("platform_backlog", "prod");
+        return { byKey: [...byKey.values()].map((item) => item.id), active: active.map((ref) => ref.id) };
+      });
+      await writer.close("ok");
+      return seen;
+    };
+    // The poisoned saved index forgot `id`: the lookups used it (after checking it against the log).
+    expect(await ask()).toEqual({ byKey: [other], active: [] });
+    const writer = open(dir);
+    await writer.write(async (tx) => tx.putItem(makeItem({ id: other, env: "prod", status: "open", dedupe_key: generated })));
+    await writer.close("ok");
+    // The appended version of `other` holds the generated key now, not its old one.
+    expect(await ask()).toEqual({ byKey: [other], active: [other] });
+  });
+
   it("reads the whole index, and saves it again, once enough was appended since it was saved", async () => {
     const { dir, id, items } = await forgetful();
     for (let i = 0; i < 400; i += 1) appendFileSync(items, `${JSON.stringify(makeItem({ description: "x".repeat(200) }))}\n`);

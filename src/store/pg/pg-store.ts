@@ -10,6 +10,7 @@ import { DASHBOARD_OVERDUE_SHOWN, DASHBOARD_TOP_SERVICES } from "../../domain/da
 import { type BacklogEvent, type BacklogItem, canonicalItem, EVENT_TYPES, PRIORITIES, SOURCES, STATUSES } from "../../domain/item.js";
 import type { LogEvent, LogQuery } from "../../domain/event-log.js";
 import { type Report, type ReportFrame, REPORT_TOP_SERVICES, roundDays } from "../../domain/report.js";
+import { type GeneratedRef, parseGeneratedKey } from "../../domain/week-over-week.js";
 import { type ItemFilter, listOf, type OneOf, type Page, type QueryResult, type SortKey, type SortKeyName } from "../../domain/query.js";
 import { BacklogError, conflict, storageUnavailable } from "../../errors.js";
 import { BufferedTx, type ItemSource } from "../buffered-tx.js";
@@ -146,7 +147,7 @@ function sqlSource(client: Queryable): ItemSource {
           `SELECT id, env, service, category, dedupe_key, created_at FROM backlog_items WHERE env = $1 AND ${OPEN} AND dedupe_key LIKE $2 ORDER BY created_at, id`,
           [env, `${prefix.replace(/[\\%_]/g, "\\$&")}:%`],
         )
-      ).rows,
+      ).rows.filter((ref: GeneratedRef) => parseGeneratedKey(prefix, ref.dedupe_key) !== null),
   };
 }
 
