@@ -97,6 +97,27 @@ export function indexRange<S>(kind: IndexKind<S>, fd: number, state: S, from: nu
  */
 const WORKER_YOUNG_MB = 4;
 
+/**
+ * A range's index as the worker sends it: the columns of a saved index (one buffer, moved to the
+ * other thread, not copied), its line numbers and notes in the header.
+ */
+export function encodeRange<S>(kind: IndexKind<S>, r: RangeIndex<S>): Buffer {
+  const out = new ColumnWriter();
+  kind.encode(r.state, out);
+  return out.file(FORMAT, { kind: kind.name, bad: r.bad, notes: r.notes, lines: r.lines, covered: r.covered });
+}
+
+/** What encodeRange wrote, checked as a saved file is; throws when it is not that. */
+function decodeRange<S>(kind: IndexKind<S>, file: Buffer): RangeIndex<S> {
+  const input = new ColumnReader(file, FORMAT);
+  const h = input.header;
+  const { bad, notes, lines, covered } = h as Pick<Header, "bad" | "notes" | "lines" | "covered">;
+  if (h.kind !== kind.name || !isHeader({ ...h, crc: 0, head: "", tail: "", identity: { dev: "", ino: "", birth: "", size: 0, mtime: "" } })) fail("the worker's index");
+  const state = kind.decode(input);
+  input.done();
+  return { state, bad, notes, lines, covered };
+}
+
 /** Runs indexRange on a worker thread for the second half of a large range. */
 function indexInWorker<S>(kind: IndexKind<S>, workerUrl: URL, fd: number, from: number, to: number): Promise<RangeIndex<S>> {
   return new Promise((resolve, reject) => {
@@ -105,13 +126,24 @@ function indexInWorker<S>(kind: IndexKind<S>, workerUrl: URL, fd: number, from: 
     // module costs about a millisecond at every start, and only large ranges use it.
     const { Worker } = createRequire(import.meta.url)("node:worker_threads") as typeof import("node:worker_threads");
     const worker = new Worker(workerUrl, { workerData: { kind: kind.name, fd, from, to }, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } });
-    worker.once("message", (r: { state: unknown; bad: number[]; notes: LineNote[]; lines: number; covered: number }) => {
-      const state = kind.fromJson(r.state);
-      if (state === null) reject(new Error("the indexing worker returned an unreadable index"));
-      else resolve({ state, bad: r.bad, notes: r.notes, lines: r.lines, covered: r.covered });
+    let result: Uint8Array | null = null;
+    worker.once("message", (r: Uint8Array) => {
+      result = r;
     });
     worker.once("error", reject);
-    worker.once("exit", (code) => reject(new Error(`the indexing worker exited with ${code}`)));
+    // The result is decoded once the worker has exited: its heap is then gone, not beside this one.
+    worker.once("exit", (code) => {
+      const r = result;
+      result = null;
+      if (code !== 0 || r === null) reject(new Error(`the indexing worker exited with ${code}`));
+      else {
+        try {
+          resolve(decodeRange(kind, Buffer.from(r.buffer, r.byteOffset, r.byteLength)));
+        } catch (error) {
+          reject(error);
+        }
+      }
+    });
   });
 }
 
