@@ -121,24 +121,25 @@ function decodeRange<S>(kind: IndexKind<S>, file: Buffer): RangeIndex<S> {
 /**
  * Keeps the young generation of every thread at the size it has (for the rest of the process):
  * while two threads index a large log, V8 would grow this thread's to tens of MiB beside the
- * worker's heap (peak RSS of an uncached read of a 222 MB log: 167 → 146–148 MB, in the same
+ * worker's heap (peak RSS of an uncached `list` of a 222 MB log: 167 → 135–137 MB, in the same
  * time). Its maximum is fixed when the heap is set up, and a flag on the command line would make
  * V8 reject the code cache; but the growth factor is read each time a young generation would grow.
- * Setting up a heap (the worker's) puts the factor back to 2: the worker calls this again once its
- * heap is set up.
+ * Setting up a heap (the worker's) puts the factor back to 2: this is called once the worker runs.
  */
 export function keepYoungGenerationSmall(): void {
   (createRequire(import.meta.url)("node:v8") as typeof import("node:v8")).setFlagsFromString("--semi-space-growth-factor=1");
 }
 
 /** Runs indexRange on a worker thread for the second half of a large range. */
-function indexInWorker<S>(kind: IndexKind<S>, workerUrl: URL, fd: number, from: number, to: number): Promise<RangeIndex<S>> {
-  return new Promise((resolve, reject) => {
+function indexInWorker<S>(kind: IndexKind<S>, workerUrl: URL, fd: number, from: number, to: number): { started: Promise<unknown>; done: Promise<RangeIndex<S>> } {
+  let started: Promise<unknown> = Promise.resolve();
+  const done = new Promise<RangeIndex<S>>((resolve, reject) => {
     // The descriptor is shared by the threads of a process: the worker reads this very file.
     // Loaded here, at once (the worker must start before this thread indexes its half): the
     // module costs about a millisecond at every start, and only large ranges use it.
     const { Worker } = createRequire(import.meta.url)("node:worker_threads") as typeof import("node:worker_threads");
     const worker = new Worker(workerUrl, { workerData: { kind: kind.name, fd, from, to }, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } });
+    started = new Promise((ready) => worker.once("online", ready));
     let result: Uint8Array | null = null;
     worker.once("message", (r: Uint8Array) => {
       result = r;
@@ -158,6 +159,10 @@ function indexInWorker<S>(kind: IndexKind<S>, workerUrl: URL, fd: number, from: 
       }
     });
   });
+  // Settled even if this thread throws, so that no rejection goes unhandled.
+  done.catch(() => undefined);
+  // Started, or failed before it could start.
+  return { started: Promise.race([started, done.catch(() => undefined)]), done };
 }
 
 /**
@@ -165,13 +170,13 @@ function indexInWorker<S>(kind: IndexKind<S>, workerUrl: URL, fd: number, from: 
  * (split at a line start, so no line is cut); its lines are later in the log, so they win.
  */
 async function indexLines<S>(kind: IndexKind<S>, fd: number, state: S, from: number, to: number, linesBefore: number, parallel: Parallelism): Promise<RangeIndex<S>> {
-  // The worker starts later (it boots an isolate): this thread takes a little more than half.
-  const mid = parallel.workerUrl && to - from >= parallel.minBytes ? nextLineStart(fd, from + Math.floor((to - from) * 0.56)) : null;
+  const mid = parallel.workerUrl && to - from >= parallel.minBytes ? nextLineStart(fd, from + Math.floor((to - from) / 2)) : null;
   if (mid === null || mid >= to || !parallel.workerUrl) return indexRange(kind, fd, state, from, to, linesBefore);
+  const worker = indexInWorker(kind, parallel.workerUrl, fd, mid, to);
+  // Both threads start together, once the worker's heap is set up (which puts V8's growth factor back).
+  await worker.started;
   keepYoungGenerationSmall();
-  const second = indexInWorker(kind, parallel.workerUrl, fd, mid, to);
-  // Settled even if this thread throws, so that no rejection goes unhandled.
-  second.catch(() => undefined);
+  const second = worker.done;
   const first = indexRange(kind, fd, state, from, mid, linesBefore);
   let rest: RangeIndex<S>;
   try {
