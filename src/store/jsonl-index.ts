@@ -30,9 +30,6 @@ export interface IndexKind<S> {
   empty(): S;
   /** Adds one complete line; false when the line is unreadable. `note` receives what it found about a field. */
   add(state: S, line: string, offset: number, bytes: number, note: (field: string, message: string) => void): boolean;
-  /** For the indexing worker's message. */
-  toJson(state: S): unknown;
-  fromJson(json: unknown): S | null;
   /** For the saved file: the state as columns. */
   encode(state: S, out: ColumnWriter): void;
   /** What encode wrote; throws when it is not that. */
@@ -111,11 +108,10 @@ export function encodeRange<S>(kind: IndexKind<S>, r: RangeIndex<S>): Buffer {
 function decodeRange<S>(kind: IndexKind<S>, file: Buffer): RangeIndex<S> {
   const input = new ColumnReader(file, FORMAT);
   const h = input.header;
-  const { bad, notes, lines, covered } = h as Pick<Header, "bad" | "notes" | "lines" | "covered">;
-  if (h.kind !== kind.name || !isHeader({ ...h, crc: 0, head: "", tail: "", identity: { dev: "", ino: "", birth: "", size: 0, mtime: "" } })) fail("the worker's index");
+  if (h.kind !== kind.name || !isRangeHeader(h)) return fail("the worker's index");
   const state = kind.decode(input);
   input.done();
-  return { state, bad, notes, lines, covered };
+  return { state, bad: h.bad, notes: h.notes, lines: h.lines, covered: h.covered };
 }
 
 /**
@@ -399,13 +395,17 @@ const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as nu
 const isText = (v: unknown): v is string => typeof v === "string";
 const isNanoseconds = (v: unknown) => typeof v === "string" && /^\d{1,30}$/.test(v);
 
+/** The fields of a range's index (its lines, what was found in them), of the type they must have. */
+const isRangeHeader = (h: Record<string, unknown>): h is Record<string, unknown> & Pick<Header, "bad" | "notes" | "lines" | "covered"> =>
+  isCount(h.lines) && isCount(h.covered) &&
+  Array.isArray(h.bad) && h.bad.every(isCount) &&
+  Array.isArray(h.notes) && h.notes.every((n) => Array.isArray(n) && n.length === 2 && isCount(n[0]) && isText(n[1]));
+
 /** Every field of a saved header, of the type it must have. */
 function isHeader(h: Record<string, unknown>): h is Record<string, unknown> & Header {
   const id = h.identity as Record<string, unknown> | null;
   return (
-    isCount(h.lines) && isCount(h.covered) && isCount(h.crc) && isText(h.head) && isText(h.tail) &&
-    Array.isArray(h.bad) && h.bad.every(isCount) &&
-    Array.isArray(h.notes) && h.notes.every((n) => Array.isArray(n) && n.length === 2 && isCount(n[0]) && isText(n[1])) &&
+    isRangeHeader(h) && isCount(h.crc) && isText(h.head) && isText(h.tail) &&
     id !== null && typeof id === "object" && isText(id.dev) && isText(id.ino) && isText(id.birth) && isCount(id.size) && isText(id.mtime) &&
     (id.ctime === undefined || isNanoseconds(id.ctime)) && (h.verifiedAt === undefined || h.verifiedAt === null || isNanoseconds(h.verifiedAt))
   );
