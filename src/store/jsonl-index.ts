@@ -30,9 +30,6 @@ export interface IndexKind<S> {
   empty(): S;
   /** Adds one complete line; false when the line is unreadable. `note` receives what it found about a field. */
   add(state: S, line: string, offset: number, bytes: number, note: (field: string, message: string) => void): boolean;
-  /** For the indexing worker's message. */
-  toJson(state: S): unknown;
-  fromJson(json: unknown): S | null;
   /** For the saved file: the state as columns. */
   encode(state: S, out: ColumnWriter): void;
   /** What encode wrote; throws when it is not that. */
@@ -97,22 +94,71 @@ export function indexRange<S>(kind: IndexKind<S>, fd: number, state: S, from: nu
  */
 const WORKER_YOUNG_MB = 4;
 
+/**
+ * A range's index as the worker sends it: the columns of a saved index (one buffer, moved to the
+ * other thread, not copied), its line numbers and notes in the header.
+ */
+export function encodeRange<S>(kind: IndexKind<S>, r: RangeIndex<S>): Buffer {
+  const out = new ColumnWriter();
+  kind.encode(r.state, out);
+  return out.file(FORMAT, { kind: kind.name, bad: r.bad, notes: r.notes, lines: r.lines, covered: r.covered });
+}
+
+/** What encodeRange wrote, checked as a saved file is; throws when it is not that. */
+function decodeRange<S>(kind: IndexKind<S>, file: Buffer): RangeIndex<S> {
+  const input = new ColumnReader(file, FORMAT);
+  const h = input.header;
+  if (h.kind !== kind.name || !isRangeHeader(h)) return fail("the worker's index");
+  const state = kind.decode(input);
+  input.done();
+  return { state, bad: h.bad, notes: h.notes, lines: h.lines, covered: h.covered };
+}
+
+/**
+ * Keeps the young generation of every thread at the size it has (for the rest of the process):
+ * while two threads index a large log, V8 would grow this thread's to tens of MiB beside the
+ * worker's heap (peak RSS of an uncached `list` of a 222 MB log: 167 → 135–137 MB, in the same
+ * time). Its maximum is fixed when the heap is set up, and a flag on the command line would make
+ * V8 reject the code cache; but the growth factor is read each time a young generation would grow.
+ * Setting up a heap (the worker's) puts the factor back to 2: this is called once the worker runs.
+ */
+export function keepYoungGenerationSmall(): void {
+  (createRequire(import.meta.url)("node:v8") as typeof import("node:v8")).setFlagsFromString("--semi-space-growth-factor=1");
+}
+
 /** Runs indexRange on a worker thread for the second half of a large range. */
-function indexInWorker<S>(kind: IndexKind<S>, workerUrl: URL, fd: number, from: number, to: number): Promise<RangeIndex<S>> {
-  return new Promise((resolve, reject) => {
+function indexInWorker<S>(kind: IndexKind<S>, workerUrl: URL, fd: number, from: number, to: number): { started: Promise<unknown>; done: Promise<RangeIndex<S>> } {
+  let started: Promise<unknown> = Promise.resolve();
+  const done = new Promise<RangeIndex<S>>((resolve, reject) => {
     // The descriptor is shared by the threads of a process: the worker reads this very file.
     // Loaded here, at once (the worker must start before this thread indexes its half): the
     // module costs about a millisecond at every start, and only large ranges use it.
     const { Worker } = createRequire(import.meta.url)("node:worker_threads") as typeof import("node:worker_threads");
     const worker = new Worker(workerUrl, { workerData: { kind: kind.name, fd, from, to }, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } });
-    worker.once("message", (r: { state: unknown; bad: number[]; notes: LineNote[]; lines: number; covered: number }) => {
-      const state = kind.fromJson(r.state);
-      if (state === null) reject(new Error("the indexing worker returned an unreadable index"));
-      else resolve({ state, bad: r.bad, notes: r.notes, lines: r.lines, covered: r.covered });
+    started = new Promise((ready) => worker.once("online", ready));
+    let result: Uint8Array | null = null;
+    worker.once("message", (r: Uint8Array) => {
+      result = r;
     });
     worker.once("error", reject);
-    worker.once("exit", (code) => reject(new Error(`the indexing worker exited with ${code}`)));
+    // The result is decoded once the worker has exited: its heap is then gone, not beside this one.
+    worker.once("exit", (code) => {
+      const r = result;
+      result = null;
+      if (code !== 0 || r === null) reject(new Error(`the indexing worker exited with ${code}`));
+      else {
+        try {
+          resolve(decodeRange(kind, Buffer.from(r.buffer, r.byteOffset, r.byteLength)));
+        } catch (error) {
+          reject(error);
+        }
+      }
+    });
   });
+  // Settled even if this thread throws, so that no rejection goes unhandled.
+  done.catch(() => undefined);
+  // Started, or failed before it could start.
+  return { started: Promise.race([started, done.catch(() => undefined)]), done };
 }
 
 /**
@@ -120,12 +166,13 @@ function indexInWorker<S>(kind: IndexKind<S>, workerUrl: URL, fd: number, from: 
  * (split at a line start, so no line is cut); its lines are later in the log, so they win.
  */
 async function indexLines<S>(kind: IndexKind<S>, fd: number, state: S, from: number, to: number, linesBefore: number, parallel: Parallelism): Promise<RangeIndex<S>> {
-  // The worker starts later (it boots an isolate): this thread takes a little more than half.
-  const mid = parallel.workerUrl && to - from >= parallel.minBytes ? nextLineStart(fd, from + Math.floor((to - from) * 0.56)) : null;
+  const mid = parallel.workerUrl && to - from >= parallel.minBytes ? nextLineStart(fd, from + Math.floor((to - from) / 2)) : null;
   if (mid === null || mid >= to || !parallel.workerUrl) return indexRange(kind, fd, state, from, to, linesBefore);
-  const second = indexInWorker(kind, parallel.workerUrl, fd, mid, to);
-  // Settled even if this thread throws, so that no rejection goes unhandled.
-  second.catch(() => undefined);
+  const worker = indexInWorker(kind, parallel.workerUrl, fd, mid, to);
+  // Both threads start together, once the worker's heap is set up (which puts V8's growth factor back).
+  await worker.started;
+  keepYoungGenerationSmall();
+  const second = worker.done;
   const first = indexRange(kind, fd, state, from, mid, linesBefore);
   let rest: RangeIndex<S>;
   try {
@@ -361,13 +408,17 @@ const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as nu
 const isText = (v: unknown): v is string => typeof v === "string";
 const isNanoseconds = (v: unknown) => typeof v === "string" && /^\d{1,30}$/.test(v);
 
+/** The fields of a range's index (its lines, what was found in them), of the type they must have. */
+const isRangeHeader = (h: Record<string, unknown>): h is Record<string, unknown> & Pick<Header, "bad" | "notes" | "lines" | "covered"> =>
+  isCount(h.lines) && isCount(h.covered) &&
+  Array.isArray(h.bad) && h.bad.every(isCount) &&
+  Array.isArray(h.notes) && h.notes.every((n) => Array.isArray(n) && n.length === 2 && isCount(n[0]) && isText(n[1]));
+
 /** Every field of a saved header, of the type it must have. */
 function isHeader(h: Record<string, unknown>): h is Record<string, unknown> & Header {
   const id = h.identity as Record<string, unknown> | null;
   return (
-    isCount(h.lines) && isCount(h.covered) && isCount(h.crc) && isText(h.head) && isText(h.tail) &&
-    Array.isArray(h.bad) && h.bad.every(isCount) &&
-    Array.isArray(h.notes) && h.notes.every((n) => Array.isArray(n) && n.length === 2 && isCount(n[0]) && isText(n[1])) &&
+    isRangeHeader(h) && isCount(h.crc) && isText(h.head) && isText(h.tail) &&
     id !== null && typeof id === "object" && isText(id.dev) && isText(id.ino) && isText(id.birth) && isCount(id.size) && isText(id.mtime) &&
     (id.ctime === undefined || isNanoseconds(id.ctime)) && (h.verifiedAt === undefined || h.verifiedAt === null || isNanoseconds(h.verifiedAt))
   );

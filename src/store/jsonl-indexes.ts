@@ -104,15 +104,6 @@ export const itemsIndex: IndexKind<Map<string, ItemEntry>> = {
     }
     return true;
   },
-  // One flat array of values, ENTRY_FIELDS.length per entry: a third of the size of objects, and
-  // the quickest shape to write and to parse back.
-  toJson(state) {
-    const flat: unknown[] = [];
-    for (const e of state.values()) {
-      flat.push(e.id, e.env, e.service, e.category, e.priority, e.status, e.owner, e.due_date, e.created_at, e.updated_at, e.dedupe_key, e.off, e.len);
-    }
-    return flat;
-  },
   merge(into, later) {
     for (const [id, entry] of later) into.set(id, entry);
   },
@@ -169,20 +160,6 @@ export const itemsIndex: IndexKind<Map<string, ItemEntry>> = {
         throw new IndexFileError(`unreadable saved index: the line of ${id} is not its line`);
       }
       state.set(id, one.get(id) as ItemEntry);
-    }
-    return state;
-  },
-  fromJson(json) {
-    const width = ENTRY_FIELDS.length;
-    if (!Array.isArray(json) || json.length % width !== 0) return null;
-    const v = json as Array<string & number>;
-    const state = new Map<string, ItemEntry>();
-    for (let i = 0; i < v.length; i += width) {
-      // A literal, in ENTRY_FIELDS order: one hidden class for all entries, built fast.
-      state.set(v[i], {
-        id: v[i], env: v[i + 1], service: v[i + 2], category: v[i + 3], priority: v[i + 4], status: v[i + 5], owner: v[i + 6],
-        due_date: v[i + 7], created_at: v[i + 8], updated_at: v[i + 9], dedupe_key: v[i + 10], off: v[i + 11], len: v[i + 12],
-      } as ItemEntry);
     }
     return state;
   },
@@ -297,7 +274,6 @@ export const eventsIndex: IndexKind<Map<string, number[]>> = {
     else state.set(event.item_id, [off, len]);
     return true;
   },
-  toJson: (state) => Object.fromEntries(state),
   // Item ids, how many numbers each has, then all the numbers.
   encode(state, out) {
     const table = new StringTable();
@@ -348,9 +324,5 @@ export const eventsIndex: IndexKind<Map<string, number[]>> = {
       if (mine) for (const p of positions) mine.push(p);
       else into.set(itemId, positions);
     }
-  },
-  fromJson(json) {
-    if (json === null || typeof json !== "object" || Array.isArray(json)) return null;
-    return new Map(Object.entries(json as Record<string, number[]>));
   },
 };

@@ -78,8 +78,6 @@ export const textIndex: IndexKind<TextState> = {
   },
   // Saved in its own binary format (saveTextIndex), never as JSON or through saveIndex's columns,
   // and never built on a worker.
-  toJson: () => null,
-  fromJson: () => null,
   encode() {
     throw new Error("the text index is saved by saveTextIndex");
   },

@@ -1,6 +1,6 @@
 /** Chooses and opens the configured backend (SPEC section 2). Never falls back to another one. */
 import { existsSync } from "node:fs";
-import { NO_PARALLELISM, type Parallelism } from "./jsonl-index.js";
+import { keepYoungGenerationSmall, NO_PARALLELISM, type Parallelism } from "./jsonl-index.js";
 import { BacklogError, ExitCode } from "../errors.js";
 import { JsonlStore } from "./jsonl-store.js";
 import { checkDsn, resolveDsn } from "./pg/connection.js";
@@ -47,6 +47,9 @@ function indexParallelism(env: NodeJS.ProcessEnv): Parallelism {
   if (typeof __BACKLOG_BUILD__ === "undefined") return NO_PARALLELISM;
   const url = [new URL("./index-worker.js", import.meta.url), new URL("../index-worker.js", import.meta.url)].find((u) => existsSync(u));
   const minBytes = Number(env.BACKLOG_INDEX_PARALLEL_BYTES || DEFAULT_PARALLEL_BYTES);
+  // Without saved indexes, every read indexes the logs: the young generation is kept as it is
+  // from here on, not only from the build (what runs before it, a digest read, would grow it).
+  if (env.BACKLOG_INDEX_CACHE === "off") keepYoungGenerationSmall();
   return url && Number.isFinite(minBytes) ? { workerUrl: url, minBytes: Math.max(1, minBytes) } : NO_PARALLELISM;
 }
 

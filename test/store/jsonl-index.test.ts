@@ -7,7 +7,7 @@ import { appendFileSync, closeSync, existsSync, openSync, readFileSync, renameSy
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadSavedIndex, saveIndex } from "../../src/store/jsonl-index.js";
+import { loadSavedIndex, refreshIndex, saveIndex } from "../../src/store/jsonl-index.js";
 import { eventsIndex, itemsIndex } from "../../src/store/jsonl-indexes.js";
 import { JsonlStore } from "../../src/store/jsonl-store.js";
 import { makeItem } from "../helpers/items.js";
@@ -243,6 +243,55 @@ describe("saved index", () => {
     await open(dir, second).listItems({}, { limit: null, offset: 0 });
     expect(first).toHaveLength(1);
     expect(second).toEqual(first);
+  });
+});
+
+describe("cold index built by two threads", () => {
+  const worker = new URL("../../dist/index-worker.js", import.meta.url);
+
+  /** A log of items, some versions of an item in each half, an unreadable line and a value read in another case. */
+  function log(dir: string) {
+    const items = Array.from({ length: 40 }, (_, i) => makeItem({ title: `item ${i}` }));
+    const lines = items.map((item) => JSON.stringify(item));
+    lines.splice(7, 0, "{ not json");
+    lines.push(...items.slice(0, 20).map((item, i) => JSON.stringify({ ...item, status: i % 2 ? "blocked" : "DONE", updated_at: "2026-02-02T00:00:00.000Z" })));
+    lines.push("[]");
+    const path = join(dir, "items.jsonl");
+    writeFileSync(path, `${lines.join("\n")}\n`);
+    return path;
+  }
+
+  async function build(path: string, workerUrl: URL | null) {
+    const fd = openSync(path, "r");
+    try {
+      const r = await refreshIndex(itemsIndex, fd, null, workerUrl ? { workerUrl, minBytes: 1 } : undefined, Number.POSITIVE_INFINITY, false);
+      return { entries: [...r.state.entries()], bad: r.bad, notes: r.notes, lines: r.lines, covered: r.covered };
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  it("gives what one thread gives: the later version of an item wins, its unreadable lines and notes numbered as in the log", async () => {
+    expect(existsSync(worker)).toBe(true);
+    const path = log(tempDir());
+    const one = await build(path, null);
+    expect(one.bad).toEqual([8, 62]);
+    expect(one.notes.length).toBeGreaterThan(0);
+    expect(one.entries.filter(([, e]) => e.status === "blocked")).toHaveLength(10);
+    expect(await build(path, worker)).toEqual(one);
+  });
+
+  it("is left to this thread when the worker fails or sends back something that is not an index", async () => {
+    const dir = tempDir();
+    const path = log(dir);
+    const one = await build(path, null);
+    const throws = join(dir, "throws.mjs");
+    writeFileSync(throws, 'throw new Error("no worker");\n');
+    const garbage = join(dir, "garbage.mjs");
+    writeFileSync(garbage, 'import { parentPort } from "node:worker_threads";\nconst b = new Uint8Array(64).fill(7);\nparentPort.postMessage(b, [b.buffer]);\n');
+    const silent = join(dir, "silent.mjs");
+    writeFileSync(silent, "\n");
+    for (const script of [throws, garbage, silent]) expect(await build(path, new URL(`file://${script}`))).toEqual(one);
   });
 });
 
