@@ -49,6 +49,11 @@ export interface IndexKind<S> {
 export interface Parallelism {
   workerUrl: URL | null;
   minBytes: number;
+  /**
+   * A long-lived process (serve): the young generation may grow again once a build is done, so
+   * that answering requests does not collect garbage in a young generation kept small.
+   */
+  growAfterBuild?: boolean;
 }
 
 export const NO_PARALLELISM: Parallelism = { workerUrl: null, minBytes: Number.POSITIVE_INFINITY };
@@ -123,7 +128,16 @@ function decodeRange<S>(kind: IndexKind<S>, file: Buffer): RangeIndex<S> {
  * Setting up a heap (the worker's) puts the factor back to 2: this is called once the worker runs.
  */
 export function keepYoungGenerationSmall(): void {
-  (createRequire(import.meta.url)("node:v8") as typeof import("node:v8")).setFlagsFromString("--semi-space-growth-factor=1");
+  setGrowthFactor(1);
+}
+
+/** V8's default growth factor back: for a long-lived process once its build is done. */
+function letYoungGenerationGrow(): void {
+  setGrowthFactor(2);
+}
+
+function setGrowthFactor(factor: 1 | 2): void {
+  (createRequire(import.meta.url)("node:v8") as typeof import("node:v8")).setFlagsFromString(`--semi-space-growth-factor=${factor}`);
 }
 
 /** Runs indexRange on a worker thread for the second half of a large range. */
@@ -182,6 +196,7 @@ async function indexLines<S>(kind: IndexKind<S>, fd: number, state: S, from: num
     rest = indexRange(kind, fd, kind.empty(), mid, to, 0);
   }
   kind.merge(state, rest.state);
+  if (parallel.growAfterBuild) letYoungGenerationGrow();
   return {
     state,
     bad: [...first.bad, ...rest.bad.map((n) => n + first.lines)],

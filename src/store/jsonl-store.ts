@@ -203,6 +203,7 @@ export class JsonlStore implements Store {
    */
   keepOpen(): void {
     this.longLived = true;
+    if (this.options.parallelism) this.options.parallelism = { ...this.options.parallelism, growAfterBuild: true };
   }
 
   async listItems(filter: ItemFilter, page: Page): Promise<QueryResult> {
