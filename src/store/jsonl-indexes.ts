@@ -91,10 +91,12 @@ export const itemsIndex: IndexKind<Map<string, ItemEntry>> = {
       entry.priority = f.priority;
       entry.status = f.status;
       entry.owner = intern(f.owner);
-      entry.due_date = f.due_date;
-      entry.created_at = f.created_at;
+      // An equal value keeps the string the entry holds: the entry lives long, so the line's copy
+      // would be promoted to the old generation and be garbage there at the next version.
+      if (entry.due_date !== f.due_date) entry.due_date = f.due_date;
+      if (entry.created_at !== f.created_at) entry.created_at = f.created_at;
       entry.updated_at = f.updated_at;
-      entry.dedupe_key = f.dedupe_key;
+      if (entry.dedupe_key !== f.dedupe_key) entry.dedupe_key = f.dedupe_key;
       entry.off = off;
       entry.len = len;
     } else {

@@ -295,6 +295,30 @@ describe("cold index built by two threads", () => {
   });
 });
 
+describe("items index", () => {
+  it("holds each field of an item's latest version, whether a version changed it or repeated it", () => {
+    const state = itemsIndex.empty();
+    const first = makeItem({ due_date: "2026-03-01", dedupe_key: "gen:a", status: "open" });
+    const versions = [
+      first,
+      { ...first, updated_at: "2026-02-02T00:00:00.000Z", status: "in_progress" },
+      { ...first, updated_at: "2026-02-03T00:00:00.000Z", due_date: "2026-04-01", dedupe_key: "gen:b", created_at: "2026-01-01T00:00:00.000Z" },
+      { ...first, updated_at: "2026-02-04T00:00:00.000Z", due_date: "2026-04-01", dedupe_key: "gen:b", created_at: "2026-01-01T00:00:00.000Z" },
+    ] as const;
+    let off = 0;
+    for (const v of versions) {
+      const line = JSON.stringify(v);
+      expect(itemsIndex.add(state, line, off, line.length, () => undefined)).toBe(true);
+      off += line.length + 1;
+    }
+    const last = JSON.stringify(versions[3]);
+    expect(state.get(first.id)).toMatchObject({
+      status: "open", due_date: "2026-04-01", dedupe_key: "gen:b", created_at: "2026-01-01T00:00:00.000Z",
+      updated_at: "2026-02-04T00:00:00.000Z", off: off - last.length - 1, len: last.length,
+    });
+  });
+});
+
 describe("events index", () => {
   it("merges the two halves of a cold index whatever the length of an item's timeline", async () => {
     const { eventsIndex } = await import("../../src/store/jsonl-indexes.js");
