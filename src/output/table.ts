@@ -92,7 +92,7 @@ interface TableRows {
 /**
  * A long table's rows kept until its columns are sized, each as one string (its cells joined by
  * NUL, which cell() never lets through): 100k rows of nine cells are then 100k strings rather than
- * 900k strings and 100k arrays (about 20 MB less at peak for `list --all`).
+ * 900k strings and 100k arrays (`list --all`: 160 MB peak RSS rather than 171 MB).
  */
 export class PackedRows implements TableRows {
   private readonly lines: string[] = [];
