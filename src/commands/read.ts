@@ -9,6 +9,7 @@ import { checkEnum, parseListQuery } from "../service/list-query.js";
 import { ITEM_FIELDS, type ItemFieldName } from "../domain/query.js";
 import { fieldRow, type Format, FORMATS, pagedText, writeFieldTable } from "../output/formats.js";
 import type { Style } from "../output/style.js";
+import { PackedRows } from "../output/table.js";
 import type { BacklogItem } from "../domain/item.js";
 import { invalidInput } from "../errors.js";
 import { examples, lazySchema, parseArg, type Register, zod } from "./kit.js";
@@ -111,10 +112,10 @@ export const registerRead: Register = (program, run) => {
           else if (shown < total - query.offset) ctx.warn(`showing ${shown} of ${total} (use --limit N or --all)`);
         };
         if (format === "table") {
-          // A table's columns fit its widest cells: the rows are kept (not the items) until all are read.
+          // A table's columns fit its widest cells: the rows are kept (not the items, each row one string) until all are read.
           const stream = async (write: (text: string) => void, styleOf: () => Promise<Style>) => {
             const style = await styleOf();
-            const rows: string[][] = [];
+            const rows = new PackedRows();
             const row = query.fields ? (item: BacklogItem) => fieldRow(item, query.fields ?? []) : (item: BacklogItem) => itemRow(item, style);
             const { total, shown } = await ctx.service.listInPages(query, PAGE_SIZE, (items) => {
               for (const item of items) rows.push(row(item));

@@ -8,7 +8,7 @@ import type { BacklogItem } from "../domain/item.js";
 import { type ItemFieldName, selectFields } from "../domain/query.js";
 import { safeMultiline } from "./sanitize.js";
 import type { Style } from "./style.js";
-import { cell, drawTable } from "./table.js";
+import { cell, drawTable, type PackedRows } from "./table.js";
 
 export const FORMATS = ["table", "json", "jsonl", "csv", "tsv", "markdown"] as const;
 export type Format = (typeof FORMATS)[number];
@@ -117,7 +117,7 @@ export function renderFieldTable(items: readonly BacklogItem[], fields: readonly
 }
 
 /** renderFieldTable from the items' rows (fieldRow), its text handed to `write` a part at a time. */
-export function writeFieldTable(rows: string[][], fields: readonly ItemFieldName[], style: Style, write: (text: string) => void): void {
+export function writeFieldTable(rows: readonly string[][] | PackedRows, fields: readonly ItemFieldName[], style: Style, write: (text: string) => void): void {
   if (rows.length === 0) return void write("No items match.\n");
   let first = true;
   drawTable(fields.map((f) => style.chalk.bold(f.toUpperCase())), rows, style.width, [], (part) => {

@@ -2,7 +2,7 @@
 import type { BacklogEvent, BacklogItem } from "../domain/item.js";
 import { safeMultiline } from "./sanitize.js";
 import type { Style } from "./style.js";
-import { cell, drawTable, renderTable } from "./table.js";
+import { cell, drawTable, type PackedRows, renderTable } from "./table.js";
 
 const ITEM_HEAD = ["ID", "PRI", "STATUS", "DUE", "OWNER", "ENV", "SERVICE", "CATEGORY", "TITLE"];
 // OWNER, ENV, SERVICE and CATEGORY give way to the title on a narrow terminal.
@@ -32,7 +32,7 @@ export function renderItemList(items: readonly BacklogItem[], total: number, off
 }
 
 /** renderItemList from the items' rows (itemRow), its text handed to `write` a part at a time. */
-export function writeItemList(rows: string[][], total: number, offset: number, style: Style, write: (text: string) => void): void {
+export function writeItemList(rows: readonly string[][] | PackedRows, total: number, offset: number, style: Style, write: (text: string) => void): void {
   if (total === 0) return void write("No items match.\n");
   if (rows.length === 0) return void write(`No items at offset ${offset} (${total} match).\n`);
   let first = true;

@@ -29,6 +29,7 @@ import { byKeys, type IndexKind, indexMatchesLog, type LineNote, type LogHeaderW
 import { eventsIndex, type ItemEntry, itemsIndex, itemsWhere, type RowFields } from "./jsonl-indexes.js";
 import { saveIdList } from "./jsonl-ids.js";
 import { EVENTS_FILE, indexPathOf, ITEMS_FILE } from "./jsonl-paths.js";
+import { SeenIds } from "./seen-ids.js";
 import { queryWithTexts, TextIndex } from "./jsonl-text.js";
 import { acquireDirLock, DEFAULT_LOCK_TIMEOUT_MS, LOCK_FILE } from "./lock.js";
 import type { CleanupOptions, CleanupReport, MigrationReport, Store, StoreDump, UnreadableLines, Warn, WriteOptions, WriteTx } from "./types.js";
@@ -914,14 +915,11 @@ export class JsonlStore implements Store {
 
   /** Each event of the committed events log, in store order, an id once (its first line). */
   private eachEvent(view: CommittedView, visit: (event: BacklogEvent) => void): void {
-    const seen = new Set<string>();
+    const seen = new SeenIds();
     this.scan(view, (line, note) => {
       const event = normalizeStoredEvent(tryParse(line), note);
       if (!event) return false;
-      if (!seen.has(event.id)) {
-        seen.add(event.id);
-        visit(event);
-      }
+      if (seen.first(event.id)) visit(event);
       return true;
     });
   }
