@@ -9,18 +9,14 @@ import { buildReport, MAX_REPORT_WEEKS } from "../service/report.js";
 import { examples, lazySchema, parseOptions, type Register, zod } from "./kit.js";
 
 const FORMATS = ["text", "json", "markdown", "html"] as const;
-const whole = (max: number) =>
-  zod()
-    .string()
-    .regex(/^\d+$/, "expected a whole number")
-    .transform(Number)
-    .refine((n) => n >= 1 && n <= max, `expected 1 to ${max}`);
-
 /** report's options, read as list reads its own (no zod to set up for the one command). */
 function reportOptions(raw: Record<string, unknown>): { env: string; weeks: number; format?: (typeof FORMATS)[number] } {
   const format = raw.format === undefined ? undefined : (checkEnum("--format", String(raw.format), FORMATS) as (typeof FORMATS)[number]);
   return { env: String(raw.env ?? "prod"), weeks: wholeNumber("--weeks", raw.weeks as string | undefined, 1, MAX_REPORT_WEEKS, 8), format };
 }
+
+/** The most events one `log` prints. */
+const MAX_LOG_EVENTS = 100_000;
 
 const UNIT_MS: Record<string, number> = { h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 const duration = () =>
@@ -37,7 +33,6 @@ const logOptions = lazySchema(() => {
     service: z.string().optional(),
     actor: z.string().optional(),
     type: z.enum(EVENT_TYPES, { error: expectedOneOf(EVENT_TYPES) }).optional(),
-    limit: whole(100_000).default(100),
   });
 });
 
@@ -84,9 +79,10 @@ export const registerReport: Register = (program, run) => {
     .addHelpText("after", examples(["backlog log --since 1d", "backlog log --env prod --type status_change --json | jq -r '.[].item_title'"]))
     .action(
       run(async (ctx, _args, raw) => {
-        const opts = parseOptions(logOptions(), raw, "log");
-        const { since, ...rest } = opts;
-        const events = await listEventLog(ctx.service, { sinceMs: since, ...rest });
+        // --limit is checked as every command's whole numbers are (list-query.ts).
+        const { since, ...rest } = parseOptions(logOptions(), raw, "log");
+        const limit = wholeNumber("--limit", raw.limit as string | undefined, 1, MAX_LOG_EVENTS, 100);
+        const events = await listEventLog(ctx.service, { sinceMs: since, ...rest, limit });
         return {
           data: events,
           human: (style) => {

@@ -244,6 +244,12 @@ for (const backend of BACKENDS) {
       expect(ok(w.run(["log", "--since", "30d"], now)).stdout).toContain("[REFACTOR] Reduce pressure on gateway");
       expect(w.run(["log", "--since", "yesterday"], now).code).toBe(2);
       expect(w.run(["log", "--type", "nope"], now).code).toBe(2);
+      for (const limit of ["0", "abc", "100001"]) {
+        const r = w.run(["log", "--limit", limit], now);
+        expect(r.code, limit).toBe(2);
+        expect(r.stderr, limit).toContain("--limit");
+        expect(r.stderr, limit).toContain("a whole number from 1 to 100000");
+      }
     });
   });
 }
