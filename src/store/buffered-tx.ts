@@ -88,16 +88,16 @@ function pick<T, R>(map: ReadonlyMap<string, T>, keys: readonly string[], conver
   return found;
 }
 
-/**
- * An ItemSource over items, or over entries that `toItem` turns into items (an index's entries,
- * read from the log), held in memory by id. The dedupe index is built once, on first use.
- */
 /** Whether an item (or index entry) is an active generated item of `env` under `prefix`. */
 export const isActiveGenerated = (item: { dedupe_key: string; env: string; status: string }, prefix: string, env: string) =>
   item.env === env && !CLOSED_STATUSES.has(item.status) && parseGeneratedKey(prefix, item.dedupe_key) !== null;
 
 const refOf = ({ id, env, service, category, dedupe_key, created_at }: GeneratedRef): GeneratedRef => ({ id, env, service, category, dedupe_key, created_at });
 
+/**
+ * An ItemSource over items, or over entries that `toItem` turns into items (an index's entries,
+ * read from the log), held in memory by id. The dedupe index is built once, on first use.
+ */
 export function mapSource<T extends GeneratedRef & { status: string }>(
   byId: ReadonlyMap<string, T>,
   toItem: (value: T) => BacklogItem,
