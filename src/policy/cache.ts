@@ -34,7 +34,7 @@ export interface PolicyCache {
   build: string;
 }
 
-interface Entry {
+export interface Entry {
   text: string;
   file: PolicyFile;
 }
@@ -69,9 +69,18 @@ function trustedDir(dir: string): boolean {
   }
 }
 
+/** What the cache holds: the entries of this build, read once, for a lookup and then a write. */
+export interface CachedPolicies {
+  entries: Entry[];
+}
+
+export function readPolicyCache(cache: PolicyCache): CachedPolicies {
+  return { entries: readEntries(cache) };
+}
+
 /** The validated policy file made from exactly `text` by this build, or undefined. */
-export function readPolicyCache(cache: PolicyCache, text: string): PolicyFile | undefined {
-  const file = readEntries(cache).find((entry) => entry.text === text)?.file;
+export function cachedPolicyFile(cached: CachedPolicies, text: string): PolicyFile | undefined {
+  const file = cached.entries.find((entry) => entry.text === text)?.file;
   return file !== null && typeof file === "object" && !Array.isArray(file) ? file : undefined;
 }
 
@@ -124,13 +133,13 @@ function removeStaleTemps(dir: string): void {
 }
 
 /** Keeps `file` (the schema's output for `text`) for the next command; silent on any failure. */
-export function writePolicyCache(cache: PolicyCache, text: string, file: PolicyFile): void {
+export function writePolicyCache(cache: PolicyCache, cached: CachedPolicies, text: string, file: PolicyFile): void {
   // Only what JSON gives back unchanged is cached (an .inf, a -0 or an odd prototype is not).
   if (!isDeepStrictEqual(JSON.parse(JSON.stringify(file)), file)) return;
   // The other policies' entries stay (several repositories on one machine do not evict each other
   // at every command); when two commands write at once, the last rename wins: an entry is lost, not
   // corrupted.
-  const others = readEntries(cache).filter((entry) => entry.text !== text);
+  const others = cached.entries.filter((entry) => entry.text !== text);
   const entries = [{ text, file }, ...others].slice(0, MAX_POLICY_ENTRIES);
   const json = JSON.stringify({ format: FORMAT, build: cache.build, entries } satisfies CacheFile);
   try {

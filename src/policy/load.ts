@@ -6,7 +6,7 @@ import type * as JsYaml from "js-yaml";
 import { BacklogError, ExitCode } from "../errors.js";
 import { issueLines } from "../domain/validation.js";
 import { DEFAULT_POLICY } from "./defaults.js";
-import { type PolicyCache, readPolicyCache, writePolicyCache } from "./cache.js";
+import { cachedPolicyFile, type PolicyCache, readPolicyCache, writePolicyCache } from "./cache.js";
 import { type PolicyFile, policyFileSchema, resolvePolicy } from "./schema.js";
 import type { Policy } from "./types.js";
 
@@ -65,7 +65,9 @@ function resolveOrThrow(file: PolicyFile, path: string): Policy {
  * text when the cache holds it, else parsed and validated as always, then kept when valid.
  */
 function parsePolicyCached(text: string, path: string, cache: PolicyCache): Policy {
-  const cached = readPolicyCache(cache, text);
+  // Read once: a miss writes the file back with the other policies' entries it holds.
+  const held = readPolicyCache(cache);
+  const cached = cachedPolicyFile(held, text);
   if (cached !== undefined) {
     // Only valid files are cached; anything else is parsed again, and reported as always.
     const { policy, errors } = resolvePolicy(cached);
@@ -73,7 +75,7 @@ function parsePolicyCached(text: string, path: string, cache: PolicyCache): Poli
   }
   const file = validatePolicyFile(text, path);
   const policy = resolveOrThrow(file, path);
-  writePolicyCache(cache, text, file);
+  writePolicyCache(cache, held, text, file);
   return policy;
 }
 
