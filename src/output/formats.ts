@@ -109,14 +109,7 @@ export const toMarkdown = (items: readonly BacklogItem[], fields: readonly ItemF
 /** A row of the human table over chosen fields. */
 export const fieldRow = (item: BacklogItem, fields: readonly ItemFieldName[]): string[] => fields.map((f) => cell(text(item[f])));
 
-/** The human table over chosen fields (the default list view is renderItemList). */
-export function renderFieldTable(items: readonly BacklogItem[], fields: readonly ItemFieldName[], style: Style): string {
-  let out = "";
-  writeFieldTable(items.map((item) => fieldRow(item, fields)), fields, style, (part) => (out += part));
-  return out;
-}
-
-/** renderFieldTable from the items' rows (fieldRow), its text handed to `write` a part at a time. */
+/** The human table over chosen fields from the items' rows (fieldRow), its text handed to `write` a part at a time (the default list view is writeItemList). */
 export function writeFieldTable(rows: readonly string[][] | PackedRows, fields: readonly ItemFieldName[], style: Style, write: (text: string) => void): void {
   if (rows.length === 0) return void write("No items match.\n");
   let first = true;

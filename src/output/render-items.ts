@@ -25,13 +25,7 @@ export function renderItemRows(items: readonly BacklogItem[], style: Style): str
   return renderTable(ITEM_HEAD.map((h) => style.chalk.bold(h)), items.map((i) => itemRow(i, style)), style.width, ITEM_FLEXIBLE);
 }
 
-export function renderItemList(items: readonly BacklogItem[], total: number, offset: number, style: Style): string {
-  let text = "";
-  writeItemList(items.map((i) => itemRow(i, style)), total, offset, style, (part) => (text += part));
-  return text;
-}
-
-/** renderItemList from the items' rows (itemRow), its text handed to `write` a part at a time. */
+/** The default list view from the items' rows (itemRow), its text handed to `write` a part at a time. */
 export function writeItemList(rows: readonly string[][] | PackedRows, total: number, offset: number, style: Style, write: (text: string) => void): void {
   if (total === 0) return void write("No items match.\n");
   if (rows.length === 0) return void write(`No items at offset ${offset} (${total} match).\n`);
