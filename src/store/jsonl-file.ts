@@ -78,9 +78,17 @@ export const isBlank = (line: string) => line.trim() === "";
  * a crash may lose or tear, as its checks then reject it), then renamed over it.
  */
 export function writeFileAtomically(path: string, data: string | Uint8Array, durable = true): void {
+  writeFileAtomicallyWith(path, (fd) => writeAll(fd, typeof data === "string" ? Buffer.from(data, "utf8") : data), durable);
+}
+
+/**
+ * writeFileAtomically for content that `fill` writes into the open temp file, where it chooses
+ * (a header written last at its start, for one); if `fill` throws, nothing appears.
+ */
+export function writeFileAtomicallyWith(path: string, fill: (fd: number) => void, durable = true): void {
   const file = createTmpFile(path);
   try {
-    writeAll(file.fd, typeof data === "string" ? Buffer.from(data, "utf8") : data);
+    fill(file.fd);
   } catch (error) {
     discardTmpFile(file);
     throw error;

@@ -5,18 +5,23 @@
  * the same log file, only appended to, head and tail hashes; extended from the appended tail) and
  * saved by the same successful read-only commands. The saved file is binary, each section with its
  * CRC; a file that is missing, unreadable, a link, corrupt or stale is ignored and the index rebuilt
- * from the latest line of each item. Saved records are in the order of the items index's entries (the order in which
+ * from the latest line of each item. Records are in the order of the items index's entries (the order in which
  * items first appear in the log), so record k goes with entry k without looking anything up, and
  * each names the line it was read from: it is used only while entry k points at that very line.
  * Anything else is read from the log as before.
+ *
+ * Built or saved, the records are packed columns (offsets, UTF-8 bytes in parts of about a MiB,
+ * tag numbers), never an object or string per item: on the 100k-item store the search texts
+ * alone are 28 MB, and as 100k records they held 300 MB at the peak of a build and save. A saved
+ * file's search texts are never held whole: a search reads them a part at a time.
  */
-import { closeSync, fstatSync, readSync } from "node:fs";
+import { closeSync, fstatSync, readSync, writeSync } from "node:fs";
 import { endianness } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { crc32 } from "node:zlib";
 import { normalizeStoredItem } from "../domain/item.js";
 import { hasTags, type ItemFilter, matchesFilter, titleOrder, type Page, type QueryFields, type QueryResult, queryItems, searchNeedle, searchText } from "../domain/query.js";
-import { OPEN, openStoreFile, readAt, tryParse, writeFileAtomically } from "./jsonl-file.js";
+import { OPEN, openStoreFile, readAt, tryParse, writeFileAtomicallyWith } from "./jsonl-file.js";
 import { type IndexKind, type LogIndex, NO_PARALLELISM, refreshIndex } from "./jsonl-index.js";
 import { describesLog } from "./log-identity.js";
 import type { ItemEntry } from "./jsonl-indexes.js";
@@ -34,26 +39,129 @@ interface TextRecord {
   text: string | null;
 }
 
+/** The bytes a column is held in (or read in) at a time; a longer record has a part of its own. */
+const PART = 1 << 20;
+
+/** Whole records [first, end) of a column: their bytes, which start at byte `from` of the column. */
+interface Part {
+  first: number;
+  end: number;
+  from: number;
+  bytes: Buffer;
+}
+
+/** A column of byte strings: record k's at [starts[k], starts[k + 1]), in parts of whole records. */
+interface Column {
+  starts: Float64Array;
+  parts: Part[];
+}
+
+/** Record k's bytes (k < the column's count). */
+function bytesAt(column: Column, k: number): Buffer {
+  const { parts, starts } = column;
+  let lo = 0;
+  let hi = parts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (parts[mid].first <= k) lo = mid;
+    else hi = mid - 1;
+  }
+  const part = parts[lo];
+  return part.bytes.subarray(starts[k] - part.from, starts[k + 1] - part.from);
+}
+
 /**
- * The records of a saved file, one per entry of the items index it was saved with, in its order
- * (an entry without a record has offset -1): the offsets of their lines read on load, the other
- * sections (search texts, titles in order, tags) each read and checked when a query first needs it.
+ * Packs records one after another into parts, each handed to `sink` once full: kept (a column in
+ * memory) or written at once (`reuse`: the part's buffer is then filled again).
  */
-interface SavedTexts {
+class ColumnBuilder {
+  readonly starts: Float64Array;
+  private count = 0;
+  private first = 0;
+  private used = 0;
+  private part = Buffer.allocUnsafeSlow(PART);
+
+  constructor(
+    size: number,
+    private readonly sink: (part: Part) => void,
+    private readonly reuse = false,
+  ) {
+    this.starts = new Float64Array(size + 1);
+  }
+
+  /** The next record. */
+  add(value: string | Uint8Array): void {
+    const length = typeof value === "string" ? Buffer.byteLength(value, "utf8") : value.byteLength;
+    if (this.used + length > this.part.length) {
+      this.flush();
+      if (length > this.part.length) this.part = Buffer.allocUnsafeSlow(length);
+    }
+    if (typeof value === "string") this.part.write(value, this.used, "utf8");
+    else this.part.set(value, this.used);
+    this.used += length;
+    this.starts[this.count + 1] = this.starts[this.count] + length;
+    this.count += 1;
+  }
+
+  /** Hands over the last part; every record must have been added. */
+  finish(): Float64Array {
+    if (this.count !== this.starts.length - 1) throw new Error("a record of the text index is missing");
+    this.flush();
+    return this.starts;
+  }
+
+  private flush(): void {
+    if (this.count > this.first) this.sink({ first: this.first, end: this.count, from: this.starts[this.first], bytes: this.part.subarray(0, this.used) });
+    this.first = this.count;
+    this.used = 0;
+    if (!this.reuse || this.part.length !== PART) this.part = Buffer.allocUnsafeSlow(PART);
+  }
+}
+
+/**
+ * Tags as numbers: each distinct tag once (`names`), and per record its tags' numbers, those of
+ * record k at [starts[k], starts[k + 1]) of `ids`. Few distinct tags, many items: nothing to parse.
+ */
+interface Tags {
+  names: string[];
+  starts: Float64Array;
+  ids: Float64Array;
+}
+
+/** Titles, record k's as UTF-8 in `column`, decoded only when a query needs them. */
+interface Titles {
+  column: Column;
+  /** Record numbers in title order (titleOrder); computed when first needed for a built index. */
+  byTitle: Float64Array | null;
+}
+
+/** Where the sections of a saved index are read from, each when first needed. */
+interface SavedFile {
   path: string;
   /** The file's header line, which names the sizes and CRCs of the sections: re-read and compared. */
   header: Buffer;
   sizes: number[];
   crcs: number[];
+}
+
+/**
+ * Records for every entry of the items index as it was when they were saved or built, in its
+ * order (an entry without a record has offset -1). A saved file's other sections are read, and
+ * checked, when a query first needs them; a built index holds them all.
+ */
+interface Texts {
   count: number;
   offs: Float64Array;
-  /** Loaded sections, by name; null when it could not be read or was not valid. */
+  /** Null when built in memory. */
+  file: SavedFile | null;
+  /** Sections by name ("texts", "starts", "titles", "tags"); null when it could not be read or was not valid. */
   loaded: Map<string, unknown>;
 }
 
 export interface TextState {
-  saved: SavedTexts | null;
-  /** Records read from the log since the saved ones (all of them when built anew), by item id. */
+  /** The saved or built records; null before either. */
+  base: Texts | null;
+  /** Records read from the log since (lines appended after the base's), by item id. */
   recent: Map<string, TextRecord>;
 }
 
@@ -70,7 +178,7 @@ function recordOf(line: string, off: number): [string, TextRecord] | null {
 
 export const textIndex: IndexKind<TextState> = {
   name: KIND,
-  empty: () => ({ saved: null, recent: new Map() }),
+  empty: () => ({ base: null, recent: new Map() }),
   add(state, line, off) {
     const record = recordOf(line, off);
     if (record) state.recent.set(...record);
@@ -112,35 +220,35 @@ function float64s(buffer: Buffer, count: number): Float64Array | null {
   return new Float64Array(copy.buffer);
 }
 
+/** Whether `starts` are those of a column of `count` records and `size` bytes. */
+function validStarts(starts: Float64Array | null, count: number, size: number): starts is Float64Array {
+  if (starts === null || starts.length !== count + 1 || starts[0] !== 0 || starts[count] !== size) return false;
+  for (let k = 0; k < count; k += 1) if (!(starts[k] <= starts[k + 1])) return false;
+  return true;
+}
+
 /** The sections of a file, in order. */
 const SECTIONS = ["offs", "starts", "texts", "titleStarts", "titles", "byTitle", "tagNames", "tagStarts", "tagIds"] as const;
 type Section = (typeof SECTIONS)[number];
 const at = (name: Section) => SECTIONS.indexOf(name);
+const sectionStart = (f: SavedFile, name: Section) => f.header.length + f.sizes.slice(0, at(name)).reduce((a, b) => a + b, 0);
 
-/** Reads [from, from + length) of an open file, whole. */
-function readRange(fd: number, from: number, length: number): Buffer {
-  const buffer = Buffer.allocUnsafe(length);
+/** Reads [from, from + length) of an open file into `buffer`, whole. */
+function readRange(fd: number, from: number, length: number, buffer = Buffer.allocUnsafe(length)): Buffer {
   for (let done = 0; done < length; ) {
     const read = readSync(fd, buffer, done, length - done, from + done);
     if (read === 0) throw new Error("the text index is shorter than its header says");
     done += read;
   }
-  return buffer;
+  return buffer.subarray(0, length);
 }
 
-/** Sections of the saved file, read at once after checking the header is still the one loaded. */
-function readSections(s: SavedTexts, names: readonly Section[]): Buffer[] | null {
+/** Runs `read` on the saved file open, once its header is checked to be still the one loaded; null on any failure. */
+function withFile<T>(f: SavedFile, read: (fd: number) => T | null): T | null {
   try {
-    const fd = openStoreFile(s.path, OPEN.read);
+    const fd = openStoreFile(f.path, OPEN.read);
     try {
-      if (!readRange(fd, 0, s.header.length).equals(s.header)) return null;
-      return names.map((name) => {
-        const i = at(name);
-        const from = s.header.length + s.sizes.slice(0, i).reduce((a, b) => a + b, 0);
-        const bytes = readRange(fd, from, s.sizes[i]);
-        if (crc32(bytes) !== s.crcs[i]) throw new Error(`the ${name} of the text index are corrupt`);
-        return bytes;
-      });
+      return readRange(fd, 0, f.header.length).equals(f.header) ? read(fd) : null;
     } finally {
       closeSync(fd);
     }
@@ -149,102 +257,130 @@ function readSections(s: SavedTexts, names: readonly Section[]): Buffer[] | null
   }
 }
 
-/** A section of the saved file, parsed and checked, read on first use; null when it cannot be used. */
-function loaded<T>(s: SavedTexts, name: string, read: () => T | null): T | null {
-  if (!s.loaded.has(name)) s.loaded.set(name, read());
+/** Sections of the saved file, read at once, each checked by its CRC. */
+function readSections(f: SavedFile, names: readonly Section[]): Buffer[] | null {
+  return withFile(f, (fd) =>
+    names.map((name) => {
+      const bytes = readRange(fd, sectionStart(f, name), f.sizes[at(name)]);
+      if (crc32(bytes) !== f.crcs[at(name)]) throw new Error(`the ${name} of the text index are corrupt`);
+      return bytes;
+    }),
+  );
+}
+
+/** A section of the index, parsed and checked, read on first use; null when it cannot be used. */
+function loaded<T>(s: Texts, name: string, read: (f: SavedFile) => T | null): T | null {
+  if (!s.loaded.has(name)) s.loaded.set(name, s.file === null ? null : read(s.file));
   return s.loaded.get(name) as T | null;
 }
 
-interface SearchTexts {
-  starts: Float64Array;
-  texts: Buffer;
-}
-const searchTextsOf = (s: SavedTexts) =>
-  loaded<SearchTexts>(s, "texts", () => {
-    const parts = readSections(s, ["starts", "texts"]);
+/** Where the saved search texts of each record start (the texts themselves are read a part at a time). */
+const searchStartsOf = (s: Texts) =>
+  loaded<Float64Array>(s, "starts", (f) => {
+    const parts = readSections(f, ["starts"]);
     const starts = parts && float64s(parts[0], s.count + 1);
-    if (!parts || !starts || starts[0] !== 0 || starts[s.count] !== parts[1].length) return null;
-    for (let k = 0; k < s.count; k += 1) if (!(starts[k] <= starts[k + 1])) return null;
-    return { starts, texts: parts[1] };
+    return validStarts(starts, s.count, f.sizes[at("texts")]) ? starts : null;
   });
 
-/** Titles as UTF-8, record k's at [starts[k], starts[k + 1]), decoded only when a query needs them. */
-interface Titles {
-  starts: Float64Array;
-  bytes: Buffer;
-  /** Record numbers in title order (titleOrder). */
-  byTitle: Float64Array;
+/**
+ * Hands the search texts to `each`, a part at a time in record order: those built, or those of
+ * the saved file read into one reused buffer (`each` must not keep a part). False when the saved
+ * ones cannot be used: then whatever `each` made of them must be dropped (the CRC is checked last).
+ */
+function eachSearchPart(s: Texts, each: (part: Part) => void): boolean {
+  const built = s.loaded.get("texts") as Column | undefined;
+  if (built !== undefined) {
+    for (const part of built.parts) each(part);
+    return true;
+  }
+  const starts = searchStartsOf(s);
+  const f = s.file;
+  if (starts === null || f === null) return false;
+  const read = withFile(f, (fd) => {
+    const from = sectionStart(f, "texts");
+    let buffer = Buffer.allocUnsafeSlow(PART);
+    let crc = 0;
+    for (let first = 0; first < s.count; ) {
+      let end = first + 1;
+      while (end < s.count && starts[end + 1] - starts[first] <= PART) end += 1;
+      const length = starts[end] - starts[first];
+      if (length > buffer.length) buffer = Buffer.allocUnsafeSlow(length);
+      const bytes = readRange(fd, from + starts[first], length, buffer);
+      crc = crc32(bytes, crc);
+      each({ first, end, from: starts[first], bytes });
+      first = end;
+    }
+    return crc === f.crcs[at("texts")];
+  });
+  return read === true;
 }
-const titlesOf = (s: SavedTexts) =>
-  loaded<Titles>(s, "titles", () => {
-    const parts = readSections(s, ["titleStarts", "titles", "byTitle"]);
+
+const titlesOf = (s: Texts) =>
+  loaded<Titles>(s, "titles", (f) => {
+    const parts = readSections(f, ["titleStarts", "titles", "byTitle"]);
     const n = s.count;
     const starts = parts && float64s(parts[0], n + 1);
     const byTitle = parts && float64s(parts[2], n);
-    if (!parts || !starts || !byTitle || starts[0] !== 0 || starts[n] !== parts[1].length) return null;
-    for (let k = 0; k < n; k += 1) if (!(starts[k] <= starts[k + 1])) return null;
+    if (!parts || !byTitle || !validStarts(starts, n, parts[1].length)) return null;
     const seen = new Uint8Array(n);
     for (const k of byTitle) {
       if (!(k >= 0 && k < n) || seen[k] === 1) return null;
       seen[k] = 1;
     }
-    return { starts, bytes: parts[1], byTitle };
+    return { column: { starts, parts: [{ first: 0, end: n, from: 0, bytes: parts[1] }] }, byTitle };
   });
-const titleAt = (t: Titles, k: number) => t.bytes.toString("utf8", t.starts[k], t.starts[k + 1]);
+const titleAt = (t: Titles, k: number) => bytesAt(t.column, k).toString("utf8");
 
-/**
- * Tags as numbers: each distinct tag once (`names`), and per record its tags' numbers, those of
- * record k at [starts[k], starts[k + 1]) of `ids`. Few distinct tags, many items: nothing to parse.
- */
-interface Tags {
-  names: string[];
-  starts: Float64Array;
-  ids: Float64Array;
+/** Record numbers in title order, then in record order. */
+function titleOrderOf(t: Titles, count: number): Float64Array {
+  if (t.byTitle === null) {
+    const titles = Array.from({ length: count }, (_, k) => titleAt(t, k));
+    t.byTitle = Float64Array.from(titles.keys()).sort((a, b) => titleOrder(titles[a], titles[b]) || a - b);
+  }
+  return t.byTitle;
 }
-const tagsOf = (s: SavedTexts) =>
-  loaded<Tags>(s, "tags", () => {
-    const parts = readSections(s, ["tagNames", "tagStarts", "tagIds"]);
+
+const tagsOf = (s: Texts) =>
+  loaded<Tags>(s, "tags", (f) => {
+    const parts = readSections(f, ["tagNames", "tagStarts", "tagIds"]);
     const names = parts && parsedList<string>(parts[0], null, isString);
     const starts = parts && float64s(parts[1], s.count + 1);
     const ids = parts && float64s(parts[2], parts[2].length / 8);
-    if (!names || new Set(names).size !== names.length || !starts || !ids || starts[0] !== 0 || starts[s.count] !== ids.length) return null;
-    for (let k = 0; k < s.count; k += 1) if (!(starts[k] <= starts[k + 1])) return null;
+    if (!names || new Set(names).size !== names.length || !ids || !validStarts(starts, s.count, ids.length)) return null;
     for (const id of ids) if (!(Number.isInteger(id) && id >= 0 && id < names.length)) return null;
     return { names, starts, ids };
   });
 
-/** The tags of saved record k. */
-function tagsAt(t: Tags, k: number): string[] {
-  const tags: string[] = [];
-  for (let i = t.starts[k]; i < t.starts[k + 1]; i += 1) tags.push(t.names[t.ids[i]]);
-  return tags;
-}
-
-/** Marks the saved records whose text holds `needle`; null when that cannot be told from the file. */
-function savedHits(s: SavedTexts, needle: string): Uint8Array | null {
-  const search = searchTextsOf(s);
-  if (search === null || LONE_SURROGATE.test(needle)) return null;
-  const { starts, texts } = search;
-  const count = s.count;
-  const hits = new Uint8Array(count);
-  if (needle === "") return hits.fill(1);
-  const bytes = Buffer.from(needle, "utf8");
+/** Marks the records of `part` whose text holds `needle`. */
+function markHits(part: Part, starts: Float64Array, needle: Buffer, hits: Uint8Array): void {
+  const { bytes, from } = part;
   // UTF-8 is self-synchronising: a byte match of a whole needle is a match of its characters.
-  for (let found = texts.indexOf(bytes); found !== -1; ) {
-    let lo = 0;
-    let hi = count - 1;
+  for (let found = bytes.indexOf(needle); found !== -1; ) {
+    const byte = from + found;
+    let lo = part.first;
+    let hi = part.end - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (starts[mid] <= found) lo = mid;
+      if (starts[mid] <= byte) lo = mid;
       else hi = mid - 1;
     }
     const end = starts[lo + 1];
     // Within one record: a hit, and the search goes on from the next record. Across two: none.
-    const within = found + bytes.length <= end;
+    const within = byte + needle.length <= end;
     if (within) hits[lo] = 1;
-    found = texts.indexOf(bytes, within ? end : found + 1);
+    found = bytes.indexOf(needle, within ? end - from : found + 1);
   }
-  return hits;
+}
+
+/** Marks the records whose text holds `needle`; null when that cannot be told from the index. */
+function baseHits(s: Texts, needle: string): Uint8Array | null {
+  if (LONE_SURROGATE.test(needle)) return null;
+  const hits = new Uint8Array(s.count);
+  const starts = s.file === null ? (s.loaded.get("texts") as Column).starts : searchStartsOf(s);
+  if (starts === null) return null;
+  if (needle === "") return hits.fill(1);
+  const bytes = Buffer.from(needle, "utf8");
+  return eachSearchPart(s, (part) => markHits(part, starts, bytes, hits)) ? hits : null;
 }
 
 /**
@@ -261,7 +397,7 @@ interface TextAnswer {
 const titled = (e: ItemEntry, title: string): ItemEntry => ({ ...e, title }) as ItemEntry;
 
 /**
- * The saved records are visited in title order when the sort starts with the title. Then, once
+ * The base records are visited in title order when the sort starts with the title. Then, once
  * a page's worth (offset + limit) matched and the title changes, every later match sorts after a
  * whole page of them: such matches are only counted (`beyond`), never handed to the sort, and
  * their titles never decoded. Recent records and unknown entries always go to the sort.
@@ -273,19 +409,19 @@ function answerFromTexts(state: TextState, entries: Map<string, ItemEntry>, filt
   const withTitle = sort.some((s) => s.key === "title");
   const wantsTags = filter.tags !== undefined && filter.tags.length > 0;
   const matched: ItemEntry[] = [];
-  // Which entries a current record answered: saved ones by position in `entries`, recent ones by
+  // Which entries a current record answered: base ones by position in `entries`, recent ones by
   // identity (few), and how many in all (when all, nothing is left to read from the log).
-  const savedCovered = new Uint8Array(entries.size);
+  const baseCovered = new Uint8Array(entries.size);
   const recentCovered = new Set<ItemEntry>();
   let coveredCount = 0;
   let beyond = 0;
-  const s = state.saved;
+  const s = state.base;
   if (s !== null) {
-    const hits = needle === undefined ? null : savedHits(s, needle);
+    const hits = needle === undefined ? null : baseHits(s, needle);
     const titles = withTitle ? titlesOf(s) : null;
     const tags = wantsTags ? tagsOf(s) : null;
     if ((needle !== undefined && hits === null) || (withTitle && titles === null) || (wantsTags && tags === null)) return null;
-    // The wanted tags by number (-1: no saved record has it), looked for among record k's numbers.
+    // The wanted tags by number (-1: no base record has it), looked for among record k's numbers.
     const wanted = tags === null ? [] : (filter.tags ?? []).map((t) => tags.names.indexOf(t));
     const tagsOfRecord = {
       k: 0,
@@ -295,14 +431,14 @@ function answerFromTexts(state: TextState, entries: Map<string, ItemEntry>, filt
         return false;
       },
     };
-    const order = sort[0]?.key === "title" && titles !== null ? titles.byTitle : null;
+    const order = sort[0]?.key === "title" && titles !== null ? titleOrderOf(titles, s.count) : null;
     const desc = sort[0]?.desc === true;
     const reach = order === null || page.limit === null ? Number.POSITIVE_INFINITY : page.offset + page.limit;
     let last: string | null = null;
     const visit = (k: number, e: ItemEntry): boolean => {
       // Entry k's record, while the entry still points at the line the record was read from.
       if (e.off !== s.offs[k]) return true;
-      savedCovered[k] = 1;
+      baseCovered[k] = 1;
       coveredCount += 1;
       if ((hits !== null && hits[k] === 0) || !matchesFilter(e, filter)) return true;
       tagsOfRecord.k = k;
@@ -350,7 +486,7 @@ function answerFromTexts(state: TextState, entries: Map<string, ItemEntry>, filt
     if (matchesFilter(e, filter) && (!wantsTags || hasTags(r.tags, filter.tags))) matched.push(withTitle ? titled(e, r.title) : e);
   }
   if (coveredCount === entries.size) return { matched, unknown: [], beyond };
-  return { matched, unknown: [...entries.values()].filter((e, k) => savedCovered[k] === 0 && !recentCovered.has(e)), beyond };
+  return { matched, unknown: [...entries.values()].filter((e, k) => baseCovered[k] === 0 && !recentCovered.has(e)), beyond };
 }
 
 /**
@@ -394,13 +530,12 @@ export function loadTextIndex(path: string): LogIndex<TextState> | null {
       if (typeof h.covered !== "number" || typeof h.lines !== "number" || typeof h.crc !== "number" || typeof h.head !== "string" || typeof h.tail !== "string") return null;
       if (h.identity === null || typeof h.identity !== "object") return null;
       if (fstatSync(fd).size !== header.length + sizes.reduce((a, b) => a + b, 0)) return null;
-      const s: SavedTexts = { path, header, sizes, crcs, count, offs: new Float64Array(0), loaded: new Map() };
-      const parts = readSections(s, ["offs"]);
+      const file: SavedFile = { path, header, sizes, crcs };
+      const parts = readSections(file, ["offs"]);
       const offs = parts && float64s(parts[0], count);
       if (!offs) return null;
-      s.offs = offs;
       return {
-        state: { saved: s, recent: new Map() },
+        state: { base: { count, offs, file, loaded: new Map() }, recent: new Map() },
         bad: [],
         notes: [],
         lines: h.lines,
@@ -419,71 +554,161 @@ export function loadTextIndex(path: string): LogIndex<TextState> | null {
   }
 }
 
-interface Row {
-  off: number;
-  title: string;
-  tags: readonly string[];
-  text: Buffer;
+/**
+ * Packs records, one per entry in order, into the sections of a text index: the search texts go
+ * to `textSink` a part at a time, titles and tags are kept.
+ */
+class TextsBuilder {
+  readonly offs: Float64Array;
+  readonly texts: ColumnBuilder;
+  private readonly titleParts: Part[] = [];
+  private readonly titles: ColumnBuilder;
+  private readonly tagNumbers = new Map<string, number>();
+  private readonly tagIds: number[] = [];
+  private readonly tagStarts: Float64Array;
+  private count = 0;
+
+  constructor(size: number, textSink: (part: Part) => void, reuse: boolean) {
+    this.offs = new Float64Array(size);
+    this.texts = new ColumnBuilder(size, textSink, reuse);
+    this.titles = new ColumnBuilder(size, (part) => this.titleParts.push(part));
+    this.tagStarts = new Float64Array(size + 1);
+  }
+
+  /** The next record: `off` -1 and nothing else for none. */
+  add(off: number, text: string | Uint8Array, title: string | Uint8Array, tags: Iterable<string>): void {
+    const k = this.count;
+    this.offs[k] = off;
+    this.texts.add(text);
+    this.titles.add(title);
+    for (const tag of tags) {
+      let n = this.tagNumbers.get(tag);
+      if (n === undefined) {
+        n = this.tagNumbers.size;
+        this.tagNumbers.set(tag, n);
+      }
+      this.tagIds.push(n);
+    }
+    this.tagStarts[k + 1] = this.tagIds.length;
+    this.count = k + 1;
+  }
+
+  none(): void {
+    this.add(-1, "", "", []);
+  }
+
+  /** Once every record was added: the texts' starts, the titles and the tags. */
+  finish(): { textStarts: Float64Array; titles: Titles; tags: Tags } {
+    const textStarts = this.texts.finish();
+    const starts = this.titles.finish();
+    return {
+      textStarts,
+      titles: { column: { starts, parts: this.titleParts }, byTitle: null },
+      tags: { names: [...this.tagNumbers.keys()], starts: this.tagStarts, ids: Float64Array.from(this.tagIds) },
+    };
+  }
 }
 
-const NO_ROW: Row = { off: -1, title: "", tags: [], text: Buffer.alloc(0) };
+/**
+ * Header line, padded to this length: it is written last, at the start of the file, once the
+ * sections after it have been written and their CRCs are known.
+ */
+const HEADER_ROOM = 4096;
+
+/** Writes all of `bytes` at `position` of `fd`. */
+function writeAt(fd: number, bytes: Uint8Array, position: number): void {
+  for (let done = 0; done < bytes.byteLength; ) done += writeSync(fd, bytes, done, bytes.byteLength - done, position + done);
+}
+
+const f64 = (values: Float64Array) => Buffer.from(values.buffer, values.byteOffset, values.byteLength);
 
 /**
  * Saves whole or not at all (exclusive temp file, rename), one record per entry of `entries` in
- * their order. Failure is harmless: the next search rebuilds it.
+ * their order, from the recent records or else the base's. The search texts are written as they
+ * are packed, never held whole. Failure is harmless: the next search rebuilds it.
  */
 export function saveTextIndex(path: string, index: LogIndex<TextState>, entries: Map<string, ItemEntry>): void {
   try {
-    const { saved, recent } = index.state;
-    const search = saved && searchTextsOf(saved);
-    const titles = saved && titlesOf(saved);
-    const tags = saved && tagsOf(saved);
-    if (saved !== null && (search === null || titles === null || tags === null)) return;
-    const rows: Row[] = [];
-    let k = 0;
-    for (const e of entries.values()) {
-      const r = recent.get(e.id);
-      if (r !== undefined && r.off === e.off && r.text !== null) rows.push({ off: r.off, title: r.title, tags: r.tags, text: Buffer.from(r.text, "utf8") });
-      else if (saved !== null && search && titles && tags && k < saved.count && saved.offs[k] === e.off) {
-        rows.push({ off: e.off, title: titleAt(titles, k), tags: tagsAt(tags, k), text: search.texts.subarray(search.starts[k], search.starts[k + 1]) });
-      } else rows.push(NO_ROW);
-      k += 1;
-    }
-    const starts = new Float64Array(rows.length + 1);
-    rows.forEach((r, k) => (starts[k + 1] = starts[k] + r.text.length));
-    const byTitle = Float64Array.from(rows.keys()).sort((a, b) => titleOrder(rows[a].title, rows[b].title) || a - b);
-    const titleBytes = rows.map((r) => Buffer.from(r.title, "utf8"));
-    const titleStarts = new Float64Array(rows.length + 1);
-    titleBytes.forEach((b, k) => (titleStarts[k + 1] = titleStarts[k] + b.length));
-    const f64 = (values: Float64Array) => Buffer.from(values.buffer, values.byteOffset, values.byteLength);
-    const tagNumbers = new Map<string, number>();
-    const tagIds: number[] = [];
-    const tagStarts = new Float64Array(rows.length + 1);
-    rows.forEach((r, k) => {
-      for (const tag of r.tags) {
-        if (!tagNumbers.has(tag)) tagNumbers.set(tag, tagNumbers.size);
-        tagIds.push(tagNumbers.get(tag) as number);
+    const { base, recent } = index.state;
+    const titles = base && titlesOf(base);
+    const tags = base && tagsOf(base);
+    if (base !== null && (titles === null || tags === null)) return;
+    const list = [...entries.values()];
+    const n = list.length;
+    writeFileAtomicallyWith(path, (fd) => {
+      const textsAt = HEADER_ROOM + 8 * n + 8 * (n + 1);
+      let textBytes = 0;
+      let textCrc = 0;
+      const builder = new TextsBuilder(
+        n,
+        (part) => {
+          writeAt(fd, part.bytes, textsAt + part.from);
+          textCrc = crc32(part.bytes, textCrc);
+          textBytes += part.bytes.length;
+        },
+        true,
+      );
+      const add = (k: number, baseText: Buffer | null) => {
+        const e = list[k];
+        const r = recent.get(e.id);
+        if (r !== undefined && r.off === e.off && r.text !== null) builder.add(r.off, r.text, r.title, r.tags);
+        else if (baseText !== null && base && titles && tags && base.offs[k] === e.off) {
+          const tagNames = Array.from(tags.ids.subarray(tags.starts[k], tags.starts[k + 1]), (id) => tags.names[id]);
+          builder.add(e.off, baseText, bytesAt(titles.column, k), tagNames);
+        } else builder.none();
+      };
+      let k = 0;
+      if (base !== null) {
+        const starts = base.file === null ? (base.loaded.get("texts") as Column).starts : searchStartsOf(base);
+        const whole =
+          starts !== null &&
+          eachSearchPart(base, (part) => {
+            for (; k < part.end && k < n; k += 1) add(k, part.bytes.subarray(starts[k] - part.from, starts[k + 1] - part.from));
+          });
+        // The base's texts are corrupt after all: nothing is saved.
+        if (!whole) throw new Error("the text index's texts cannot be read");
       }
-      tagStarts[k + 1] = tagIds.length;
+      for (; k < n; k += 1) add(k, null);
+      const built = builder.finish();
+      const byTitle = titleOrderOf(built.titles, n);
+      // Each section as its parts; the texts are written already.
+      const sections: Record<Section, Buffer[] | null> = {
+        offs: [f64(builder.offs)],
+        starts: [f64(built.textStarts)],
+        texts: null,
+        titleStarts: [f64(built.titles.column.starts)],
+        titles: built.titles.column.parts.map((p) => p.bytes),
+        byTitle: [f64(byTitle)],
+        tagNames: [Buffer.from(JSON.stringify(built.tags.names))],
+        tagStarts: [f64(built.tags.starts)],
+        tagIds: [f64(built.tags.ids)],
+      };
+      let position = HEADER_ROOM;
+      const sizes: number[] = [];
+      const crcs: number[] = [];
+      for (const name of SECTIONS) {
+        let size = textBytes;
+        let crc = textCrc;
+        const parts = sections[name];
+        if (parts !== null) {
+          size = 0;
+          crc = 0;
+          for (const bytes of parts) {
+            writeAt(fd, bytes, position + size);
+            size += bytes.length;
+            crc = crc32(bytes, crc);
+          }
+        }
+        sizes.push(size);
+        crcs.push(crc);
+        position += size;
+      }
+      const { state: _state, unsaved: _unsaved, bad: _bad, notes: _notes, ...validity } = index;
+      const header = JSON.stringify({ format: FORMAT, kind: KIND, littleEndian: LITTLE_ENDIAN, ...validity, count: n, sizes, crcs });
+      const room = HEADER_ROOM - 1 - Buffer.byteLength(header, "utf8");
+      if (room < 0) throw new Error("the text index's header is too long");
+      writeAt(fd, Buffer.from(`${header}${" ".repeat(room)}\n`, "utf8"), 0);
     });
-    const sections: Record<Section, Buffer> = {
-      offs: f64(Float64Array.from(rows, (r) => r.off)),
-      starts: f64(starts),
-      texts: Buffer.concat(rows.map((r) => r.text)),
-      titleStarts: f64(titleStarts),
-      titles: Buffer.concat(titleBytes),
-      byTitle: f64(byTitle),
-      tagNames: Buffer.from(JSON.stringify([...tagNumbers.keys()])),
-      tagStarts: f64(tagStarts),
-      tagIds: f64(Float64Array.from(tagIds)),
-    };
-    const parts = SECTIONS.map((name) => sections[name]);
-    const { state: _state, unsaved: _unsaved, bad: _bad, notes: _notes, ...validity } = index;
-    const header = {
-      format: FORMAT, kind: KIND, littleEndian: LITTLE_ENDIAN, ...validity, count: rows.length,
-      sizes: parts.map((p) => p.length), crcs: parts.map((p) => crc32(p)),
-    };
-    writeFileAtomically(path, Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), ...parts]));
   } catch {
     // A read-only data directory, a full disk: the next search rebuilds the index instead.
   }
@@ -494,14 +719,24 @@ export function saveTextIndex(path: string, index: LogIndex<TextState>, entries:
  * parse per item rather than per line of the log (most lines of a long log are older versions).
  */
 function fromItems(fd: number, items: LogIndex<Map<string, ItemEntry>>): LogIndex<TextState> {
-  const recent = new Map<string, TextRecord>();
+  const parts: Part[] = [];
+  const builder = new TextsBuilder(items.state.size, (part) => parts.push(part), false);
   for (const e of items.state.values()) {
     const record = recordOf(readAt(fd, e.off, e.len), e.off);
-    // A line that is not this item's (the log changed under the index): nothing recorded, read when asked.
-    if (record && record[0] === e.id) recent.set(...record);
+    // A line that is not this item's (the log changed under the index), or a text that cannot be
+    // matched as bytes: nothing recorded, read when asked.
+    if (record && record[0] === e.id && record[1].text !== null) builder.add(e.off, record[1].text, record[1].title, record[1].tags);
+    else builder.none();
   }
+  const { textStarts, titles, tags } = builder.finish();
+  const loadedSections = new Map<string, unknown>([
+    ["texts", { starts: textStarts, parts } satisfies Column],
+    ["titles", titles],
+    ["tags", tags],
+  ]);
+  const base: Texts = { count: items.state.size, offs: builder.offs, file: null, loaded: loadedSections };
   const { state: _state, bad: _bad, notes: _notes, unsaved: _unsaved, ...validity } = items;
-  return { state: { saved: null, recent }, bad: [], notes: [], ...validity, unsaved: Number.POSITIVE_INFINITY };
+  return { state: { base, recent: new Map() }, bad: [], notes: [], ...validity, unsaved: Number.POSITIVE_INFINITY };
 }
 
 /**
