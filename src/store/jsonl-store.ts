@@ -229,7 +229,7 @@ export class JsonlStore implements Store {
     // does not have yet is read from the lines the entries' filter kept, with a raw-text test
     // first, so that most lines of a search or tag filter are never parsed.
     const index = this.itemsSlot.index;
-    const texts = index?.state === entries && needsFullItem(filter, page) ? await this.texts.current(fd, view.itemsEnd, index) : null;
+    const texts = index?.state === entries && needsFullItem(filter, page) ? await this.texts.current(fd, view.itemsEnd, index, filter, page) : null;
     const mayMatch = linePrefilter(filter);
     const full = (e: ItemEntry) => {
       const line = readAt(fd, e.off, e.len);

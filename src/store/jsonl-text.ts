@@ -158,6 +158,24 @@ interface Texts {
   loaded: Map<string, unknown>;
 }
 
+/** The sections a query reads (see sectionsFor); a base built for a query alone may hold only those. */
+interface TextSections {
+  texts: boolean;
+  titles: boolean;
+  tags: boolean;
+}
+const ALL_SECTIONS: TextSections = { texts: true, titles: true, tags: true };
+
+const sectionsFor = (filter: ItemFilter, page: Page): TextSections => ({
+  texts: filter.search !== undefined,
+  titles: (page.sort ?? []).some((s) => s.key === "title"),
+  tags: filter.tags !== undefined && filter.tags.length > 0,
+});
+
+/** Whether `base` can answer a query reading `sections` (a saved file holds every section). */
+const holds = (base: Texts, sections: TextSections) =>
+  base.file !== null || (Object.keys(sections) as Array<keyof TextSections>).every((name) => !sections[name] || base.loaded.has(name));
+
 export interface TextState {
   /** The saved or built records; null before either. */
   base: Texts | null;
@@ -268,15 +286,17 @@ function readSections(f: SavedFile, names: readonly Section[]): Buffer[] | null 
   );
 }
 
-/** A section of the index, parsed and checked, read on first use; null when it cannot be used. */
+/** A section of the index: built, or else read from the file, parsed and checked on first use; null when it cannot be used. */
 function loaded<T>(s: Texts, name: string, read: (f: SavedFile) => T | null): T | null {
-  if (!s.loaded.has(name)) s.loaded.set(name, s.file === null ? null : read(s.file));
-  return s.loaded.get(name) as T | null;
+  if (s.file !== null && !s.loaded.has(name)) s.loaded.set(name, read(s.file));
+  return (s.loaded.get(name) as T | null | undefined) ?? null;
 }
 
-/** Where the saved search texts of each record start (the texts themselves are read a part at a time). */
-const searchStartsOf = (s: Texts) =>
-  loaded<Float64Array>(s, "starts", (f) => {
+/** Where the search texts of each record start (saved ones are read a part at a time). */
+const searchStartsOf = (s: Texts): Float64Array | null =>
+  s.file === null
+    ? ((s.loaded.get("texts") as Column | undefined)?.starts ?? null)
+    : loaded<Float64Array>(s, "starts", (f) => {
     const parts = readSections(f, ["starts"]);
     const starts = parts && float64s(parts[0], s.count + 1);
     return validStarts(starts, s.count, f.sizes[at("texts")]) ? starts : null;
@@ -333,11 +353,32 @@ const titleAt = (t: Titles, k: number) => bytesAt(t.column, k).toString("utf8");
 
 /** Record numbers in title order, then in record order. */
 function titleOrderOf(t: Titles, count: number): Float64Array {
-  if (t.byTitle === null) {
-    const titles = Array.from({ length: count }, (_, k) => titleAt(t, k));
-    t.byTitle = Float64Array.from(titles.keys()).sort((a, b) => titleOrder(titles[a], titles[b]) || a - b);
-  }
+  if (t.byTitle === null) t.byTitle = sortedByTitle(t.column, count);
   return t.byTitle;
+}
+
+/**
+ * titleOrder compares UTF-16 code units. UTF-8 bytes sort as code points: the same order unless a
+ * title holds a character beyond the BMP (a 4-byte sequence, lead byte 0xF0 or above). Without
+ * one, the titles are compared as bytes, never decoded (100k titles as strings: 18 MB of heap).
+ */
+function sortedByTitle(column: Column, count: number): Float64Array {
+  const { starts, parts } = column;
+  // Parts are contiguous: joined, byte i of the column is byte i of `bytes`.
+  const bytes = parts.length === 1 ? parts[0].bytes : Buffer.concat(parts.map((p) => p.bytes));
+  const order = Float64Array.from({ length: count }, (_, k) => k);
+  let beyondBmp = false;
+  for (let i = 0; i < bytes.length && !beyondBmp; i += 1) beyondBmp = bytes[i] >= 0xf0;
+  if (beyondBmp) {
+    const titles = Array.from({ length: count }, (_, k) => bytes.toString("utf8", starts[k], starts[k + 1]));
+    return order.sort((a, b) => titleOrder(titles[a], titles[b]) || a - b);
+  }
+  return order.sort((a, b) => {
+    const aEnd = starts[a + 1];
+    const bEnd = starts[b + 1];
+    for (let i = starts[a], j = starts[b]; i < aEnd && j < bEnd; i += 1, j += 1) if (bytes[i] !== bytes[j]) return bytes[i] - bytes[j];
+    return aEnd - starts[a] - (bEnd - starts[b]) || a - b;
+  });
 }
 
 const tagsOf = (s: Texts) =>
@@ -376,7 +417,7 @@ function markHits(part: Part, starts: Float64Array, needle: Buffer, hits: Uint8A
 function baseHits(s: Texts, needle: string): Uint8Array | null {
   if (LONE_SURROGATE.test(needle)) return null;
   const hits = new Uint8Array(s.count);
-  const starts = s.file === null ? (s.loaded.get("texts") as Column).starts : searchStartsOf(s);
+  const starts = searchStartsOf(s);
   if (starts === null) return null;
   if (needle === "") return hits.fill(1);
   const bytes = Buffer.from(needle, "utf8");
@@ -555,41 +596,43 @@ export function loadTextIndex(path: string): LogIndex<TextState> | null {
 }
 
 /**
- * Packs records, one per entry in order, into the sections of a text index: the search texts go
- * to `textSink` a part at a time, titles and tags are kept.
+ * Packs records, one per entry in order, into the sections of a text index (those of `sections`):
+ * the search texts go to `textSink` a part at a time, titles and tags are kept.
  */
 class TextsBuilder {
   readonly offs: Float64Array;
-  readonly texts: ColumnBuilder;
+  private readonly texts: ColumnBuilder | null;
   private readonly titleParts: Part[] = [];
-  private readonly titles: ColumnBuilder;
+  private readonly titles: ColumnBuilder | null;
   private readonly tagNumbers = new Map<string, number>();
   private readonly tagIds: number[] = [];
-  private readonly tagStarts: Float64Array;
+  private readonly tagStarts: Float64Array | null;
   private count = 0;
 
-  constructor(size: number, textSink: (part: Part) => void, reuse: boolean) {
+  constructor(size: number, sections: TextSections, textSink: (part: Part) => void, reuse: boolean) {
     this.offs = new Float64Array(size);
-    this.texts = new ColumnBuilder(size, textSink, reuse);
-    this.titles = new ColumnBuilder(size, (part) => this.titleParts.push(part));
-    this.tagStarts = new Float64Array(size + 1);
+    this.texts = sections.texts ? new ColumnBuilder(size, textSink, reuse) : null;
+    this.titles = sections.titles ? new ColumnBuilder(size, (part) => this.titleParts.push(part)) : null;
+    this.tagStarts = sections.tags ? new Float64Array(size + 1) : null;
   }
 
   /** The next record: `off` -1 and nothing else for none. */
   add(off: number, text: string | Uint8Array, title: string | Uint8Array, tags: Iterable<string>): void {
     const k = this.count;
     this.offs[k] = off;
-    this.texts.add(text);
-    this.titles.add(title);
-    for (const tag of tags) {
-      let n = this.tagNumbers.get(tag);
-      if (n === undefined) {
-        n = this.tagNumbers.size;
-        this.tagNumbers.set(tag, n);
+    this.texts?.add(text);
+    this.titles?.add(title);
+    if (this.tagStarts !== null) {
+      for (const tag of tags) {
+        let n = this.tagNumbers.get(tag);
+        if (n === undefined) {
+          n = this.tagNumbers.size;
+          this.tagNumbers.set(tag, n);
+        }
+        this.tagIds.push(n);
       }
-      this.tagIds.push(n);
+      this.tagStarts[k + 1] = this.tagIds.length;
     }
-    this.tagStarts[k + 1] = this.tagIds.length;
     this.count = k + 1;
   }
 
@@ -597,14 +640,14 @@ class TextsBuilder {
     this.add(-1, "", "", []);
   }
 
-  /** Once every record was added: the texts' starts, the titles and the tags. */
-  finish(): { textStarts: Float64Array; titles: Titles; tags: Tags } {
-    const textStarts = this.texts.finish();
-    const starts = this.titles.finish();
+  /** Once every record was added: the texts' starts, the titles and the tags (those packed). */
+  finish(): { textStarts: Float64Array | null; titles: Titles | null; tags: Tags | null } {
+    const textStarts = this.texts === null ? null : this.texts.finish();
+    const starts = this.titles === null ? null : this.titles.finish();
     return {
       textStarts,
-      titles: { column: { starts, parts: this.titleParts }, byTitle: null },
-      tags: { names: [...this.tagNumbers.keys()], starts: this.tagStarts, ids: Float64Array.from(this.tagIds) },
+      titles: starts === null ? null : { column: { starts, parts: this.titleParts }, byTitle: null },
+      tags: this.tagStarts === null ? null : { names: [...this.tagNumbers.keys()], starts: this.tagStarts, ids: Float64Array.from(this.tagIds) },
     };
   }
 }
@@ -617,10 +660,10 @@ interface Packed {
   tags: Tags;
 }
 
-/** A base built in memory for these very `entries`, nothing read since: saved as it is. */
+/** A base built in memory whole for these very `entries`, nothing read since: saved as it is. */
 function builtAsIs(state: TextState, entries: Map<string, ItemEntry>): (Packed & { texts: Column }) | null {
   const { base, recent } = state;
-  if (base === null || base.file !== null || base.count !== entries.size || recent.size > 0) return null;
+  if (base === null || base.file !== null || base.count !== entries.size || recent.size > 0 || !holds(base, ALL_SECTIONS)) return null;
   const texts = base.loaded.get("texts") as Column;
   return { offs: base.offs, textStarts: texts.starts, titles: base.loaded.get("titles") as Titles, tags: base.loaded.get("tags") as Tags, texts };
 }
@@ -636,7 +679,7 @@ function repack(state: TextState, entries: Map<string, ItemEntry>, writeText: (p
   if (base !== null && (titles === null || tags === null)) return null;
   const list = [...entries.values()];
   const n = list.length;
-  const builder = new TextsBuilder(n, writeText, true);
+  const builder = new TextsBuilder(n, ALL_SECTIONS, writeText, true);
   const add = (k: number, baseText: Buffer | null) => {
     const e = list[k];
     const r = recent.get(e.id);
@@ -648,7 +691,7 @@ function repack(state: TextState, entries: Map<string, ItemEntry>, writeText: (p
   };
   let k = 0;
   if (base !== null) {
-    const starts = base.file === null ? (base.loaded.get("texts") as Column).starts : searchStartsOf(base);
+    const starts = searchStartsOf(base);
     const whole =
       starts !== null &&
       eachSearchPart(base, (part) => {
@@ -658,7 +701,7 @@ function repack(state: TextState, entries: Map<string, ItemEntry>, writeText: (p
   }
   for (; k < n; k += 1) add(k, null);
   const { textStarts, titles: packedTitles, tags: packedTags } = builder.finish();
-  return { offs: builder.offs, textStarts, titles: packedTitles, tags: packedTags };
+  return textStarts && packedTitles && packedTags && { offs: builder.offs, textStarts, titles: packedTitles, tags: packedTags };
 }
 
 /**
@@ -743,12 +786,12 @@ export function saveTextIndex(path: string, index: LogIndex<TextState>, entries:
  * The text index of the bytes `items` covers, from the line of each of its entries: one read and
  * parse per item rather than per line of the log (most lines of a long log are older versions).
  */
-function fromItems(fd: number, items: LogIndex<Map<string, ItemEntry>>): LogIndex<TextState> {
+function fromItems(fd: number, items: LogIndex<Map<string, ItemEntry>>, sections: TextSections): LogIndex<TextState> {
   // Each line parsed is garbage at once: V8 would otherwise grow its young generation for it
   // (190 rather than 198 MB at the peak of a build and save of the 100k-item store's index).
   keepYoungGenerationSmall();
   const parts: Part[] = [];
-  const builder = new TextsBuilder(items.state.size, (part) => parts.push(part), false);
+  const builder = new TextsBuilder(items.state.size, sections, (part) => parts.push(part), false);
   for (const e of items.state.values()) {
     const record = recordOf(readAt(fd, e.off, e.len), e.off);
     // A line that is not this item's (the log changed under the index), or a text that cannot be
@@ -757,11 +800,10 @@ function fromItems(fd: number, items: LogIndex<Map<string, ItemEntry>>): LogInde
     else builder.none();
   }
   const { textStarts, titles, tags } = builder.finish();
-  const loadedSections = new Map<string, unknown>([
-    ["texts", { starts: textStarts, parts } satisfies Column],
-    ["titles", titles],
-    ["tags", tags],
-  ]);
+  const loadedSections = new Map<string, unknown>();
+  if (textStarts !== null) loadedSections.set("texts", { starts: textStarts, parts } satisfies Column);
+  if (titles !== null) loadedSections.set("titles", titles);
+  if (tags !== null) loadedSections.set("tags", tags);
   const base: Texts = { count: items.state.size, offs: builder.offs, file: null, loaded: loadedSections };
   const { state: _state, bad: _bad, notes: _notes, unsaved: _unsaved, ...validity } = items;
   return { state: { base, recent: new Map() }, bad: [], notes: [], ...validity, unsaved: Number.POSITIVE_INFINITY };
@@ -783,11 +825,14 @@ export class TextIndex {
     this.loaded = !savedIndexes;
   }
 
-  /** The texts of the log open as `fd`, up to `end`, whose items index (up to `end` too) is `items`. */
-  async current(fd: number, end: number, items: LogIndex<Map<string, ItemEntry>>): Promise<TextState> {
+  /**
+   * The texts of the log open as `fd`, up to `end`, whose items index (up to `end` too) is
+   * `items`, for a list query with this filter and page.
+   */
+  async current(fd: number, end: number, items: LogIndex<Map<string, ItemEntry>>, filter: ItemFilter, page: Page): Promise<TextState> {
     // Concurrent queries of a long-lived process wait for one refresh rather than each doing it.
     while (this.pending) await this.pending.catch(() => undefined);
-    const work = this.refresh(fd, end, items);
+    const work = this.refresh(fd, end, items, sectionsFor(filter, page));
     this.pending = work;
     try {
       return (await work).state;
@@ -796,14 +841,20 @@ export class TextIndex {
     }
   }
 
-  private async refresh(fd: number, end: number, items: LogIndex<Map<string, ItemEntry>>): Promise<LogIndex<TextState>> {
+  private async refresh(fd: number, end: number, items: LogIndex<Map<string, ItemEntry>>, needs: TextSections): Promise<LogIndex<TextState>> {
     if (!this.loaded) {
       this.loaded = true;
       this.index = loadTextIndex(textPathOf(this.logPath));
     }
     try {
       // Nothing to extend: built from the latest line of each item, not from every line of the log.
-      if (this.index === null || !describesLog(this.index, fd, end)) this.index = fromItems(fd, items);
+      // Built whole when it is to be saved; else only what the queries so far read (an uncached
+      // `list --sort title` holds no search texts: 28 MB of the 100k-item store).
+      const base = this.index?.state.base ?? null;
+      if (this.index === null || !describesLog(this.index, fd, end) || (base !== null && !holds(base, needs))) {
+        const held = base === null || base.file !== null ? needs : { texts: needs.texts || base.loaded.has("texts"), titles: needs.titles || base.loaded.has("titles"), tags: needs.tags || base.loaded.has("tags") };
+        this.index = fromItems(fd, items, this.savedIndexes ? ALL_SECTIONS : held);
+      }
       this.index = await refreshIndex(textIndex, fd, this.index, NO_PARALLELISM, end);
     } catch (error) {
       this.index = null;
