@@ -855,7 +855,8 @@ export class TextIndex {
         const held = base === null || base.file !== null ? needs : { texts: needs.texts || base.loaded.has("texts"), titles: needs.titles || base.loaded.has("titles"), tags: needs.tags || base.loaded.has("tags") };
         this.index = fromItems(fd, items, this.savedIndexes ? ALL_SECTIONS : held);
       }
-      this.index = await refreshIndex(textIndex, fd, this.index, NO_PARALLELISM, end);
+      // With saved indexes off, the items index has no CRC to continue (nor need the texts one).
+      this.index = await refreshIndex(textIndex, fd, this.index, NO_PARALLELISM, end, this.savedIndexes);
     } catch (error) {
       this.index = null;
       throw error;

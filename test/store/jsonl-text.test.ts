@@ -276,6 +276,96 @@ describe("text index", () => {
     }
   });
 
+  it("searches texts longer than a part of the index, and up to a part's edges, as the items do: built, saved, read back a part at a time, merged", async () => {
+    const dir = tempDir();
+    const r = randomSource(5);
+    // Descriptions from 40 KB to 1.2 MB (the index holds texts in parts of a MiB; a longer one has its own).
+    const filler = (kb: number) => "é".repeat(kb * 256) + "x".repeat(kb * 512);
+    const big = (i: number) =>
+      makeItem({
+        title: i % 3 === 0 ? `barstart ${i}` : `title ${i} ${r.pick(WORDS)}`,
+        description: `${i % 2 === 0 ? "latency " : ""}${filler([40, 700, 1200, 300, 950, 1024][i % 6])}${i % 4 === 0 ? " needle" : ""}`,
+        tags: i % 3 === 2 ? ["rule:x", "endfoo"] : ["auto"],
+      });
+    const store = open(dir);
+    await store.write(async (tx) => {
+      // Two short texts side by side in a part: one ends as the other starts.
+      tx.putItem(makeItem({ title: "short", tags: ["endfoo"] }));
+      tx.putItem(makeItem({ title: "barstart short" }));
+      for (let i = 0; i < 9; i += 1) tx.putItem(big(i));
+    });
+    await store.close("ok");
+    const queries: Array<[ItemFilter, Page]> = [
+      [{ search: "needle" }, { limit: null, offset: 0 }],
+      [{ search: "latency" }, { limit: 3, offset: 1 }],
+      [{ search: "éx" }, { limit: null, offset: 0 }],
+      // The end of one record's text and the start of the next: no item holds it.
+      [{ search: "endfoo\x7f" }, { limit: null, offset: 0 }],
+      [{ search: "foobarstart" }, { limit: null, offset: 0 }],
+      [{ search: "endfoobarstart" }, { limit: null, offset: 0 }],
+      [{ tags: ["endfoo"] }, { limit: null, offset: 0, sort: [{ key: "title", desc: true }] }],
+      [{ search: "x" }, { limit: 4, offset: 2, sort: [{ key: "title", desc: false }] }],
+    ];
+    const same = async () => {
+      for (const [filter, page] of queries) expect(await answered(dir, filter, page), JSON.stringify([filter, page])).toEqual(await expected(dir, filter, page));
+    };
+    expect((await expected(dir, { search: "needle" }, { limit: null, offset: 0 })).total).toBe(3);
+    await same();
+    expect(existsSync(textFile(dir))).toBe(true);
+    await same();
+    const writer = open(dir);
+    await writer.write(async (tx) => {
+      for (let i = 9; i < 16; i += 1) tx.putItem(big(i));
+    });
+    await writer.close("ok");
+    await same();
+    await same();
+  });
+
+  it("with saved indexes off, holds what each query reads, and answers as the items do in a long-lived process", async () => {
+    const { dir, items, r } = await randomStore(30);
+    const served = new JsonlStore({ dir, warn: () => undefined, now: () => new Date("2026-02-16T06:20:00Z"), savedIndexes: false });
+    served.keepOpen();
+    const ask = async (queries: Array<[ItemFilter, Page]>) => {
+      for (const [filter, page] of queries) {
+        const { items: got, total } = await served.listItems(filter, page);
+        expect({ ids: got.map((i) => i.id), total }, JSON.stringify([filter, page])).toEqual(await expected(dir, filter, page));
+      }
+    };
+    // One section at a time, then all of them in every order.
+    await ask([QUERIES[0], [{}, TITLE_ORDER], QUERIES[22]]);
+    await ask(QUERIES);
+    await served.write(async (tx) => tx.putItem({ ...items[0], title: "Latency renamed", tags: ["auto"] }));
+    await ask([...QUERIES].reverse());
+    const other = open(dir);
+    await other.write(async (tx) => tx.putItem(randomItem(r)));
+    await other.close("ok");
+    await ask(QUERIES);
+    await served.close("ok");
+    expect(existsSync(textFile(dir))).toBe(false);
+  });
+
+  it("sorts titles as the items do, with and without characters beyond the BMP (UTF-8 and UTF-16 orders differ there)", async () => {
+    const plain = ["\ue000", "\ufffd", "ｚ", "a", "Z", "é", "a b", "ab", "", "ab", "\u00ff", "\u0800"];
+    for (const titles of [plain, [...plain, "🚀", "\u{1F600}x", "\ud7ff"]]) {
+      const dir = tempDir();
+      const store = open(dir);
+      await store.write(async (tx) => {
+        for (const title of [...titles, ...titles]) tx.putItem(makeItem({ title }));
+      });
+      await store.close("ok");
+      for (let round = 0; round < 2; round += 1) {
+        for (const desc of [false, true]) {
+          for (const [offset, limit] of [[0, null], [0, 3], [5, 4]] as const) {
+            const page = { limit, offset, sort: [{ key: "title" as const, desc }] };
+            expect(await answered(dir, {}, page), JSON.stringify([titles, page])).toEqual(await expected(dir, {}, page));
+          }
+        }
+      }
+      expect(existsSync(textFile(dir))).toBe(true);
+    }
+  });
+
   it("is rebuilt after compaction removed items", async () => {
     const { dir } = await plantedStore();
     const store = open(dir);
