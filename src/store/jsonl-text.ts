@@ -364,20 +364,25 @@ function titleOrderOf(t: Titles, count: number): Float64Array {
  */
 function sortedByTitle(column: Column, count: number): Float64Array {
   const { starts, parts } = column;
-  // Parts are contiguous: joined, byte i of the column is byte i of `bytes`.
-  const bytes = parts.length === 1 ? parts[0].bytes : Buffer.concat(parts.map((p) => p.bytes));
   const order = Float64Array.from({ length: count }, (_, k) => k);
   let beyondBmp = false;
-  for (let i = 0; i < bytes.length && !beyondBmp; i += 1) beyondBmp = bytes[i] >= 0xf0;
+  for (const { bytes } of parts) for (let i = 0; i < bytes.length && !beyondBmp; i += 1) beyondBmp = bytes[i] >= 0xf0;
   if (beyondBmp) {
-    const titles = Array.from({ length: count }, (_, k) => bytes.toString("utf8", starts[k], starts[k + 1]));
+    const titles = Array.from({ length: count }, (_, k) => bytesAt(column, k).toString("utf8"));
     return order.sort((a, b) => titleOrder(titles[a], titles[b]) || a - b);
   }
+  // The part of each record, by number (there are few parts).
+  const partOf = new Uint32Array(count);
+  parts.forEach((p, n) => partOf.fill(n, p.first, p.end));
   return order.sort((a, b) => {
-    const aEnd = starts[a + 1];
-    const bEnd = starts[b + 1];
-    for (let i = starts[a], j = starts[b]; i < aEnd && j < bEnd; i += 1, j += 1) if (bytes[i] !== bytes[j]) return bytes[i] - bytes[j];
-    return aEnd - starts[a] - (bEnd - starts[b]) || a - b;
+    const pa = parts[partOf[a]];
+    const pb = parts[partOf[b]];
+    const aFrom = starts[a] - pa.from;
+    const aLength = starts[a + 1] - starts[a];
+    const bFrom = starts[b] - pb.from;
+    const bLength = starts[b + 1] - starts[b];
+    for (let i = 0; i < aLength && i < bLength; i += 1) if (pa.bytes[aFrom + i] !== pb.bytes[bFrom + i]) return pa.bytes[aFrom + i] - pb.bytes[bFrom + i];
+    return aLength - bLength || a - b;
   });
 }
 
