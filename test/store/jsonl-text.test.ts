@@ -408,6 +408,21 @@ describe("text index", () => {
     }
   });
 
+  it("ignores search texts changed on disk (read a part at a time, their CRC checked before any answer)", async () => {
+    const { dir } = await randomStore(40);
+    await warm(dir);
+    const file = readFileSync(textFile(dir));
+    const nl = file.indexOf(0x0a);
+    const header = JSON.parse(file.subarray(0, nl).toString("utf8"));
+    const textsAt = nl + 1 + header.sizes[0] + header.sizes[1];
+    const texts = file.subarray(textsAt, textsAt + header.sizes[2]);
+    expect(texts.indexOf("latency")).toBeGreaterThanOrEqual(0);
+    for (let at = texts.indexOf("latency"); at !== -1; at = texts.indexOf("latency", at + 1)) texts.write("latenzy", at);
+    writeFileSync(textFile(dir), file);
+    await expectSameAnswers(dir);
+    expect((await answered(dir, { search: "latency" }, { limit: null, offset: 0 })).total).toBeGreaterThan(0);
+  });
+
   it("ignores a truncated file, a header alone, and garbage", async () => {
     const { dir } = await plantedStore();
     const file = readFileSync(textFile(dir));
