@@ -147,6 +147,9 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 /** The most writes one group commit takes: later ones wait for the next. */
 const MAX_GROUP = 128;
 
+/** How many items' events eachItemsEvents reads at a time. */
+const EVENTS_BATCH = 500;
+
 /** Remembered answers per index version (list queries, dashboards): a few dozen kinds of question. */
 const MAX_ANSWERS = 64;
 
@@ -342,10 +345,12 @@ export class JsonlStore implements Store {
     // Items and events from one view of the logs (one open, one consistent pair of ends).
     return this.withItems(async (_fd, all, view) => {
       const entries = [...all.values()].filter((e) => e.env === env);
-      // Only closed items need their events: read through the events index, not the whole log.
-      const closed = entries.filter((e) => isClosed(e));
-      const events = closed.length === 0 ? new Map<string, BacklogEvent[]>() : await this.eventsOf(view, closed.map((e) => e.id));
-      return entries.map((e) => ({ service: e.service, created_at: e.created_at, due_date: e.due_date, status: e.status, closed_at: closedAt(e, events.get(e.id) ?? []) }));
+      // Only closed items need their events, read through the events index, not the whole log;
+      // and of their events only when each item was closed is kept.
+      const closed = new Map<string, string | null>();
+      const closedOnes = entries.filter((e) => isClosed(e));
+      if (closedOnes.length > 0) await this.eachItemsEvents(view, closedOnes, (e, events) => closed.set(e.id, closedAt(e, events)));
+      return entries.map((e) => ({ service: e.service, created_at: e.created_at, due_date: e.due_date, status: e.status, closed_at: closed.get(e.id) ?? closedAt(e, []) }));
     });
   }
 
@@ -371,28 +376,32 @@ export class JsonlStore implements Store {
     });
   }
 
-  /** The events of these items in `view`, by item id, read at the offsets the events index holds. */
-  private async eventsOf(view: CommittedView, itemIds: readonly string[]): Promise<Map<string, BacklogEvent[]>> {
-    const found = new Map<string, BacklogEvent[]>();
+  /**
+   * The events of each of these items in `view`, handed to `each` an item at a time (in order),
+   * read at the offsets the events index holds, EVENTS_BATCH items' lines at a time: what `each`
+   * does not keep is garbage by the next batch.
+   */
+  private async eachItemsEvents<E extends { id: string }>(view: CommittedView, items: readonly E[], each: (item: E, events: BacklogEvent[]) => void): Promise<void> {
     const fd = view.events;
-    if (fd === null) return found;
-    const index = await this.refresh(this.eventsSlot, fd, view.eventsEnd);
-    const spans: Array<[number, number]> = [];
-    for (const id of itemIds) {
-      const positions = index.state.get(id) ?? [];
-      for (let i = 0; i < positions.length; i += 2) spans.push([positions[i], positions[i + 1]]);
-    }
-    const lines = readManyAt(fd, spans);
-    let next = 0;
-    for (const id of itemIds) {
-      const events: BacklogEvent[] = [];
-      for (let n = (index.state.get(id) ?? []).length / 2; n > 0; n -= 1) {
-        const event = normalizeStoredEvent(tryParse(lines[next++]));
-        if (event && event.item_id === id) events.push(event);
+    const index = fd === null ? null : await this.refresh(this.eventsSlot, fd, view.eventsEnd);
+    for (let from = 0; from < items.length; from += EVENTS_BATCH) {
+      const batch = items.slice(from, from + EVENTS_BATCH);
+      const spans: Array<[number, number]> = [];
+      for (const { id } of batch) {
+        const positions = index?.state.get(id) ?? [];
+        for (let i = 0; i < positions.length; i += 2) spans.push([positions[i], positions[i + 1]]);
       }
-      found.set(id, events);
+      const lines = fd === null ? [] : readManyAt(fd, spans);
+      let next = 0;
+      for (const item of batch) {
+        const events: BacklogEvent[] = [];
+        for (let n = (index?.state.get(item.id) ?? []).length / 2; n > 0; n -= 1) {
+          const event = normalizeStoredEvent(tryParse(lines[next++]));
+          if (event && event.item_id === item.id) events.push(event);
+        }
+        each(item, events);
+      }
     }
-    return found;
   }
 
   async write<T>(fn: (tx: WriteTx) => Promise<T>, options: WriteOptions = {}): Promise<T> {
@@ -630,7 +639,7 @@ export class JsonlStore implements Store {
     slot.freshAt = null;
     try {
       if (!slot.savedLoaded && slot.index === null) {
-        slot.index = loadSavedIndex(slot.kind, indexPathOf(slot.path));
+        slot.index = loadSavedIndex(slot.kind, indexPathOf(slot.path), this.longLived);
         slot.checked = false;
       }
       slot.savedLoaded = true;
