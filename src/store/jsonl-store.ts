@@ -16,7 +16,7 @@ import {
   type StoredValueNote,
 } from "../domain/item.js";
 import { compareByCreation, type ItemFilter, linePrefilter, needsFullItem, type Page, type QueryResult, queryItems } from "../domain/query.js";
-import { type LogEvent, type LogQuery, newestFirst, wantsEvent } from "../domain/event-log.js";
+import { type LogEvent, type LogQuery, NewestEvents, wantsEvent } from "../domain/event-log.js";
 import { aggregateReport, closedAt, type HistoryRow, type Report, type ReportFrame } from "../domain/report.js";
 import { BacklogError, storageUnavailable } from "../errors.js";
 import { BufferedTx, emptySource, isActiveGenerated, type ItemSource, mapSource } from "./buffered-tx.js";
@@ -356,19 +356,19 @@ export class JsonlStore implements Store {
 
   async eventLog(query: LogQuery): Promise<LogEvent[]> {
     return this.withItems((fd, entries, view) => {
-      const wanted: Array<{ event: BacklogEvent; order: number }> = [];
+      // Only the newest `limit` are kept while scanning; an id met again (a duplicated line) counts once, its first line.
+      const newest = new NewestEvents<BacklogEvent>(query.limit);
+      const seen = new SeenIds();
       let order = 0;
       this.scan(view, (line, note) => {
         const event = normalizeStoredEvent(tryParse(line), note);
         if (!event) return false;
-        if (wantsEvent(query, event, entries.get(event.item_id))) wanted.push({ event, order });
+        if (wantsEvent(query, event, entries.get(event.item_id)) && seen.first(event.id)) newest.push(event, order);
         order += 1;
         return true;
       });
-      const seen = new Set<string>();
-      const unique = wanted.filter(({ event }) => !seen.has(event.id) && seen.add(event.id) !== undefined);
       const titles = new Map<string, string>();
-      return newestFirst(unique, query.limit).map((event) => {
+      return newest.newestFirst().map((event) => {
         const entry = entries.get(event.item_id);
         if (entry && !titles.has(entry.id)) titles.set(entry.id, hydrate(fd, entry, this.itemsPath).title);
         return { ...event, item_title: titles.get(event.item_id) ?? null };
