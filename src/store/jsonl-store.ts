@@ -338,20 +338,23 @@ export class JsonlStore implements Store {
   }
 
   async report(env: string, frames: readonly ReportFrame[]): Promise<Report> {
-    return aggregateReport(await this.history(env), env, frames);
+    // Items and events from one view of the logs (one open, one consistent pair of ends).
+    return this.withItems(async (_fd, all, view) => aggregateReport(await this.history(all, env, view), env, frames));
   }
 
-  private async history(env: string): Promise<HistoryRow[]> {
-    // Items and events from one view of the logs (one open, one consistent pair of ends).
-    return this.withItems(async (_fd, all, view) => {
-      const entries = [...all.values()].filter((e) => e.env === env);
-      // Only closed items need their events, read through the events index, not the whole log;
-      // and of their events only when each item was closed is kept.
-      const closed = new Map<string, string | null>();
-      const closedOnes = entries.filter((e) => isClosed(e));
-      if (closedOnes.length > 0) await this.eachItemsEvents(view, closedOnes, (e, events) => closed.set(e.id, closedAt(e, events)));
-      return entries.map((e) => ({ service: e.service, created_at: e.created_at, due_date: e.due_date, status: e.status, closed_at: closed.get(e.id) ?? closedAt(e, []) }));
-    });
+  /** The history rows of `env`'s items, made one at a time as they are aggregated. */
+  private async history(all: Map<string, ItemEntry>, env: string, view: CommittedView): Promise<Iterable<HistoryRow>> {
+    // Only closed items need their events, read through the events index, not the whole log;
+    // and of their events only when each item was closed is kept.
+    const closedOnes: ItemEntry[] = [];
+    for (const e of all.values()) if (e.env === env && isClosed(e)) closedOnes.push(e);
+    const closed = new Map<string, string | null>();
+    if (closedOnes.length > 0) await this.eachItemsEvents(view, closedOnes, (e, events) => closed.set(e.id, closedAt(e, events)));
+    return (function* () {
+      for (const e of all.values()) {
+        if (e.env === env) yield { service: e.service, created_at: e.created_at, due_date: e.due_date, status: e.status, closed_at: closed.get(e.id) ?? closedAt(e, []) };
+      }
+    })();
   }
 
   async eventLog(query: LogQuery): Promise<LogEvent[]> {
