@@ -481,7 +481,7 @@ export function saveIndex<S>(kind: IndexKind<S>, path: string, index: LogIndex<S
   try {
     const out = new ColumnWriter();
     kind.encode(state, out);
-    writeFileAtomically(path, out.file(FORMAT, { kind: kind.name, ...header }));
+    writeFileAtomically(path, out.parts(FORMAT, { kind: kind.name, ...header }));
   } catch {
     // A read-only data directory, a full disk: the next read rebuilds the index instead.
   }
