@@ -568,13 +568,16 @@ export class JsonlStore implements Store {
   async close(outcome: "ok" | "failed" = "ok"): Promise<void> {
     if (this.held !== null) this.retire(this.held);
     if (outcome !== "ok" || (this.mutated && !this.committed) || this.options.savedIndexes === false) return;
-    for (const slot of [this.itemsSlot, this.eventsSlot] as Array<IndexSlot<unknown>>) {
+    // The events index first, then let go of (the store is closing): its entries are garbage by
+    // the time the larger items index is encoded, which the text index still needs after.
+    for (const slot of [this.eventsSlot, this.itemsSlot] as Array<IndexSlot<unknown>>) {
       if (!slot.index) continue;
       const save = worthSaving(slot.index);
       if (save) saveIndex(slot.kind, indexPathOf(slot.path), slot.index);
       // The ids alone, for shell completion without the index (jsonl-ids.ts).
       const items = this.itemsSlot.index;
       if (slot === this.itemsSlot && items) saveIdList(slot.path, items, save);
+      if (slot === this.eventsSlot) slot.index = null;
     }
     this.texts.save(worthSaving, this.itemsSlot.index?.state);
   }
