@@ -75,10 +75,20 @@ export const isBlank = (line: string) => line.trim() === "";
 
 /**
  * Writes a whole file or nothing: a tmp file beside it, fsync'd (unless not `durable`: a cache that
- * a crash may lose or tear, as its checks then reject it), then renamed over it.
+ * a crash may lose or tear, as its checks then reject it), then renamed over it. `data` is the
+ * text, the bytes, or the file's parts in order.
  */
-export function writeFileAtomically(path: string, data: string | Uint8Array, durable = true): void {
-  writeFileAtomicallyWith(path, (fd) => writeAll(fd, typeof data === "string" ? Buffer.from(data, "utf8") : data), durable);
+export function writeFileAtomically(path: string, data: string | Uint8Array | readonly Uint8Array[], durable = true): void {
+  writeFileAtomicallyWith(
+    path,
+    (fd) => {
+      if (typeof data === "string") writeAll(fd, Buffer.from(data, "utf8"));
+      // Parts written one after another: a file made of several buffers need not be copied into one.
+      else if (Array.isArray(data)) for (const part of data as readonly Uint8Array[]) writeAll(fd, part);
+      else writeAll(fd, data as Uint8Array);
+    },
+    durable,
+  );
 }
 
 /**

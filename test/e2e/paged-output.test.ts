@@ -1,6 +1,6 @@
 /**
- * `list` in every format but the table (200 items a page) and `export` (200 items or events a
- * page) are written a page at a time as they are read: the output must be the very bytes of the
+ * `list` in every format but the table (50 items a page), the tool protocol's list and `export`
+ * (50 items or events a page) are written a page at a time as they are read: the output must be the very bytes of the
  * whole answer printed at once, a reader that goes away or a full disk must end it as before, the
  * warnings must still be given, and `export --output` must appear whole or not at all.
  */
@@ -78,6 +78,17 @@ describe("list written a page at a time", () => {
     expect(ok(run(["list", "--status", "done", "--json"]))).toBe("[]\n");
   });
 
+  it("the tool protocol's list prints the same bytes as its whole result at once", () => {
+    const { run, items } = store();
+    expect(ok(run(["tool", '{"action":"list","all":true}']))).toBe(`${JSON.stringify(items, null, 2)}\n`);
+    const picked = items.slice(40, 170).map((i) => ({ id: i.id, title: i.title }));
+    expect(ok(run(["tool", '{"action":"list","offset":40,"limit":130,"fields":"id,title"}']))).toBe(`${JSON.stringify(picked, null, 2)}\n`);
+    expect(ok(run(["tool", '{"action":"list","status":"done"}']))).toBe("[]\n");
+    const bad = run(["tool", '{"action":"list","status":"finished"}']);
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toBe("");
+  });
+
   it("a table of many items (read a page at a time, drawn in slices) keeps one set of column widths", () => {
     const { run, items } = store();
     const lines = ok(run(["list", "--all"])).split("\n");
@@ -153,5 +164,24 @@ describe("export written a page at a time", () => {
     closeSync(full);
     expect(out.status, out.stderr).toBe(6);
     expect(out.stderr).toBe("backlog: cannot write the output: ENOSPC\nFree space on the output's device, or send the output elsewhere.\n");
+  });
+});
+
+describe("log written a page at a time", () => {
+  it("prints the newest --limit events, each id once, with titles, as the whole answer would", () => {
+    const s = store();
+    const events = storedEvents(s.items);
+    const lines = events.map((e) => JSON.stringify(e));
+    // The same id again, later in the log: its first line is the one shown.
+    writeFileSync(join(s.dir, "ops/backlog/events.jsonl"), `${[...lines, JSON.stringify({ ...events[7], ts: "2026-02-10T00:00:00.000Z", message: "a later copy" })].join("\n")}\n`);
+    const title = new Map(s.items.map((i) => [i.id, i.title]));
+    // Newest first; the two events of an item share an instant, so the later line comes first.
+    const newestFirst = events.map((e, order) => ({ e, order })).sort((a, b) => (a.e.ts < b.e.ts ? 1 : a.e.ts > b.e.ts ? -1 : b.order - a.order));
+    const expected = newestFirst.slice(0, 1000).map(({ e }) => ({ ...e, item_title: title.get(e.item_id) ?? null }));
+    expect(ok(s.run(["log", "--since", "52w", "--limit", "1000", "--json"]))).toBe(`${JSON.stringify(expected, null, 2)}\n`);
+    const table = ok(s.run(["log", "--since", "52w", "--limit", "300"])).split("\n");
+    expect(table).toHaveLength(302);
+    expect(table.slice(1, 301).map((l) => l.split(/\s{2,}/)[1])).toEqual(expected.slice(0, 300).map((e) => e.item_id));
+    expect(ok(s.run(["log", "--since", "1h", "--json"]))).toBe("[]\n");
   });
 });
