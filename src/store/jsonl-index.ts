@@ -132,7 +132,7 @@ export function keepYoungGenerationSmall(): void {
 }
 
 /** V8's defaults back: for a long-lived process once its build or decode is done. */
-function letYoungGenerationGrow(): void {
+export function letYoungGenerationGrow(): void {
   setGrowth(2, 0);
 }
 

@@ -207,6 +207,7 @@ export class JsonlStore implements Store {
    */
   keepOpen(): void {
     this.longLived = true;
+    this.texts.longLived = true;
     if (this.options.parallelism) this.options.parallelism = { ...this.options.parallelism, growAfterBuild: true };
   }
 
