@@ -12,7 +12,7 @@
  *
  * Built or saved, the records are packed columns (offsets, UTF-8 bytes in parts of about a MiB,
  * tag numbers), never an object or string per item: on the 100k-item store the search texts
- * alone are 28 MB, and as 100k records they held 300 MB at the peak of a build and save. A saved
+ * alone are 27 MB, and as 100k records they held 330 MB at the peak of a build and save. A saved
  * file's search texts are never held whole: a search reads them a part at a time.
  */
 import { closeSync, fstatSync, readSync, writeSync } from "node:fs";
@@ -794,8 +794,8 @@ const LARGE_BUILD = 10_000;
 /**
  * A full collection of V8's heap. What came before a large build is often garbage not collected
  * yet (the buffer a saved items index was decoded from: 13 MB at 100k items), and the build's
- * columns, allocated on top of it, set the command's peak: 155-160 MB at the peak of a build and
- * save on the 100k-item store, 135-139 MB with this collection first (about 10 ms). The flag
+ * columns, allocated on top of it, set the command's peak: 151-157 MB at the peak of a build and
+ * save on the 100k-item store, 131-136 MB with this collection first (about 10 ms). The flag
  * only lets a new context see `gc`.
  */
 function collectGarbage(): void {
@@ -810,7 +810,7 @@ function collectGarbage(): void {
  */
 function fromItems(fd: number, items: LogIndex<Map<string, ItemEntry>>, sections: TextSections, longLived: boolean): LogIndex<TextState> {
   // Each line parsed is garbage at once: V8 would otherwise grow its young generation for it
-  // (build and save of the 100k-item store's index: 140-145 → 131-136 MB at the peak, ~10% more
+  // (build and save of the 100k-item store's index: 139-142 → 131-136 MB at the peak, ~10% more
   // time). A long-lived process gets V8's defaults back once the index is built.
   keepYoungGenerationSmall();
   try {
