@@ -294,14 +294,14 @@ function loaded<T>(s: Texts, name: string, read: (f: SavedFile) => T | null): T 
 }
 
 /** Where the search texts of each record start (saved ones are read a part at a time). */
-const searchStartsOf = (s: Texts): Float64Array | null =>
-  s.file === null
-    ? ((s.loaded.get("texts") as Column | undefined)?.starts ?? null)
-    : loaded<Float64Array>(s, "starts", (f) => {
+function searchStartsOf(s: Texts): Float64Array | null {
+  if (s.file === null) return (s.loaded.get("texts") as Column | undefined)?.starts ?? null;
+  return loaded<Float64Array>(s, "starts", (f) => {
     const parts = readSections(f, ["starts"]);
     const starts = parts && float64s(parts[0], s.count + 1);
     return validStarts(starts, s.count, f.sizes[at("texts")]) ? starts : null;
   });
+}
 
 /**
  * Hands the search texts to `each`, a part at a time in record order: those built, or those of
