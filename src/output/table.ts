@@ -75,13 +75,15 @@ const truncate = (text: string, max: number) => (text.length > max ? `${text.sli
 
 /**
  * cli-table3 lays a table out in time that grows with the square of its rows (its issue #68: 10k
- * rows took 10 s, 100k rows more than ten minutes): a longer table is drawn as slices of rows, each
- * given the column widths cli-table3 would compute for the whole table (the widest cell of each
- * column, by its own measure), so the lines are the same. Small slices: the cells of a slice in
- * flight are then too few to fill V8's old generation with garbage (100k rows: 158 MB peak RSS
- * with slices of 25, 340 MB with 50 or more).
+ * rows took 10 s, 100k rows more than ten minutes), and measures each cell with string-width, which
+ * builds emoji-regex's regular expression at every call (100k rows: 13 s, most of it there). So it
+ * draws tables of up to SLICE_ROWS rows; a longer table's lines are laid out here (padded), the
+ * same text: the column widths cli-table3 would compute for the whole table (the widest cell of
+ * each column, by its own measure), each cell padded to its column's width, cells joined by the
+ * gap, in parts of LINES_PART rows, each handed on before the next is made.
  */
 const SLICE_ROWS = 25;
+const LINES_PART = 500;
 
 /** The rows of a table, read one at a time. */
 interface TableRows {
@@ -146,11 +148,61 @@ export function drawTable(head: string[], given: readonly string[][] | PackedRow
     each(draw(head, slice(0, rows.length)));
     return;
   }
-  const { strlen } = require("cli-table3/src/utils") as { strlen: (text: string) => number };
+  const utils = require("cli-table3/src/utils") as CliTableUtils;
+  const widthOf = (text: string) => widthIn(utils, text);
   // At least 1, as cli-table3 makes an empty column.
-  const colWidths = head.map((h) => Math.max(1, strlen(h)));
-  for (let i = 0; i < rows.length; i += 1) rowAt(i).forEach((text, c) => (colWidths[c] = Math.max(colWidths[c], strlen(text))));
-  for (let from = 0; from < rows.length; from += SLICE_ROWS) each(draw(from === 0 ? head : [], slice(from, from + SLICE_ROWS), colWidths));
+  const colWidths = head.map((h) => Math.max(1, widthOf(h)));
+  let regular = head.length > 0;
+  for (let i = 0; i < rows.length; i += 1) {
+    const cells = rowAt(i);
+    if (cells.length !== head.length || cells.some((text) => text.includes("\n"))) regular = false;
+    cells.forEach((text, c) => (colWidths[c] = Math.max(colWidths[c] ?? 1, widthOf(text))));
+  }
+  if (!regular) {
+    // Ragged rows or cells of several lines (no caller makes them): cli-table3 draws each slice.
+    for (let from = 0; from < rows.length; from += SLICE_ROWS) each(draw(from === 0 ? head : [], slice(from, from + SLICE_ROWS), colWidths));
+    return;
+  }
+  const line = (cells: readonly string[]) => cells.map((text, c) => padded(utils, text, colWidths[c])).join(NO_BORDERS.middle).trimEnd();
+  for (let from = 0; from < rows.length; from += LINES_PART) {
+    const lines = from === 0 ? [line(head)] : [];
+    for (let i = from; i < Math.min(from + LINES_PART, rows.length); i += 1) lines.push(line(rowAt(i)));
+    each(lines.join("\n"));
+  }
+}
+
+/** What drawTable uses of cli-table3's own text functions (src/utils.js), which its cells draw with. */
+interface CliTableUtils {
+  strlen(text: string): number;
+  colorizeLines(lines: string[]): string[];
+  truncate(text: string, width: number, ellipsis: string): string;
+  pad(text: string, width: number, fill: string, align: undefined): string;
+}
+
+/** Printable ASCII and nothing else: one column a character. */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+/** The colour codes cli-table3's strlen leaves out (its codeRegex). */
+const COLOUR_CODES = /\u001b\[(?:\d*;){0,5}\d*m/g;
+
+/**
+ * cli-table3's strlen, fast where it can be: text that is printable ASCII once its colour codes are
+ * gone is as wide as it is long; anything else (wide characters, emoji, combining marks) is
+ * measured by strlen itself.
+ */
+function widthIn(utils: CliTableUtils, text: string): number {
+  const plain = text.includes("\x1b") ? text.replace(COLOUR_CODES, "") : text;
+  return PRINTABLE_ASCII.test(plain) ? plain.length : utils.strlen(text);
+}
+
+/**
+ * A one-line cell as cli-table3 draws it in a column of `width` with no padding (Cell.drawLine):
+ * colour left open closed (colorizeLines), cut to the width when wider (never, the width being
+ * the widest cell's), blanks after.
+ */
+function padded(utils: CliTableUtils, text: string, width: number): string {
+  const line = text.includes("\x1b") ? utils.colorizeLines([text])[0] : text;
+  const length = widthIn(utils, line);
+  return length <= width ? line + " ".repeat(width - length) : utils.pad(utils.truncate(line, width, "…"), width, " ", undefined);
 }
 
 /** One line of stored text, made safe and cut to `max` characters. */
