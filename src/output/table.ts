@@ -41,7 +41,7 @@ function truncateStyled(text: string, max: number): string {
  * Piped output keeps every character. Returns the cut head and how to cut a row, so that a long
  * table's rows are cut a slice at a time.
  */
-function fitToWidth(head: string[], rows: TableRows, width: number, flexible: readonly number[]): { head: string[]; cutRow: (cells: string[]) => string[] } {
+export function fitToWidth(head: string[], rows: TableRows, width: number, flexible: readonly number[]): { head: string[]; cutRow: (cells: string[]) => string[] } {
   const last = head.length - 1;
   const widths = head.slice(0, last).map((h) => visibleLength(h));
   const cuttable = widths.map((_, c) => flexible.includes(c));
