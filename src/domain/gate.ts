@@ -35,7 +35,10 @@ export interface GateReport {
   violations: GateViolation[];
 }
 
-const gateItem = (i: BacklogItem): GateItem => ({
+/** The part of an item a gate looks at (and reports, as a GateItem). */
+export type GateFields = Pick<BacklogItem, "id" | "priority" | "status" | "due_date" | "created_at" | "owner" | "service" | "title">;
+
+export const gateFields = (i: GateFields): GateFields => ({
   id: i.id,
   priority: i.priority,
   status: i.status,
@@ -48,12 +51,13 @@ const gateItem = (i: BacklogItem): GateItem => ({
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
+/** Items may be whole items or their gate fields (what the service keeps of a store read in pages). */
 export function evaluateGates(
-  items: readonly BacklogItem[],
+  items: readonly GateFields[],
   thresholds: GatePolicy,
   scope: { env: string; service: string | null; today: string },
 ): GateReport {
-  const open = items.filter((i) => !isClosed(i)).sort(compareItems);
+  const open = items.filter((i) => !isClosed(i)).map(gateFields).sort(compareItems);
   const overdue = open.filter((i) => isOverdue(i, scope.today));
   const violations: GateViolation[] = [];
 
@@ -64,28 +68,28 @@ export function evaluateGates(
       threshold: thresholds.max_overdue,
       actual: overdue.length,
       message: `${plural(overdue.length, "overdue item")} (max ${thresholds.max_overdue})`,
-      items: overdue.map(gateItem),
+      items: overdue,
     });
   }
   for (const p of PRIORITIES) {
     const max = thresholds.max_overdue_by_priority[p];
     const hits = overdue.filter((i) => i.priority === p);
     if (max !== undefined && hits.length > max) {
-      violations.push({ gate: "max_overdue_by_priority", priority: p, threshold: max, actual: hits.length, message: `${plural(hits.length, `overdue ${p} item`)} (max ${max})`, items: hits.map(gateItem) });
+      violations.push({ gate: "max_overdue_by_priority", priority: p, threshold: max, actual: hits.length, message: `${plural(hits.length, `overdue ${p} item`)} (max ${max})`, items: hits });
     }
   }
   for (const p of PRIORITIES) {
     const max = thresholds.max_open[p];
     const hits = open.filter((i) => i.priority === p);
     if (max !== undefined && hits.length > max) {
-      violations.push({ gate: "max_open", priority: p, threshold: max, actual: hits.length, message: `${plural(hits.length, `open ${p} item`)} (max ${max})`, items: hits.map(gateItem) });
+      violations.push({ gate: "max_open", priority: p, threshold: max, actual: hits.length, message: `${plural(hits.length, `open ${p} item`)} (max ${max})`, items: hits });
     }
   }
   if (thresholds.max_age_days !== null) {
     const max = thresholds.max_age_days;
     const old = open.filter((i) => calendarDaysBetween(i.created_at.slice(0, 10), scope.today) > max);
     if (old.length > 0) {
-      violations.push({ gate: "max_age_days", priority: null, threshold: max, actual: old.length, message: `${plural(old.length, "open item")} older than ${max} days`, items: old.map(gateItem) });
+      violations.push({ gate: "max_age_days", priority: null, threshold: max, actual: old.length, message: `${plural(old.length, "open item")} older than ${max} days`, items: old });
     }
   }
   return {
