@@ -179,19 +179,19 @@ interface CliTableUtils {
   pad(text: string, width: number, fill: string, align: undefined): string;
 }
 
-/** Printable ASCII and nothing else: one column a character. */
-const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+/** Printable ASCII and the ellipsis that ends a cut cell, nothing else: one column a character. */
+const ONE_COLUMN_EACH = /^[\x20-\x7e\u2026]*$/;
 /** The colour codes cli-table3's strlen leaves out (its codeRegex). */
 const COLOUR_CODES = /\u001b\[(?:\d*;){0,5}\d*m/g;
 
 /**
- * cli-table3's strlen, fast where it can be: text that is printable ASCII once its colour codes are
- * gone is as wide as it is long; anything else (wide characters, emoji, combining marks) is
+ * cli-table3's strlen, fast where it can be: text that is printable ASCII (and ellipses) once its
+ * colour codes are gone is as wide as it is long; anything else (wide characters, emoji, combining marks) is
  * measured by strlen itself.
  */
 function widthIn(utils: CliTableUtils, text: string): number {
   const plain = text.includes("\x1b") ? text.replace(COLOUR_CODES, "") : text;
-  return PRINTABLE_ASCII.test(plain) ? plain.length : utils.strlen(text);
+  return ONE_COLUMN_EACH.test(plain) ? plain.length : utils.strlen(text);
 }
 
 /**
