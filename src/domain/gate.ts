@@ -38,7 +38,7 @@ export interface GateReport {
 /** The part of an item a gate looks at (and reports, as a GateItem). */
 export type GateFields = Pick<BacklogItem, "id" | "priority" | "status" | "due_date" | "created_at" | "owner" | "service" | "title">;
 
-export const gateFields = (i: GateFields): GateFields => ({
+const gateFields = (i: GateFields): GateFields => ({
   id: i.id,
   priority: i.priority,
   status: i.status,
@@ -51,13 +51,39 @@ export const gateFields = (i: GateFields): GateFields => ({
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
-/** Items may be whole items or their gate fields (what the service keeps of a store read in pages). */
-export function evaluateGates(
-  items: readonly GateFields[],
-  thresholds: GatePolicy,
-  scope: { env: string; service: string | null; today: string },
-): GateReport {
-  const open = items.filter((i) => !isClosed(i)).map(gateFields).sort(compareItems);
+type GateScope = { env: string; service: string | null; today: string };
+
+/** The gates over the items (whole ones, or only their gate fields). */
+export function evaluateGates(items: readonly GateFields[], thresholds: GatePolicy, scope: GateScope): GateReport {
+  const tally = gateTally(thresholds, scope);
+  tally.add(items);
+  return tally.report();
+}
+
+/**
+ * The gates over items handed in any number of batches (a store read a page at a time), keeping
+ * only the open items a violation could list, as their gate fields: the overdue ones, those of a
+ * priority with a max_open, the old ones when max_age_days is set.
+ */
+export function gateTally(thresholds: GatePolicy, scope: GateScope): { add(items: readonly GateFields[]): void; report(): GateReport } {
+  const kept: GateFields[] = [];
+  let openCount = 0;
+  const isOld = (i: GateFields) => thresholds.max_age_days !== null && calendarDaysBetween(i.created_at.slice(0, 10), scope.today) > thresholds.max_age_days;
+  const mayBeListed = (i: GateFields) => isOverdue(i, scope.today) || thresholds.max_open[i.priority] !== undefined || isOld(i);
+  return {
+    add(items) {
+      for (const i of items) {
+        if (isClosed(i)) continue;
+        openCount += 1;
+        if (mayBeListed(i)) kept.push(gateFields(i));
+      }
+    },
+    report: () => gateReport(kept.sort(compareItems), openCount, thresholds, scope),
+  };
+}
+
+/** The report from the open items that may be listed (in order) and how many items are open. */
+function gateReport(open: readonly GateFields[], openCount: number, thresholds: GatePolicy, scope: GateScope): GateReport {
   const overdue = open.filter((i) => isOverdue(i, scope.today));
   const violations: GateViolation[] = [];
 
@@ -99,7 +125,7 @@ export function evaluateGates(
     today: scope.today,
     thresholds,
     overdue_count: overdue.length,
-    open_count: open.length,
+    open_count: openCount,
     violations,
   };
 }
