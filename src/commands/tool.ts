@@ -2,9 +2,13 @@
  * `backlog tool '<json>'`: reads one request of the reference backlog_tool's protocol and prints the
  * JSON result; parsing, identity and dispatch live in src/service/tool-protocol.ts.
  */
-import { badToolRequest, executeTool, parseToolRequest, TOOL_ACTIONS, toolActionSignatures } from "../service/tool-protocol.js";
+import { jsonArrayPages } from "../output/formats.js";
+import { badToolRequest, executeTool, listInPages, parseToolRequest, TOOL_ACTIONS, toolActionSignatures } from "../service/tool-protocol.js";
 import { readJsonInput } from "./write.js";
 import { examples, type Register } from "./kit.js";
+
+/** Items printed at a time by the list action (see PAGE_SIZE in read.ts). */
+const TOOL_PAGE = 50;
 
 export const registerTool: Register = (program, run) => {
   program
@@ -32,10 +36,18 @@ export const registerTool: Register = (program, run) => {
             throw badToolRequest(`not valid JSON: ${(error as Error).message}`);
           }
         }
-        const data = await executeTool(
-          { service: ctx.service, policy: ctx.policy, actorExplicit: ctx.actorExplicit, cwd: ctx.cwd, env: ctx.env },
-          parseToolRequest(raw),
-        );
+        const caller = { service: ctx.service, policy: ctx.policy, actorExplicit: ctx.actorExplicit, cwd: ctx.cwd, env: ctx.env };
+        const parsed = parseToolRequest(raw);
+        if (parsed.action === "list") {
+          // The same text as the whole array printed at once, written a page at a time as it is read.
+          const array = jsonArrayPages();
+          const stream = async (write: (text: string) => void) => {
+            await listInPages(caller, parsed.params, TOOL_PAGE, (items) => write(array.page(items)));
+            write(array.end());
+          };
+          return { data: null, human: () => "", stream };
+        }
+        const data = await executeTool(caller, parsed);
         return { data, raw: `${JSON.stringify(data, null, 2)}\n`, human: () => "" };
       }, { jsonErrors: true }),
     );

@@ -68,11 +68,12 @@ const jsonLinesOf = (fields?: readonly ItemFieldName[]): PagedText => linesUnder
  * newline write it: each item indented one level more (JSON text holds no raw line break, so
  * indenting is adding two spaces after each one).
  */
-function jsonArrayOf(fields?: readonly ItemFieldName[]): PagedText {
+/** A JSON array as `JSON.stringify(values, null, 2)` and a newline write it, a page of values at a time. */
+export function jsonArrayPages(): { page(values: readonly unknown[]): string; end(): string } {
   let count = 0;
   return {
-    page(items) {
-      const texts = toJson(items, fields).map((i) => JSON.stringify(i, null, 2).replace(/\n/g, "\n  "));
+    page(values) {
+      const texts = values.map((v) => JSON.stringify(v, null, 2).replace(/\n/g, "\n  "));
       if (texts.length === 0) return "";
       const before = count === 0 ? "[\n  " : ",\n  ";
       count += texts.length;
@@ -80,6 +81,11 @@ function jsonArrayOf(fields?: readonly ItemFieldName[]): PagedText {
     },
     end: () => (count === 0 ? "[]\n" : "\n]\n"),
   };
+}
+
+function jsonArrayOf(fields?: readonly ItemFieldName[]): PagedText {
+  const array = jsonArrayPages();
+  return { page: (items) => array.page(toJson(items, fields)), end: array.end };
 }
 
 export type PagedFormat = Exclude<Format, "table">;

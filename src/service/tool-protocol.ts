@@ -137,14 +137,27 @@ function itemWithEnv(p: Record<string, any>): Record<string, unknown> {
   return { ...p.item, env: p.env };
 }
 
+/**
+ * The list action's result (an array of items, or of their chosen fields), handed to `each` a page
+ * of `size` at a time: `backlog tool` prints a large answer as it is read.
+ */
+export async function listInPages(caller: ToolCaller, p: Record<string, any>, size: number, each: (items: unknown[]) => void): Promise<void> {
+  const service = serviceFor(caller, p.actor);
+  const { action: _action, actor: _actor, ...filters } = p;
+  const query = parseListQuery(filters, caller.policy, { maxLimit: MAX_COUNT });
+  const fields = query.fields;
+  await service.listInPages(query, size, (items) => each(fields ? items.map((i) => selectFields(i, fields)) : items));
+}
+
 export async function executeTool(caller: ToolCaller, { action, params: p }: ToolRequest): Promise<unknown> {
   const service = serviceFor(caller, p.actor);
   switch (action) {
     case "list": {
-      const { action: _action, actor: _actor, ...filters } = p;
-      const query = parseListQuery(filters, caller.policy, { maxLimit: MAX_COUNT });
-      const { items } = await service.list(query);
-      return query.fields ? items.map((i) => selectFields(i, query.fields ?? [])) : items;
+      const shown: unknown[] = [];
+      await listInPages(caller, p, Number.POSITIVE_INFINITY, (items) => {
+        for (const item of items) shown.push(item);
+      });
+      return shown;
     }
     case "get":
       return service.get(p.id);

@@ -30,8 +30,8 @@ export async function runExport(service: BacklogService, write: (text: string) =
   return { items: items.length, events: events.length };
 }
 
-/** Items or events read and written at a time by an export. */
-const EXPORT_PAGE = 200;
+/** Items or events read and written at a time by an export (few: see PAGE_SIZE in commands/read.ts). */
+const EXPORT_PAGE = 50;
 
 /** Loads an export in one transaction: new items and events are written, identical ones skipped. */
 export async function runImport(service: BacklogService, text: string, origin: string): Promise<{ items: number; events: number }> {

@@ -75,12 +75,16 @@ export const isBlank = (line: string) => line.trim() === "";
 
 /**
  * Writes a whole file or nothing: a tmp file beside it, fsync'd (unless not `durable`: a cache that
- * a crash may lose or tear, as its checks then reject it), then renamed over it.
+ * a crash may lose or tear, as its checks then reject it), then renamed over it. `data` is the
+ * text, the bytes, or the file's parts in order.
  */
-export function writeFileAtomically(path: string, data: string | Uint8Array, durable = true): void {
+export function writeFileAtomically(path: string, data: string | Uint8Array | readonly Uint8Array[], durable = true): void {
   const file = createTmpFile(path);
   try {
-    writeAll(file.fd, typeof data === "string" ? Buffer.from(data, "utf8") : data);
+    if (typeof data === "string") writeAll(file.fd, Buffer.from(data, "utf8"));
+    // Parts written one after another: a file made of several buffers need not be copied into one.
+    else if (Array.isArray(data)) for (const part of data as readonly Uint8Array[]) writeAll(file.fd, part);
+    else writeAll(file.fd, data as Uint8Array);
   } catch (error) {
     discardTmpFile(file);
     throw error;

@@ -16,7 +16,7 @@ import {
   type StoredValueNote,
 } from "../domain/item.js";
 import { compareByCreation, type ItemFilter, linePrefilter, needsFullItem, type Page, type QueryResult, queryItems } from "../domain/query.js";
-import { type LogEvent, type LogQuery, newestFirst, wantsEvent } from "../domain/event-log.js";
+import { type LogEvent, type LogQuery, NewestEvents, wantsEvent } from "../domain/event-log.js";
 import { aggregateReport, closedAt, type HistoryRow, type Report, type ReportFrame } from "../domain/report.js";
 import { BacklogError, storageUnavailable } from "../errors.js";
 import { BufferedTx, emptySource, isActiveGenerated, type ItemSource, mapSource } from "./buffered-tx.js";
@@ -146,6 +146,9 @@ interface QueuedWrite {
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 /** The most writes one group commit takes: later ones wait for the next. */
 const MAX_GROUP = 128;
+
+/** How many items' events eachItemsEvents reads at a time. */
+const EVENTS_BATCH = 500;
 
 /** Remembered answers per index version (list queries, dashboards): a few dozen kinds of question. */
 const MAX_ANSWERS = 64;
@@ -335,35 +338,40 @@ export class JsonlStore implements Store {
   }
 
   async report(env: string, frames: readonly ReportFrame[]): Promise<Report> {
-    return aggregateReport(await this.history(env), env, frames);
+    // Items and events from one view of the logs (one open, one consistent pair of ends).
+    return this.withItems(async (_fd, all, view) => aggregateReport(await this.history(all, env, view), env, frames));
   }
 
-  private async history(env: string): Promise<HistoryRow[]> {
-    // Items and events from one view of the logs (one open, one consistent pair of ends).
-    return this.withItems(async (_fd, all, view) => {
-      const entries = [...all.values()].filter((e) => e.env === env);
-      // Only closed items need their events: read through the events index, not the whole log.
-      const closed = entries.filter((e) => isClosed(e));
-      const events = closed.length === 0 ? new Map<string, BacklogEvent[]>() : await this.eventsOf(view, closed.map((e) => e.id));
-      return entries.map((e) => ({ service: e.service, created_at: e.created_at, due_date: e.due_date, status: e.status, closed_at: closedAt(e, events.get(e.id) ?? []) }));
-    });
+  /** The history rows of `env`'s items, made one at a time as they are aggregated. */
+  private async history(all: Map<string, ItemEntry>, env: string, view: CommittedView): Promise<Iterable<HistoryRow>> {
+    // Only closed items need their events, read through the events index, not the whole log;
+    // and of their events only when each item was closed is kept.
+    const closedOnes: ItemEntry[] = [];
+    for (const e of all.values()) if (e.env === env && isClosed(e)) closedOnes.push(e);
+    const closed = new Map<string, string | null>();
+    if (closedOnes.length > 0) await this.eachItemsEvents(view, closedOnes, (e, events) => closed.set(e.id, closedAt(e, events)));
+    return (function* () {
+      for (const e of all.values()) {
+        if (e.env === env) yield { service: e.service, created_at: e.created_at, due_date: e.due_date, status: e.status, closed_at: closed.get(e.id) ?? closedAt(e, []) };
+      }
+    })();
   }
 
   async eventLog(query: LogQuery): Promise<LogEvent[]> {
     return this.withItems((fd, entries, view) => {
-      const wanted: Array<{ event: BacklogEvent; order: number }> = [];
+      // Only the newest `limit` are kept while scanning; an id met again (a duplicated line) counts once, its first line.
+      const newest = new NewestEvents<BacklogEvent>(query.limit);
+      const seen = new SeenIds();
       let order = 0;
       this.scan(view, (line, note) => {
         const event = normalizeStoredEvent(tryParse(line), note);
         if (!event) return false;
-        if (wantsEvent(query, event, entries.get(event.item_id))) wanted.push({ event, order });
+        if (wantsEvent(query, event, entries.get(event.item_id)) && seen.first(event.id)) newest.push(event, order);
         order += 1;
         return true;
       });
-      const seen = new Set<string>();
-      const unique = wanted.filter(({ event }) => !seen.has(event.id) && seen.add(event.id) !== undefined);
       const titles = new Map<string, string>();
-      return newestFirst(unique, query.limit).map((event) => {
+      return newest.newestFirst().map((event) => {
         const entry = entries.get(event.item_id);
         if (entry && !titles.has(entry.id)) titles.set(entry.id, hydrate(fd, entry, this.itemsPath).title);
         return { ...event, item_title: titles.get(event.item_id) ?? null };
@@ -371,28 +379,32 @@ export class JsonlStore implements Store {
     });
   }
 
-  /** The events of these items in `view`, by item id, read at the offsets the events index holds. */
-  private async eventsOf(view: CommittedView, itemIds: readonly string[]): Promise<Map<string, BacklogEvent[]>> {
-    const found = new Map<string, BacklogEvent[]>();
+  /**
+   * The events of each of these items in `view`, handed to `each` an item at a time (in order),
+   * read at the offsets the events index holds, EVENTS_BATCH items' lines at a time: what `each`
+   * does not keep is garbage by the next batch.
+   */
+  private async eachItemsEvents<E extends { id: string }>(view: CommittedView, items: readonly E[], each: (item: E, events: BacklogEvent[]) => void): Promise<void> {
     const fd = view.events;
-    if (fd === null) return found;
-    const index = await this.refresh(this.eventsSlot, fd, view.eventsEnd);
-    const spans: Array<[number, number]> = [];
-    for (const id of itemIds) {
-      const positions = index.state.get(id) ?? [];
-      for (let i = 0; i < positions.length; i += 2) spans.push([positions[i], positions[i + 1]]);
-    }
-    const lines = readManyAt(fd, spans);
-    let next = 0;
-    for (const id of itemIds) {
-      const events: BacklogEvent[] = [];
-      for (let n = (index.state.get(id) ?? []).length / 2; n > 0; n -= 1) {
-        const event = normalizeStoredEvent(tryParse(lines[next++]));
-        if (event && event.item_id === id) events.push(event);
+    const index = fd === null ? null : await this.refresh(this.eventsSlot, fd, view.eventsEnd);
+    for (let from = 0; from < items.length; from += EVENTS_BATCH) {
+      const batch = items.slice(from, from + EVENTS_BATCH);
+      const spans: Array<[number, number]> = [];
+      for (const { id } of batch) {
+        const positions = index?.state.get(id) ?? [];
+        for (let i = 0; i < positions.length; i += 2) spans.push([positions[i], positions[i + 1]]);
       }
-      found.set(id, events);
+      const lines = fd === null ? [] : readManyAt(fd, spans);
+      let next = 0;
+      for (const item of batch) {
+        const events: BacklogEvent[] = [];
+        for (let n = (index?.state.get(item.id) ?? []).length / 2; n > 0; n -= 1) {
+          const event = normalizeStoredEvent(tryParse(lines[next++]));
+          if (event && event.item_id === item.id) events.push(event);
+        }
+        each(item, events);
+      }
     }
-    return found;
   }
 
   async write<T>(fn: (tx: WriteTx) => Promise<T>, options: WriteOptions = {}): Promise<T> {
@@ -556,13 +568,16 @@ export class JsonlStore implements Store {
   async close(outcome: "ok" | "failed" = "ok"): Promise<void> {
     if (this.held !== null) this.retire(this.held);
     if (outcome !== "ok" || (this.mutated && !this.committed) || this.options.savedIndexes === false) return;
-    for (const slot of [this.itemsSlot, this.eventsSlot] as Array<IndexSlot<unknown>>) {
+    // The events index first, then let go of (the store is closing): its entries are garbage by
+    // the time the larger items index is encoded, which the text index still needs after.
+    for (const slot of [this.eventsSlot, this.itemsSlot] as Array<IndexSlot<unknown>>) {
       if (!slot.index) continue;
       const save = worthSaving(slot.index);
       if (save) saveIndex(slot.kind, indexPathOf(slot.path), slot.index);
       // The ids alone, for shell completion without the index (jsonl-ids.ts).
       const items = this.itemsSlot.index;
       if (slot === this.itemsSlot && items) saveIdList(slot.path, items, save);
+      if (slot === this.eventsSlot) slot.index = null;
     }
     this.texts.save(worthSaving, this.itemsSlot.index?.state);
   }
@@ -630,7 +645,7 @@ export class JsonlStore implements Store {
     slot.freshAt = null;
     try {
       if (!slot.savedLoaded && slot.index === null) {
-        slot.index = loadSavedIndex(slot.kind, indexPathOf(slot.path));
+        slot.index = loadSavedIndex(slot.kind, indexPathOf(slot.path), this.longLived);
         slot.checked = false;
       }
       slot.savedLoaded = true;

@@ -1,6 +1,6 @@
 /**
- * `list` in every format but the table (200 items a page) and `export` (200 items or events a
- * page) are written a page at a time as they are read: the output must be the very bytes of the
+ * `list` in every format but the table (50 items a page), the tool protocol's list and `export`
+ * (50 items or events a page) are written a page at a time as they are read: the output must be the very bytes of the
  * whole answer printed at once, a reader that goes away or a full disk must end it as before, the
  * warnings must still be given, and `export --output` must appear whole or not at all.
  */
@@ -76,6 +76,17 @@ describe("list written a page at a time", () => {
     expect(page.stdout).toBe(`${JSON.stringify(picked, null, 2)}\n`);
     expect(page.stderr).toBe(`{"warning":"showing 420 of ${COUNT} (use --limit N or --all)"}\n`);
     expect(ok(run(["list", "--status", "done", "--json"]))).toBe("[]\n");
+  });
+
+  it("the tool protocol's list prints the same bytes as its whole result at once", () => {
+    const { run, items } = store();
+    expect(ok(run(["tool", '{"action":"list","all":true}']))).toBe(`${JSON.stringify(items, null, 2)}\n`);
+    const picked = items.slice(40, 170).map((i) => ({ id: i.id, title: i.title }));
+    expect(ok(run(["tool", '{"action":"list","offset":40,"limit":130,"fields":"id,title"}']))).toBe(`${JSON.stringify(picked, null, 2)}\n`);
+    expect(ok(run(["tool", '{"action":"list","status":"done"}']))).toBe("[]\n");
+    const bad = run(["tool", '{"action":"list","status":"finished"}']);
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toBe("");
   });
 
   it("a table of many items (read a page at a time, drawn in slices) keeps one set of column widths", () => {

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { BacklogEvent, BacklogItem } from "../../src/domain/item.js";
 import { type ItemFilter, type Page, queryItems } from "../../src/domain/query.js";
+import { aggregateReport, reportFrames } from "../../src/domain/report.js";
 import type { Store } from "../../src/store/types.js";
 import { makeItem } from "../helpers/items.js";
 
@@ -221,6 +222,32 @@ export function storeContract(name: string, factory: StoreFactory): void {
 
       const again = await after.cleanup({ cutoff: "2026-01-01T00:00:00.000Z", dryRun: false });
       expect(again).toMatchObject({ deleted: 0, events_deleted: 0, lines_before: 2, lines_after: 2 });
+    });
+
+    it("report takes each closed item's close time from its own latest status_change to that status, for many closed items", async () => {
+      const { store } = await factory();
+      const items: BacklogItem[] = [];
+      const events: BacklogEvent[] = [];
+      const expected: Array<{ service: string; created_at: string; due_date: string; status: string; closed_at: string | null }> = [];
+      const day = (n: number) => new Date(Date.UTC(2026, 0, 5) + n * 86_400_000).toISOString();
+      // More closed items than one batch of events read (500), with closing events in every week,
+      // events to other statuses, items closed without any event (their updated_at), open ones.
+      for (let i = 0; i < 1_300; i += 1) {
+        const status = i % 10 === 9 ? "open" : i % 3 === 0 ? "canceled" : "done";
+        const item = makeItem({ env: "prod", service: `svc-${i % 7}`, status, created_at: day(i % 40), updated_at: day(60), due_date: day(i % 50).slice(0, 10) });
+        items.push(item);
+        let closedAt: string | null = status === "open" ? null : item.updated_at;
+        if (status !== "open" && i % 11 !== 0) {
+          closedAt = day(41 + (i % 17));
+          events.push(makeEvent(item.id, { type: "status_change", ts: day(40), meta: { from: "open", to: status } }));
+          events.push(makeEvent(item.id, { type: "status_change", ts: closedAt, meta: { from: "in_progress", to: status } }));
+          events.push(makeEvent(item.id, { type: "status_change", ts: day(59), meta: { from: status, to: "in_progress" } }));
+        }
+        expected.push({ service: item.service, created_at: item.created_at, due_date: item.due_date, status, closed_at: closedAt });
+      }
+      await putAll(store, items, events);
+      const frames = reportFrames(new Date(day(63)), 12);
+      expect(await store.report("prod", frames)).toEqual(aggregateReport(expected, "prod", frames));
     });
   });
 }
