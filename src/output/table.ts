@@ -149,14 +149,13 @@ export function drawTable(head: string[], given: readonly string[][] | PackedRow
     return;
   }
   const utils = require("cli-table3/src/utils") as CliTableUtils;
-  const widthOf = (text: string) => widthIn(utils, text);
   // At least 1, as cli-table3 makes an empty column.
-  const colWidths = head.map((h) => Math.max(1, widthOf(h)));
+  const colWidths = head.map((h) => Math.max(1, widthIn(utils, h)));
   let regular = head.length > 0;
   for (let i = 0; i < rows.length; i += 1) {
     const cells = rowAt(i);
     if (cells.length !== head.length || cells.some((text) => text.includes("\n"))) regular = false;
-    cells.forEach((text, c) => (colWidths[c] = Math.max(colWidths[c] ?? 1, widthOf(text))));
+    cells.forEach((text, c) => (colWidths[c] = Math.max(colWidths[c] ?? 1, widthIn(utils, text))));
   }
   if (!regular) {
     // Ragged rows or cells of several lines (no caller makes them): cli-table3 draws each slice.
@@ -186,8 +185,8 @@ const COLOUR_CODES = /\u001b\[(?:\d*;){0,5}\d*m/g;
 
 /**
  * cli-table3's strlen, fast where it can be: text that is printable ASCII (and ellipses) once its
- * colour codes are gone is as wide as it is long; anything else (wide characters, emoji, combining marks) is
- * measured by strlen itself.
+ * colour codes are gone is as wide as it is long; anything else (wide characters, emoji,
+ * combining marks) is measured by strlen itself.
  */
 function widthIn(utils: CliTableUtils, text: string): number {
   const plain = text.includes("\x1b") ? text.replace(COLOUR_CODES, "") : text;

@@ -76,6 +76,13 @@ describe("a long table's layout", () => {
     }
   });
 
+  it("is still cli-table3's text with cells of several lines or ragged rows (drawn by it, in slices)", () => {
+    const rows = Array.from({ length: 60 }, (_, i) => [`bl_${i}`, i === 30 ? "two\nlines" : KINDS[i % KINDS.length], `t${i}`]);
+    expect(renderTable(["ID", "A", "TITLE"], rows)).toBe(whole(["ID", "A", "TITLE"], rows));
+    const ragged = rows.map((row, i) => (i === 40 ? row.slice(0, 2) : row.map((text) => text.replace("\n", " "))));
+    expect(renderTable(["ID", "A", "TITLE"], ragged)).toBe(whole(["ID", "A", "TITLE"], ragged));
+  });
+
   it("hands its text on in parts, from packed rows (one string a row) as from arrays", () => {
     const rows = Array.from({ length: 1234 }, (_, i) => [`bl_${i}`, KINDS[i % KINDS.length], `title ${"y".repeat(i % 50)}`]);
     const packed = new PackedRows();
