@@ -80,10 +80,12 @@ const truncate = (text: string, max: number) => (text.length > max ? `${text.sli
  * draws tables of up to SLICE_ROWS rows; a longer table's lines are laid out here (padded), the
  * same text: the column widths cli-table3 would compute for the whole table (the widest cell of
  * each column, by its own measure), each cell padded to its column's width, cells joined by the
- * gap, in parts of LINES_PART rows, each handed on before the next is made.
+ * gap, in parts of LINES_PART rows, each handed on before the next is made: small enough (tens
+ * of KB) to stay an ordinary young object, not one of V8's large objects (parts of 500 rows,
+ * coloured and 200 columns wide: 149 MB peak RSS for 100k rows, against 129 MB with 100 or 200).
  */
 const SLICE_ROWS = 25;
-const LINES_PART = 500;
+const LINES_PART = 100;
 
 /** The rows of a table, read one at a time. */
 interface TableRows {
