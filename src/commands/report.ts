@@ -2,8 +2,10 @@
 import { EVENT_TYPES } from "../domain/item.js";
 import { expectedOneOf } from "../domain/validation.js";
 import { renderReportMarkdown, renderReportText } from "../output/render-report.js";
-import { cell, renderTable } from "../output/table.js";
-import { listEventLog } from "../service/event-log.js";
+import { jsonArrayPages } from "../output/formats.js";
+import type { Style } from "../output/style.js";
+import { cell, drawTable, PackedRows } from "../output/table.js";
+import { eventLogInPages } from "../service/event-log.js";
 import { checkEnum, wholeNumber } from "../service/list-query.js";
 import { buildReport, MAX_REPORT_WEEKS } from "../service/report.js";
 import { examples, lazySchema, parseOptions, type Register, zod } from "./kit.js";
@@ -17,6 +19,9 @@ function reportOptions(raw: Record<string, unknown>): { env: string; weeks: numb
 
 /** The most events one `log` prints. */
 const MAX_LOG_EVENTS = 100_000;
+/** Events made and written at a time (see PAGE_SIZE in read.ts). */
+const LOG_PAGE = 50;
+const LOG_HEAD = ["TIME", "ITEM", "TYPE", "ACTOR", "TITLE", "MESSAGE"];
 
 const UNIT_MS: Record<string, number> = { h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 const duration = () =>
@@ -82,19 +87,32 @@ export const registerReport: Register = (program, run) => {
         // --limit is checked as every command's whole numbers are (list-query.ts).
         const { since, ...rest } = parseOptions(logOptions(), raw, "log");
         const limit = wholeNumber("--limit", raw.limit as string | undefined, 1, MAX_LOG_EVENTS, 100);
-        const events = await listEventLog(ctx.service, { sinceMs: since, ...rest, limit });
-        return {
-          data: events,
-          human: (style) => {
-            const c = style.chalk;
-            if (events.length === 0) return "No events in that period.\n";
-            return `${renderTable(
-              ["TIME", "ITEM", "TYPE", "ACTOR", "TITLE", "MESSAGE"].map((h) => c.bold(h)),
-              events.map((e) => [cell(e.ts.slice(0, 19).replace("T", " ")), cell(e.item_id), cell(e.type), cell(e.actor), cell(e.item_title ?? "(item removed)", 60), cell(e.message)]),
-              style.width,
-            )}\n`;
-          },
+        const query = { sinceMs: since, ...rest, limit };
+        if (ctx.mode.json) {
+          // The JSON array written a page at a time, as the events are made.
+          const array = jsonArrayPages();
+          const stream = async (write: (text: string) => void) => {
+            await eventLogInPages(ctx.service, query, LOG_PAGE, (events) => write(array.page(events)));
+            write(array.end());
+          };
+          return { data: null, human: () => "", stream };
+        }
+        // A table's columns fit its widest cells: the rows are kept (each one string) until all are made.
+        const stream = async (write: (text: string) => void, styleOf: () => Promise<Style>) => {
+          const style = await styleOf();
+          const rows = new PackedRows();
+          await eventLogInPages(ctx.service, query, LOG_PAGE, (events) => {
+            for (const e of events) rows.push([cell(e.ts.slice(0, 19).replace("T", " ")), cell(e.item_id), cell(e.type), cell(e.actor), cell(e.item_title ?? "(item removed)", 60), cell(e.message)]);
+          });
+          if (rows.length === 0) return void write("No events in that period.\n");
+          let first = true;
+          drawTable(LOG_HEAD.map((h) => style.chalk.bold(h)), rows, style.width, [], (part) => {
+            write(first ? part : `\n${part}`);
+            first = false;
+          });
+          write("\n");
         };
+        return { data: null, human: () => "", stream };
       }),
     );
 };

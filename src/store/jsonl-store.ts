@@ -358,24 +358,36 @@ export class JsonlStore implements Store {
   }
 
   async eventLog(query: LogQuery): Promise<LogEvent[]> {
+    const events: LogEvent[] = [];
+    await this.eachLogPage(query, Number.POSITIVE_INFINITY, (page) => {
+      for (const event of page) events.push(event);
+    });
+    return events;
+  }
+
+  async eachLogPage(query: LogQuery, size: number, each: (events: LogEvent[]) => void): Promise<void> {
     return this.withItems((fd, entries, view) => {
-      // Only the newest `limit` are kept while scanning; an id met again (a duplicated line) counts once, its first line.
-      const newest = new NewestEvents<BacklogEvent>(query.limit);
+      // Only the newest `limit` are kept while scanning, each as where its line is (read and
+      // parsed again when its page is made). An id met again (a duplicated line) counts once, its first line.
+      const newest = new NewestEvents<{ ts: string; off: number; len: number }>(query.limit);
       const seen = new SeenIds();
       let order = 0;
-      this.scan(view, (line, note) => {
+      this.scan(view, (line, note, off, len) => {
         const event = normalizeStoredEvent(tryParse(line), note);
         if (!event) return false;
-        if (wantsEvent(query, event, entries.get(event.item_id)) && seen.first(event.id)) newest.push(event, order);
+        if (wantsEvent(query, event, entries.get(event.item_id)) && seen.first(event.id)) newest.push({ ts: event.ts, off, len }, order);
         order += 1;
         return true;
       });
+      const chosen = newest.newestFirst();
       const titles = new Map<string, string>();
-      return newest.newestFirst().map((event) => {
+      const titled = ({ off, len }: { off: number; len: number }): LogEvent => {
+        const event = normalizeStoredEvent(tryParse(readAt(view.events as number, off, len))) as BacklogEvent;
         const entry = entries.get(event.item_id);
         if (entry && !titles.has(entry.id)) titles.set(entry.id, hydrate(fd, entry, this.itemsPath).title);
         return { ...event, item_title: titles.get(event.item_id) ?? null };
-      });
+      };
+      for (let from = 0; from < chosen.length; from += size) each(chosen.slice(from, from + size).map(titled));
     });
   }
 
@@ -943,7 +955,7 @@ export class JsonlStore implements Store {
    * Visits the committed lines of the events log; `visit` returns false for an unreadable line,
    * which is reported with what `note` got.
    */
-  private scan(view: CommittedView, visit: (line: string, note: StoredValueNote) => boolean): void {
+  private scan(view: CommittedView, visit: (line: string, note: StoredValueNote, off: number, len: number) => boolean): void {
     const path = this.eventsPath;
     if (view.events === null) return;
     const bad: number[] = [];
@@ -951,9 +963,9 @@ export class JsonlStore implements Store {
     let current = 0;
     const note = (field: string, message: string) => notes.push([current, `${field}: ${message}`]);
     try {
-      const onLine = (line: string, lineNo: number) => {
+      const onLine = (line: string, lineNo: number, off: number, len: number) => {
         current = lineNo;
-        if (!isBlank(line) && !visit(line, note)) bad.push(lineNo);
+        if (!isBlank(line) && !visit(line, note, off, len)) bad.push(lineNo);
       };
       scanFd(view.events, onLine, 0, 0, view.eventsEnd);
     } catch (error) {

@@ -84,6 +84,11 @@ export interface Store {
   /** Events across items matching `query`, newest first, each with its item's title. */
   eventLog(query: LogQuery): Promise<LogEvent[]>;
   /**
+   * eventLog with its events handed to `each` `size` at a time, in order: the events chosen are
+   * held compactly and made (parsed, titled) a page at a time. Optional: the service falls back to eventLog.
+   */
+  eachLogPage?(query: LogQuery, size: number, each: (events: LogEvent[]) => void): Promise<void>;
+  /**
    * Runs `fn` with exclusive write access: no other writer, in this process or another, runs
    * between its reads and its writes. If `fn` throws, nothing is written. With `dryRun`, `fn`
    * sees the same data and its writes are discarded. Like a database transaction that may be

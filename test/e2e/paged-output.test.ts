@@ -166,3 +166,22 @@ describe("export written a page at a time", () => {
     expect(out.stderr).toBe("backlog: cannot write the output: ENOSPC\nFree space on the output's device, or send the output elsewhere.\n");
   });
 });
+
+describe("log written a page at a time", () => {
+  it("prints the newest --limit events, each id once, with titles, as the whole answer would", () => {
+    const s = store();
+    const events = storedEvents(s.items);
+    const lines = events.map((e) => JSON.stringify(e));
+    // The same id again, later in the log: its first line is the one shown.
+    writeFileSync(join(s.dir, "ops/backlog/events.jsonl"), `${[...lines, JSON.stringify({ ...events[7], ts: "2026-02-10T00:00:00.000Z", message: "a later copy" })].join("\n")}\n`);
+    const title = new Map(s.items.map((i) => [i.id, i.title]));
+    // Newest first; the two events of an item share an instant, so the later line comes first.
+    const newestFirst = events.map((e, order) => ({ e, order })).sort((a, b) => (a.e.ts < b.e.ts ? 1 : a.e.ts > b.e.ts ? -1 : b.order - a.order));
+    const expected = newestFirst.slice(0, 1000).map(({ e }) => ({ ...e, item_title: title.get(e.item_id) ?? null }));
+    expect(ok(s.run(["log", "--since", "52w", "--limit", "1000", "--json"]))).toBe(`${JSON.stringify(expected, null, 2)}\n`);
+    const table = ok(s.run(["log", "--since", "52w", "--limit", "300"])).split("\n");
+    expect(table).toHaveLength(302);
+    expect(table.slice(1, 301).map((l) => l.split(/\s{2,}/)[1])).toEqual(expected.slice(0, 300).map((e) => e.item_id));
+    expect(ok(s.run(["log", "--since", "1h", "--json"]))).toBe("[]\n");
+  });
+});
