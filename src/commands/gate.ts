@@ -4,28 +4,34 @@ import { issueLines } from "../domain/validation.js";
 import { ExitCode, invalidInput } from "../errors.js";
 import { gateOptionsOf, gateParamsSchema, runGate } from "../service/gate.js";
 import type { Style } from "../output/style.js";
-import { cell, renderTable } from "../output/table.js";
+import { cell, drawTable } from "../output/table.js";
 import { examples, type Register } from "./kit.js";
 import { noteIfEmpty } from "./read.js";
 
-function renderGate(r: GateReport, style: Style): string {
+/** The gate's report for humans, handed to `write` a part at a time (a failing gate can list 25k items). */
+function writeGate(r: GateReport, style: Style, write: (text: string) => void): void {
   const c = style.chalk;
   const scope = `${cell(r.env)}${r.service ? `/${cell(r.service)}` : ""}`;
   if (r.pass) {
-    return `${c.green("PASS")} ${scope}: ${r.open_count} open, ${r.overdue_count} overdue; no threshold exceeded.\n`;
+    return void write(`${c.green("PASS")} ${scope}: ${r.open_count} open, ${r.overdue_count} overdue; no threshold exceeded.\n`);
   }
-  const lines = [`${c.bold.red("FAIL")} ${scope}: ${r.violations.length} gate violation${r.violations.length === 1 ? "" : "s"}`];
+  write(`${c.bold.red("FAIL")} ${scope}: ${r.violations.length} gate violation${r.violations.length === 1 ? "" : "s"}\n`);
   for (const v of r.violations) {
-    lines.push("", `${c.red("✗")} ${v.gate}${v.priority ? ` ${v.priority}` : ""}: ${v.message}`);
-    lines.push(
-      renderTable(
-        ["ID", "PRI", "STATUS", "DUE", "OWNER", "SERVICE", "TITLE"].map((h) => c.bold(h)),
-        v.items.map((i) => [i.id, style.priority(i.priority), style.status(i.status), i.due_date || "-", cell(i.owner, 16), cell(i.service, 24), cell(i.title)]),
-        style.width,
-      ),
+    write(`\n${c.red("✗")} ${v.gate}${v.priority ? ` ${v.priority}` : ""}: ${v.message}\n`);
+    drawTable(
+      ["ID", "PRI", "STATUS", "DUE", "OWNER", "SERVICE", "TITLE"].map((h) => c.bold(h)),
+      v.items.map((i) => [i.id, style.priority(i.priority), style.status(i.status), i.due_date || "-", cell(i.owner, 16), cell(i.service, 24), cell(i.title)]),
+      style.width,
+      [],
+      (part) => write(`${part}\n`),
     );
   }
-  return `${lines.join("\n")}\n`;
+}
+
+function renderGate(r: GateReport, style: Style): string {
+  const parts: string[] = [];
+  writeGate(r, style, (part) => parts.push(part));
+  return parts.join("");
 }
 
 export const registerGate: Register = (program, run) => {
@@ -51,7 +57,9 @@ export const registerGate: Register = (program, run) => {
         }
         const report = await runGate(ctx.service, gateOptionsOf(parsed.data));
         await noteIfEmpty(ctx, "gate");
-        return { data: report, human: (style) => renderGate(report, style), exitCode: report.pass ? ExitCode.ok : ExitCode.gateFailed };
+        // With --json the report is printed whole (as JSON); for humans, a part at a time.
+        const stream = ctx.mode.json ? undefined : async (write: (text: string) => void, style: () => Promise<Style>) => writeGate(report, await style(), write);
+        return { data: report, human: (style) => renderGate(report, style), stream, exitCode: report.pass ? ExitCode.ok : ExitCode.gateFailed };
       }),
     );
 };

@@ -1,9 +1,9 @@
 /** migrate, export, import. */
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { invalidInput } from "../errors.js";
 import { runExport, runImport, runMigrate } from "../service/transfer.js";
-import { writeFileAtomicallyFrom } from "../store/jsonl-file.js";
+import { scanFd, writeFileAtomicallyFrom } from "../store/jsonl-file.js";
 import { dataDir } from "../store/open-store.js";
 import { outputOutsideStore } from "../store/output-guard.js";
 import { examples, type Register } from "./kit.js";
@@ -55,14 +55,49 @@ export const registerTransfer: Register = (program, run) => {
     .addHelpText("after", examples(["backlog export --dir ops/backlog > move.jsonl && backlog import move.jsonl --backend postgres --actor scheduler"]))
     .action(
       run(async (ctx, [file]) => {
-        let text: string;
-        try {
-          text = readFileSync(file === "-" ? 0 : resolve(ctx.cwd, file), "utf8");
-        } catch (error) {
-          throw invalidInput(`cannot read ${file}: ${(error as Error).message}`, "Pass a file written by `backlog export`, or - for stdin.");
+        const unreadable = (error: unknown) => invalidInput(`cannot read ${file}: ${(error as Error).message}`, "Pass a file written by `backlog export`, or - for stdin.");
+        if (file === "-") {
+          let text: string;
+          try {
+            text = readFileSync(0, "utf8");
+          } catch (error) {
+            throw unreadable(error);
+          }
+          const r = await runImport(ctx.service, text, "stdin");
+          return { data: r, human: () => `Imported ${r.items} items and ${r.events} events.\n` };
         }
-        const r = await runImport(ctx.service, text, file === "-" ? "stdin" : file);
-        return { data: r, human: () => `Imported ${r.items} items and ${r.events} events.\n` };
+        // A file is read a chunk at a time, never held whole (an export of a large store is hundreds of MB).
+        let fd: number;
+        try {
+          fd = openSync(resolve(ctx.cwd, file), "r");
+        } catch (error) {
+          throw unreadable(error);
+        }
+        try {
+          const lines = (each: (line: string) => void) => {
+            let tail: string | null;
+            // Only a failed read is the file's fault: anything thrown while a line is handled goes on as it is.
+            let handling: unknown = null;
+            try {
+              tail = scanFd(fd, (line) => {
+                try {
+                  each(line);
+                } catch (error) {
+                  handling = error;
+                  throw error;
+                }
+              }).tornTail?.text ?? null;
+            } catch (error) {
+              throw error === handling ? error : unreadable(error);
+            }
+            // The last line needs no newline.
+            if (tail !== null) each(tail);
+          };
+          const r = await runImport(ctx.service, lines, file);
+          return { data: r, human: () => `Imported ${r.items} items and ${r.events} events.\n` };
+        } finally {
+          closeSync(fd);
+        }
       }),
     );
 };

@@ -35,7 +35,10 @@ export interface GateReport {
   violations: GateViolation[];
 }
 
-const gateItem = (i: BacklogItem): GateItem => ({
+/** The part of an item a gate looks at (and reports, as a GateItem). */
+export type GateFields = Pick<BacklogItem, "id" | "priority" | "status" | "due_date" | "created_at" | "owner" | "service" | "title">;
+
+const gateFields = (i: GateFields): GateFields => ({
   id: i.id,
   priority: i.priority,
   status: i.status,
@@ -48,12 +51,39 @@ const gateItem = (i: BacklogItem): GateItem => ({
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
-export function evaluateGates(
-  items: readonly BacklogItem[],
-  thresholds: GatePolicy,
-  scope: { env: string; service: string | null; today: string },
-): GateReport {
-  const open = items.filter((i) => !isClosed(i)).sort(compareItems);
+type GateScope = { env: string; service: string | null; today: string };
+
+/** The gates over the items (whole ones, or only their gate fields). */
+export function evaluateGates(items: readonly GateFields[], thresholds: GatePolicy, scope: GateScope): GateReport {
+  const tally = gateTally(thresholds, scope);
+  tally.add(items);
+  return tally.report();
+}
+
+/**
+ * The gates over items handed in any number of batches (a store read a page at a time), keeping
+ * only the open items a violation could list, as their gate fields: the overdue ones, those of a
+ * priority with a max_open, the old ones when max_age_days is set.
+ */
+export function gateTally(thresholds: GatePolicy, scope: GateScope): { add(items: readonly GateFields[]): void; report(): GateReport } {
+  const kept: GateFields[] = [];
+  let openCount = 0;
+  const isOld = (i: GateFields) => thresholds.max_age_days !== null && calendarDaysBetween(i.created_at.slice(0, 10), scope.today) > thresholds.max_age_days;
+  const mayBeListed = (i: GateFields) => isOverdue(i, scope.today) || thresholds.max_open[i.priority] !== undefined || isOld(i);
+  return {
+    add(items) {
+      for (const i of items) {
+        if (isClosed(i)) continue;
+        openCount += 1;
+        if (mayBeListed(i)) kept.push(gateFields(i));
+      }
+    },
+    report: () => gateReport(kept.sort(compareItems), openCount, thresholds, scope),
+  };
+}
+
+/** The report from the open items that may be listed (in order) and how many items are open. */
+function gateReport(open: readonly GateFields[], openCount: number, thresholds: GatePolicy, scope: GateScope): GateReport {
   const overdue = open.filter((i) => isOverdue(i, scope.today));
   const violations: GateViolation[] = [];
 
@@ -64,28 +94,28 @@ export function evaluateGates(
       threshold: thresholds.max_overdue,
       actual: overdue.length,
       message: `${plural(overdue.length, "overdue item")} (max ${thresholds.max_overdue})`,
-      items: overdue.map(gateItem),
+      items: overdue,
     });
   }
   for (const p of PRIORITIES) {
     const max = thresholds.max_overdue_by_priority[p];
     const hits = overdue.filter((i) => i.priority === p);
     if (max !== undefined && hits.length > max) {
-      violations.push({ gate: "max_overdue_by_priority", priority: p, threshold: max, actual: hits.length, message: `${plural(hits.length, `overdue ${p} item`)} (max ${max})`, items: hits.map(gateItem) });
+      violations.push({ gate: "max_overdue_by_priority", priority: p, threshold: max, actual: hits.length, message: `${plural(hits.length, `overdue ${p} item`)} (max ${max})`, items: hits });
     }
   }
   for (const p of PRIORITIES) {
     const max = thresholds.max_open[p];
     const hits = open.filter((i) => i.priority === p);
     if (max !== undefined && hits.length > max) {
-      violations.push({ gate: "max_open", priority: p, threshold: max, actual: hits.length, message: `${plural(hits.length, `open ${p} item`)} (max ${max})`, items: hits.map(gateItem) });
+      violations.push({ gate: "max_open", priority: p, threshold: max, actual: hits.length, message: `${plural(hits.length, `open ${p} item`)} (max ${max})`, items: hits });
     }
   }
   if (thresholds.max_age_days !== null) {
     const max = thresholds.max_age_days;
     const old = open.filter((i) => calendarDaysBetween(i.created_at.slice(0, 10), scope.today) > max);
     if (old.length > 0) {
-      violations.push({ gate: "max_age_days", priority: null, threshold: max, actual: old.length, message: `${plural(old.length, "open item")} older than ${max} days`, items: old.map(gateItem) });
+      violations.push({ gate: "max_age_days", priority: null, threshold: max, actual: old.length, message: `${plural(old.length, "open item")} older than ${max} days`, items: old });
     }
   }
   return {
@@ -95,7 +125,7 @@ export function evaluateGates(
     today: scope.today,
     thresholds,
     overdue_count: overdue.length,
-    open_count: open.length,
+    open_count: openCount,
     violations,
   };
 }

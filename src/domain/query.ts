@@ -122,7 +122,7 @@ export const titleOrder = compareText;
 const compareDue = (a: string, b: string) => (a === b ? 0 : a === "" ? 1 : b === "" ? -1 : compareText(a, b));
 
 /** Priority, then due date (empty last), then created_at, then id. */
-export function compareItems(a: ItemFields, b: ItemFields): number {
+export function compareItems(a: Pick<ItemFields, "priority" | "due_date" | "created_at" | "id">, b: Pick<ItemFields, "priority" | "due_date" | "created_at" | "id">): number {
   const byPriority = (own(PRIORITY_RANK, a.priority) ?? 99) - (own(PRIORITY_RANK, b.priority) ?? 99);
   if (byPriority !== 0) return byPriority;
   return compareDue(a.due_date, b.due_date) || compareText(a.created_at, b.created_at) || compareText(a.id, b.id);

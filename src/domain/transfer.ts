@@ -40,16 +40,21 @@ const idOf = (raw: unknown): string | null => {
   return typeof id === "string" ? id : null;
 };
 
-/** Parses and validates every line; a record that fails is listed, never imported in part. */
-export function parseExport(text: string, checks: RecordChecks): ParsedExport {
+/** The lines of an export, handed to `each` in order (a file read a chunk at a time). */
+export type LineSource = (each: (line: string) => void) => void;
+
+/** Parses and validates every line (of the text, or as `source` hands them); a record that fails is listed, never imported in part. */
+export function parseExport(source: string | LineSource, checks: RecordChecks): ParsedExport {
   const parsed: ParsedExport = { items: [], events: [], errors: [] };
   const itemLines = new Map<string, number>();
   const keyLines = new Map<string, number>();
   const eventLines = new Map<string, number>();
-  // A file saved by an editor may start with a UTF-8 byte-order mark: it is not part of the JSON.
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  body.split("\n").forEach((line, index) => {
-    const lineNo = index + 1;
+  const eachLine: LineSource = typeof source === "string" ? (each) => source.split("\n").forEach((line) => each(line)) : source;
+  let lineNo = 0;
+  eachLine((text) => {
+    lineNo += 1;
+    // A file saved by an editor may start with a UTF-8 byte-order mark: it is not part of the JSON.
+    const line = lineNo === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
     const fail = (what: string) => parsed.errors.push(`line ${lineNo}: ${what}`);
     if (line.trim() === "") return;
     let record: unknown;

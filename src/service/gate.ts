@@ -1,5 +1,5 @@
 /** backlog gate: the policy's thresholds, overridden by flags, over one env (and service). */
-import { evaluateGates, type GateReport } from "../domain/gate.js";
+import { type GateReport, gateTally } from "../domain/gate.js";
 import * as z from "zod";
 import { MAX_COUNT } from "../domain/limits.js";
 import { CLOSED_STATUSES, PRIORITIES, STATUSES } from "../domain/item.js";
@@ -36,6 +36,9 @@ export function gateOptionsOf(params: z.infer<typeof gateParamsSchema>): GateOpt
   return { env, service, overrides: Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) };
 }
 
+/** Items read and parsed at a time. */
+const READ_PAGE = 200;
+
 export async function runGate(service: BacklogService, options: GateOptions): Promise<GateReport> {
   service.authorize(ENTITLEMENTS.read, "gate");
   // A typo (`--env production`) must not read as an empty backlog and a passing gate.
@@ -43,7 +46,14 @@ export async function runGate(service: BacklogService, options: GateOptions): Pr
   const thresholds: GatePolicy = { ...service.policy.gates, ...options.overrides };
   // Gates look at open items only: closed ones are not even read.
   const statuses = STATUSES.filter((s) => !CLOSED_STATUSES.has(s));
-  const { items } = await service.deps.store.listItems({ env: options.env, service: options.service, statuses }, { limit: null, offset: 0 });
+  const filter = { env: options.env, service: options.service, statuses };
+  const page = { limit: null, offset: 0 };
+  // Read a page at a time where the store can, the tally keeping of each item only what a
+  // violation lists: the 59k open items of the 100k store, whole, took gate to 258 MB peak RSS.
+  const tally = gateTally(thresholds, { env: options.env, service: options.service ?? null, today: service.today() });
+  const store = service.deps.store;
+  if (store.eachItemPage) await store.eachItemPage(filter, page, READ_PAGE, (items) => tally.add(items));
+  else tally.add((await store.listItems(filter, page)).items);
   // Items on unreadable lines could be the very ones that fail the gate: it cannot vouch for them.
   const unreadable = service.deps.store.unreadable?.() ?? [];
   if (unreadable.length > 0) {
@@ -54,5 +64,5 @@ export async function runGate(service: BacklogService, options: GateOptions): Pr
       "store_unreadable",
     );
   }
-  return evaluateGates(items, thresholds, { env: options.env, service: options.service ?? null, today: service.today() });
+  return tally.report();
 }

@@ -1,6 +1,6 @@
 /** migrate, export and import: moving a backlog between backends. */
 import { ENTITLEMENTS } from "../domain/rbac.js";
-import { exportLines, parseExport, planImport } from "../domain/transfer.js";
+import { exportLines, type LineSource, parseExport, planImport } from "../domain/transfer.js";
 import { conflict, invalidInput } from "../errors.js";
 import type { BacklogService } from "./backlog-service.js";
 import { storedEventProblems, storedItemProblems } from "./item-input.js";
@@ -33,8 +33,8 @@ export async function runExport(service: BacklogService, write: (text: string) =
 /** Items or events read and written at a time by an export (few: see PAGE_SIZE in commands/read.ts). */
 const EXPORT_PAGE = 50;
 
-/** Loads an export in one transaction: new items and events are written, identical ones skipped. */
-export async function runImport(service: BacklogService, text: string, origin: string): Promise<{ items: number; events: number }> {
+/** Loads an export (its text, or its lines as read) in one transaction: new items and events are written, identical ones skipped. */
+export async function runImport(service: BacklogService, text: string | LineSource, origin: string): Promise<{ items: number; events: number }> {
   service.authorize(ENTITLEMENTS.admin, "import");
   const policy = service.policy;
   const incoming = parseExport(text, { item: (raw) => storedItemProblems(raw, policy), event: storedEventProblems });

@@ -353,21 +353,36 @@ function endOfLastLine(fd: number, size: number): number {
   return 0;
 }
 
+/** About how many characters of lines appendLines makes and writes at a time. */
+const APPEND_CHUNK_CHARS = 1 << 20;
+
 /**
- * Appends complete lines and fsyncs them. The caller holds the store lock. When the file does not
+ * Appends complete lines (`count` of them, each made by `lineAt` when its turn comes) and fsyncs them. The caller holds the store lock. When the file does not
  * end in a newline, a writer died mid-line: that fragment was never acknowledged, so it is moved
  * to the quarantine file and cut off before the append. Returns the offset where the appended
  * lines begin (0 when there are none); an append that fails part-way is cut back to it, so it
  * leaves nothing behind.
  */
-export function appendLines(path: string, lines: readonly string[], nowIso: string): number {
-  if (lines.length === 0) return 0;
+export function appendLines(path: string, count: number, lineAt: (index: number) => string, nowIso: string): number {
+  if (count === 0) return 0;
   const fd = openStoreFile(path, OPEN.appendRead);
   try {
     const size = fstatSync(fd).size;
     const start = repairTail(fd, path, size, nowIso);
     try {
-      writeAll(fd, Buffer.from(`${lines.join("\n")}\n`, "utf8"));
+      // Made and written about APPEND_CHUNK_CHARS at a time: a large write (an import) is never
+      // held as one string, nor as one buffer.
+      let chunk: string[] = [];
+      let chars = 0;
+      for (let i = 0; i < count; i += 1) {
+        const line = lineAt(i);
+        chunk.push(line);
+        chars += line.length + 1;
+        if (chars < APPEND_CHUNK_CHARS && i < count - 1) continue;
+        writeAll(fd, Buffer.from(`${chunk.join("\n")}\n`, "utf8"));
+        chunk = [];
+        chars = 0;
+      }
       fsyncSync(fd);
     } catch (error) {
       cutBackFd(fd, start);

@@ -987,8 +987,8 @@ export class JsonlStore implements Store {
       repairTornTail(this.eventsPath, now);
       const record = beginCommit(this.options.dir, this.itemsPath, this.eventsPath);
       try {
-        appendLines(this.itemsPath, tx.items.map((item) => JSON.stringify(canonicalItem(item))), now);
-        appendLines(this.eventsPath, tx.events.map((event) => JSON.stringify(event)), now);
+        appendLines(this.itemsPath, tx.items.length, (i) => JSON.stringify(canonicalItem(tx.items[i])), now);
+        appendLines(this.eventsPath, tx.events.length, (i) => JSON.stringify(tx.events[i]), now);
       } catch (error) {
         if (this.cutBackTo(record)) endCommit(this.options.dir);
         throw error;
