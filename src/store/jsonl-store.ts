@@ -581,9 +581,10 @@ export class JsonlStore implements Store {
   async close(outcome: "ok" | "failed" = "ok"): Promise<void> {
     if (this.held !== null) this.retire(this.held);
     if (outcome !== "ok" || (this.mutated && !this.committed) || this.options.savedIndexes === false) return;
-    // The events index first, then let go of (the store is closing): its entries are garbage by
-    // the time the larger items index is encoded, which the text index still needs after.
+    // The events index first, then the text index, each let go of (the store is closing): their
+    // memory is garbage by the time the larger items index is encoded.
     for (const slot of [this.eventsSlot, this.itemsSlot] as Array<IndexSlot<unknown>>) {
+      if (slot === this.itemsSlot) this.texts.saveAndRelease(worthSaving, this.itemsSlot.index?.state);
       if (!slot.index) continue;
       const save = worthSaving(slot.index);
       if (save) saveIndex(slot.kind, indexPathOf(slot.path), slot.index);
@@ -592,7 +593,6 @@ export class JsonlStore implements Store {
       if (slot === this.itemsSlot && items) saveIdList(slot.path, items, save);
       if (slot === this.eventsSlot) slot.index = null;
     }
-    this.texts.save(worthSaving, this.itemsSlot.index?.state);
   }
 
   /**

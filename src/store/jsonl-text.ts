@@ -899,8 +899,23 @@ export class TextIndex {
     return this.index;
   }
 
-  /** Saves the index, its records in the order of `entries` (the items index as it is now). */
-  save(worthSaving: (index: LogIndex<TextState>) => boolean, entries: Map<string, ItemEntry> | undefined): void {
+  /**
+   * Saves the index, its records in the order of `entries` (the items index as it is now), then
+   * lets go of it (the store is closing; a later query reads it again): a large one is collected
+   * at once, before the items index is encoded (no saved index at all, 100k items: `list
+   * --search latency` 159-164 → 143-156 MB at the peak).
+   */
+  saveAndRelease(worthSaving: (index: LogIndex<TextState>) => boolean, entries: Map<string, ItemEntry> | undefined): void {
+    if (this.index === null) return;
+    const large = (this.index.state.base?.count ?? 0) >= LARGE_BUILD;
+    this.save(worthSaving, entries);
+    // No reference to the index is left here: the collection frees it.
+    this.index = null;
+    this.loaded = !this.savedIndexes;
+    if (large) collectGarbage();
+  }
+
+  private save(worthSaving: (index: LogIndex<TextState>) => boolean, entries: Map<string, ItemEntry> | undefined): void {
     if (this.savedIndexes && this.index !== null && entries !== undefined && worthSaving(this.index)) saveTextIndex(textPathOf(this.logPath), this.index, entries);
   }
 }
