@@ -3,7 +3,7 @@ import { closeSync, openSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { invalidInput } from "../errors.js";
 import { runExport, runImport, runMigrate } from "../service/transfer.js";
-import { scanFd, writeFileAtomicallyFrom } from "../store/jsonl-file.js";
+import { linesOf, writeFileAtomicallyFrom } from "../store/jsonl-file.js";
 import { dataDir } from "../store/open-store.js";
 import { outputOutsideStore } from "../store/output-guard.js";
 import { examples, type Register } from "./kit.js";
@@ -66,7 +66,8 @@ export const registerTransfer: Register = (program, run) => {
           const r = await runImport(ctx.service, text, "stdin");
           return { data: r, human: () => `Imported ${r.items} items and ${r.events} events.\n` };
         }
-        // A file is read a chunk at a time, never held whole (an export of a large store is hundreds of MB).
+        // A file is read a chunk at a time, never held whole (an export of a large store is hundreds
+        // of MB), and twice: once to check every record, once to write them.
         let fd: number;
         try {
           fd = openSync(resolve(ctx.cwd, file), "r");
@@ -74,24 +75,19 @@ export const registerTransfer: Register = (program, run) => {
           throw unreadable(error);
         }
         try {
-          const lines = (each: (line: string) => void) => {
-            let tail: string | null;
-            // Only a failed read is the file's fault: anything thrown while a line is handled goes on as it is.
-            let handling: unknown = null;
-            try {
-              tail = scanFd(fd, (line) => {
-                try {
-                  each(line);
-                } catch (error) {
-                  handling = error;
-                  throw error;
-                }
-              }).tornTail?.text ?? null;
-            } catch (error) {
-              throw error === handling ? error : unreadable(error);
+          // Only a failed read is the file's fault.
+          const lines = function* (): Generator<string> {
+            const reading = linesOf(fd);
+            for (;;) {
+              let next: IteratorResult<string>;
+              try {
+                next = reading.next();
+              } catch (error) {
+                throw unreadable(error);
+              }
+              if (next.done) return;
+              yield next.value;
             }
-            // The last line needs no newline.
-            if (tail !== null) each(tail);
           };
           const r = await runImport(ctx.service, lines, file);
           return { data: r, human: () => `Imported ${r.items} items and ${r.events} events.\n` };

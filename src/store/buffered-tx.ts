@@ -11,7 +11,8 @@ export interface ItemSource {
   getItems(ids: readonly string[]): Promise<Map<string, BacklogItem>>;
   findByDedupeKeys(keys: readonly string[]): Promise<Map<string, BacklogItem>>;
   findActiveGenerated(prefix: string, env: string): Promise<GeneratedRef[]>;
-  getEvents(ids: readonly string[]): Promise<Map<string, BacklogEvent>>;
+  /** `itemIds`: see ImportSource (a store may ignore it). */
+  getEvents(ids: readonly string[], itemIds?: readonly string[]): Promise<Map<string, BacklogEvent>>;
 }
 
 export class BufferedTx implements WriteTx {

@@ -353,46 +353,109 @@ function endOfLastLine(fd: number, size: number): number {
   return 0;
 }
 
-/** About how many characters of lines appendLines makes and writes at a time. */
+/** About how many characters of lines an Appender makes and writes at a time. */
 const APPEND_CHUNK_CHARS = 1 << 20;
 
 /**
- * Appends complete lines (`count` of them, each made by `lineAt` when its turn comes) and fsyncs them. The caller holds the store lock. When the file does not
+ * Lines appended to one log, made and written about APPEND_CHUNK_CHARS at a time (a large write,
+ * an import, is never held as one string nor as one buffer). `finish` fsyncs them and returns the
+ * offset where they begin; `abort` (after any failure, idempotent) cuts the log back to it.
+ */
+export interface Appender {
+  add(line: string): void;
+  finish(): number;
+  abort(): void;
+}
+
+/**
+ * Opens a log to append complete lines; the caller holds the store lock. When the file does not
  * end in a newline, a writer died mid-line: that fragment was never acknowledged, so it is moved
- * to the quarantine file and cut off before the append. Returns the offset where the appended
- * lines begin (0 when there are none); an append that fails part-way is cut back to it, so it
- * leaves nothing behind.
+ * to the quarantine file and cut off before the append.
+ */
+export function openAppender(path: string, nowIso: string): Appender {
+  const fd = openStoreFile(path, OPEN.appendRead);
+  let size: number;
+  let start: number;
+  try {
+    size = fstatSync(fd).size;
+    start = repairTail(fd, path, size, nowIso);
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  let chunk: string[] = [];
+  let chars = 0;
+  let open = true;
+  const flush = () => {
+    if (chunk.length === 0) return;
+    writeAll(fd, Buffer.from(`${chunk.join("\n")}\n`, "utf8"));
+    chunk = [];
+    chars = 0;
+  };
+  return {
+    add(line) {
+      chunk.push(line);
+      chars += line.length + 1;
+      if (chars >= APPEND_CHUNK_CHARS) flush();
+    },
+    finish() {
+      flush();
+      fsyncSync(fd);
+      open = false;
+      closeSync(fd);
+      if (size === 0) fsyncDir(dirname(path));
+      return start;
+    },
+    abort() {
+      if (!open) return;
+      open = false;
+      try {
+        cutBackFd(fd, start);
+      } finally {
+        closeSync(fd);
+      }
+    },
+  };
+}
+
+/**
+ * Appends complete lines (`count` of them, each made by `lineAt` when its turn comes) and fsyncs
+ * them (see openAppender). Returns the offset where the appended lines begin (0 when there are
+ * none); an append that fails part-way is cut back to it, so it leaves nothing behind.
  */
 export function appendLines(path: string, count: number, lineAt: (index: number) => string, nowIso: string): number {
   if (count === 0) return 0;
-  const fd = openStoreFile(path, OPEN.appendRead);
+  const out = openAppender(path, nowIso);
   try {
-    const size = fstatSync(fd).size;
-    const start = repairTail(fd, path, size, nowIso);
-    try {
-      // Made and written about APPEND_CHUNK_CHARS at a time: a large write (an import) is never
-      // held as one string, nor as one buffer.
-      let chunk: string[] = [];
-      let chars = 0;
-      for (let i = 0; i < count; i += 1) {
-        const line = lineAt(i);
-        chunk.push(line);
-        chars += line.length + 1;
-        if (chars < APPEND_CHUNK_CHARS && i < count - 1) continue;
-        writeAll(fd, Buffer.from(`${chunk.join("\n")}\n`, "utf8"));
-        chunk = [];
-        chars = 0;
-      }
-      fsyncSync(fd);
-    } catch (error) {
-      cutBackFd(fd, start);
-      throw error;
-    }
-    if (size === 0) fsyncDir(dirname(path));
-    return start;
-  } finally {
-    closeSync(fd);
+    for (let i = 0; i < count; i += 1) out.add(lineAt(i));
+    return out.finish();
+  } catch (error) {
+    out.abort();
+    throw error;
   }
+}
+
+/** The lines of the file open as `fd`, read a chunk at a time from its start; the last needs no newline. */
+export function* linesOf(fd: number): Generator<string> {
+  const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  let carry: Buffer | null = null;
+  for (let position = 0; ; ) {
+    const read = readSync(fd, chunk, 0, CHUNK_BYTES, position);
+    if (read === 0) break;
+    position += read;
+    let start = 0;
+    for (let nl = chunk.indexOf(NEWLINE, 0); nl !== -1 && nl < read; nl = chunk.indexOf(NEWLINE, start)) {
+      const line: string = carry ? Buffer.concat([carry, chunk.subarray(start, nl)]).toString("utf8") : chunk.toString("utf8", start, nl);
+      carry = null;
+      start = nl + 1;
+      yield line;
+    }
+    if (start < read) {
+      const rest = Buffer.from(chunk.subarray(start, read));
+      carry = carry ? Buffer.concat([carry, rest]) : rest;
+    }
+  }
+  if (carry !== null && carry.length > 0) yield carry.toString("utf8");
 }
 
 /** Quarantines and cuts off a fragment after the last newline; returns the size after. */

@@ -21,10 +21,10 @@ import { aggregateReport, closedAt, type HistoryRow, type Report, type ReportFra
 import { BacklogError, storageUnavailable } from "../errors.js";
 import { BufferedTx, emptySource, isActiveGenerated, type ItemSource, mapSource } from "./buffered-tx.js";
 import { compactLogs, removeStaleTmpFiles } from "./jsonl-compact.js";
-import { beginCommit, type CommittedView, endCommit, openCommitted, recoverUnfinishedCommit } from "./jsonl-commit.js";
+import { beginCommit, type CommitRecord, type CommittedView, endCommit, openCommitted, recoverUnfinishedCommit } from "./jsonl-commit.js";
 import { finishInterruptedSwap } from "./jsonl-swap.js";
 import { findEvents, findItem } from "./jsonl-find.js";
-import { appendLines, cutBack, isBlank, openForRead, readAt, readManyAt, repairTornTail, scanFd, tryParse } from "./jsonl-file.js";
+import { type Appender, appendLines, cutBack, isBlank, openAppender, openForRead, readAt, readManyAt, repairTornTail, scanFd, tryParse } from "./jsonl-file.js";
 import { byKeys, type IndexKind, indexMatchesLog, type LineNote, type LogHeaderWithCrc, type LogIndex, loadSavedIndex, lookupSaved, NO_PARALLELISM, type PickSaved, provablyUnchanged, type Parallelism, refreshIndex, saveIndex } from "./jsonl-index.js";
 import { eventsIndex, type ItemEntry, itemsIndex, itemsWhere, type RowFields } from "./jsonl-indexes.js";
 import { saveIdList } from "./jsonl-ids.js";
@@ -32,7 +32,7 @@ import { EVENTS_FILE, indexPathOf, ITEMS_FILE } from "./jsonl-paths.js";
 import { SeenIds } from "./seen-ids.js";
 import { queryWithTexts, TextIndex } from "./jsonl-text.js";
 import { acquireDirLock, DEFAULT_LOCK_TIMEOUT_MS, LOCK_FILE } from "./lock.js";
-import type { CleanupOptions, CleanupReport, MigrationReport, Store, StoreDump, UnreadableLines, Warn, WriteOptions, WriteTx } from "./types.js";
+import type { CleanupOptions, CleanupReport, ImportSink, ImportSource, MigrationReport, Store, StoreDump, UnreadableLines, Warn, WriteOptions, WriteTx } from "./types.js";
 
 export { EVENTS_FILE, indexPathOf, ITEMS_FILE } from "./jsonl-paths.js";
 const MAX_WARNINGS = 5;
@@ -146,6 +146,14 @@ interface QueuedWrite {
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 /** The most writes one group commit takes: later ones wait for the next. */
 const MAX_GROUP = 128;
+
+/** The lock file was deleted or replaced while held: another writer may hold the new one. */
+const lockLost = (dir: string) =>
+  storageUnavailable(
+    `the store lock ${LOCK_FILE} in ${dir} was removed or replaced while this command held it; nothing was written`,
+    "Never delete the lock file by hand (the kernel frees it when its holder exits); run the command again.",
+    "lock_lost",
+  );
 
 /** How many items' events eachItemsEvents reads at a time. */
 const EVENTS_BATCH = 500;
@@ -487,13 +495,7 @@ export class JsonlStore implements Store {
         if (!all.isEmpty) {
           // Someone deleted or replaced the lock file while we held it: another writer may hold
           // the new one, so writing now could interleave with it.
-          if (!lock.stillHeld()) {
-            throw storageUnavailable(
-              `the store lock ${LOCK_FILE} in ${this.options.dir} was removed or replaced while this command held it; nothing was written`,
-              "Never delete the lock file by hand (the kernel frees it when its holder exits); run the command again.",
-              "lock_lost",
-            );
-          }
+          if (!lock.stillHeld()) throw lockLost(this.options.dir);
           this.append(all);
           // Only an index in memory is brought past these lines (and may then be saved).
           if (!lazy()) await this.catchUp(fd);
@@ -503,6 +505,75 @@ export class JsonlStore implements Store {
     } finally {
       lock.release();
     }
+  }
+
+  async importInOneCommit<T>(fn: (stored: ImportSource, sink: ImportSink) => Promise<T>): Promise<T> {
+    this.mutated = true;
+    const lock = await acquireDirLock(this.options.dir, this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
+    try {
+      this.recover();
+      return await this.withWriterSource(async (source) => {
+        if (!lock.stillHeld()) throw lockLost(this.options.dir);
+        const now = this.options.now().toISOString();
+        // One commit (jsonl-commit.ts) for everything appended: readers see none of it before
+        // the record is removed, and a failure, or a kill -9, cuts both logs back to it.
+        let record: CommitRecord;
+        try {
+          repairTornTail(this.itemsPath, now);
+          repairTornTail(this.eventsPath, now);
+          record = beginCommit(this.options.dir, this.itemsPath, this.eventsPath);
+        } catch (error) {
+          throw this.writeFailed(error);
+        }
+        // Opened when a first line comes: a log with nothing to append is not touched.
+        let items: Appender | null = null;
+        let events: Appender | null = null;
+        try {
+          const sink: ImportSink = {
+            item: (item) => (items ??= openAppender(this.itemsPath, now)).add(JSON.stringify(canonicalItem(item))),
+            event: (event) => (events ??= openAppender(this.eventsPath, now)).add(JSON.stringify(event)),
+          };
+          const result = await fn(source as ImportSource, sink);
+          (items as Appender | null)?.finish();
+          (events as Appender | null)?.finish();
+          endCommit(this.options.dir);
+          return result;
+        } catch (error) {
+          (items as Appender | null)?.abort();
+          (events as Appender | null)?.abort();
+          if (this.cutBackTo(record)) endCommit(this.options.dir);
+          throw error instanceof BacklogError ? error : this.writeFailed(error);
+        }
+      });
+    } finally {
+      lock.release();
+    }
+  }
+
+  /**
+   * Stored events by id, read through the events index from the items they name; an id stored
+   * under another item is then found by a scan of the events log, whose ids are kept in
+   * `elsewhere` for the rest of the write: an event is never taken for a new one because the file
+   * names another item.
+   */
+  private async eventsById(view: CommittedView, ids: readonly string[], itemIds: readonly string[], elsewhere: { ids: SeenIds | null }): Promise<Map<string, BacklogEvent>> {
+    const wanted = new Set(ids);
+    const found = new Map<string, BacklogEvent>();
+    if (view.events === null || wanted.size === 0) return found;
+    await this.eachItemsEvents(view, [...new Set(itemIds)].map((id) => ({ id })), (_item, events) => {
+      for (const event of events) if (wanted.has(event.id) && !found.has(event.id)) found.set(event.id, event);
+    });
+    const missing = ids.filter((id) => !found.has(id));
+    if (missing.length === 0) return found;
+    if (elsewhere.ids === null) {
+      const all = new SeenIds();
+      this.eachEvent(view, (event) => all.first(event.id));
+      elsewhere.ids = all;
+    }
+    const known = elsewhere.ids;
+    const stray = new Set(missing.filter((id) => known.has(id)));
+    if (stray.size > 0) this.eachEvent(view, (event) => stray.has(event.id) && !found.has(event.id) && found.set(event.id, event));
+    return found;
   }
 
   async cleanup({ cutoff, dryRun }: CleanupOptions): Promise<CleanupReport> {
@@ -886,6 +957,8 @@ export class JsonlStore implements Store {
         if (part !== null) for (const [id, entry] of part) known.set(id, entry);
         return part;
       };
+      // Every stored event id, once an event was not found under the item it names (see eventsById).
+      const elsewhere: { ids: SeenIds | null } = { ids: null };
       // The items whose env, status and dedupe key `where` accepts, and perhaps others (asked again by the source).
       const some = async (where: (row: RowFields) => boolean) => {
         const part = partOf((input) => itemsWhere(input, where));
@@ -902,7 +975,7 @@ export class JsonlStore implements Store {
           return (await some((row) => wanted.has(row.dedupe_key))).findByDedupeKeys(keys);
         },
         findActiveGenerated: async (prefix, env) => (await some((row) => isActiveGenerated(row, prefix, env))).findActiveGenerated(prefix, env),
-        getEvents: async (ids) => (await wholeSource()).getEvents(ids),
+        getEvents: async (ids, itemIds) => (itemIds === undefined ? (await wholeSource()).getEvents(ids) : this.eventsById(view, ids, itemIds, elsewhere)),
       };
       // An index in memory (an earlier write of this process) is kept up to date as before.
       return await fn(source, fd ?? -1, () => this.itemsSlot.index === null && fd !== null);

@@ -22,4 +22,9 @@ export class SeenIds {
     this.others.add(id);
     return true;
   }
+
+  /** Whether `id` was met. */
+  has(id: string): boolean {
+    return CANONICAL.test(id) ? this.numbers.has(Number.parseInt(id.slice(3), 16)) : this.others.has(id);
+  }
 }

@@ -26,6 +26,20 @@ export interface WriteTx {
   addEvent(event: BacklogEvent): void;
 }
 
+/** What an import compares its records with: the committed store, asked a batch at a time. */
+export interface ImportSource {
+  getItems(ids: readonly string[]): Promise<Map<string, BacklogItem>>;
+  findByDedupeKeys(keys: readonly string[]): Promise<Map<string, BacklogItem>>;
+  /** Stored events by id; `itemIds`, the items they belong to in the file, lets a store read only those items' events. */
+  getEvents(ids: readonly string[], itemIds: readonly string[]): Promise<Map<string, BacklogEvent>>;
+}
+
+/** Where an import hands its new records, in order. */
+export interface ImportSink {
+  item(item: BacklogItem): void;
+  event(event: BacklogEvent): void;
+}
+
 export interface WriteOptions {
   dryRun?: boolean;
 }
@@ -95,6 +109,14 @@ export interface Store {
    * retried, `fn` may run more than once: it must return its result, not change outside state.
    */
   write<T>(fn: (tx: WriteTx) => Promise<T>, options?: WriteOptions): Promise<T>;
+  /**
+   * An import as one write that appends as it goes: `fn` compares its records with `stored` (the
+   * committed state before it) a batch at a time and hands what is new to `sink`, which writes it
+   * at once; nothing is visible to readers before `fn` returns, and if it throws nothing it wrote
+   * remains. Optional: the service otherwise plans the whole import in memory and writes it with
+   * `write`.
+   */
+  importInOneCommit?<T>(fn: (stored: ImportSource, sink: ImportSink) => Promise<T>): Promise<T>;
   cleanup(options: CleanupOptions): Promise<CleanupReport>;
   /** Creates or upgrades the schema; backends without one report nothing to do. */
   migrate(dryRun: boolean): Promise<MigrationReport>;
