@@ -73,6 +73,9 @@ export async function runImport(service: BacklogService, text: string | LineSour
     checked = crc32(line, crc32("\n", checked));
   }
   if (reader.errors.length > 0) throw invalidRecords(origin, reader.errors);
+  // Of what the check kept, the file's item ids alone are used from here on (the reader, with the
+  // ids of every event and dedupe key, is garbage).
+  const fileItems = reader.itemLines;
   return store.importInOneCommit(async (stored, sink) => {
     const itemConflicts: string[] = [];
     const eventConflicts: string[] = [];
@@ -100,10 +103,10 @@ export async function runImport(service: BacklogService, text: string | LineSour
         events.map((e) => e.value.item_id),
       );
       // An event's item is known when the file has it or the store does.
-      const elsewhere = [...new Set(events.map((e) => e.value.item_id).filter((id) => !reader.itemLines.has(id)))];
+      const elsewhere = [...new Set(events.map((e) => e.value.item_id).filter((id) => !fileItems.has(id)))];
       const storedItems = elsewhere.length === 0 ? new Map<string, BacklogItem>() : await stored.getItems(elsewhere);
       for (const { line, value } of events) {
-        const outcome = planEvent(line, value, current.get(value.id), reader.itemLines.has(value.item_id) || storedItems.has(value.item_id));
+        const outcome = planEvent(line, value, current.get(value.id), fileItems.has(value.item_id) || storedItems.has(value.item_id));
         if (typeof outcome === "object") eventConflicts.push(outcome.conflict);
         else if (outcome === "new" && clean()) {
           sink.event(value);

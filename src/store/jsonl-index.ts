@@ -146,10 +146,11 @@ export function letYoungGenerationGrow(): void {
  */
 const HEAP_GROWING_PERCENT = 10;
 
-function setGrowth(factor: 1 | 2, heapGrowingPercent: number): void {
+/** Sets the growth factor, and the old generation's growth when given (else it stays as it is). */
+function setGrowth(factor: 1 | 2, heapGrowingPercent?: number): void {
   const v8 = createRequire(import.meta.url)("node:v8") as typeof import("node:v8");
   v8.setFlagsFromString(`--semi-space-growth-factor=${factor}`);
-  v8.setFlagsFromString(`--heap-growing-percent=${heapGrowingPercent}`);
+  if (heapGrowingPercent !== undefined) v8.setFlagsFromString(`--heap-growing-percent=${heapGrowingPercent}`);
 }
 
 /**
@@ -368,7 +369,7 @@ export function loadSavedIndex<S>(kind: IndexKind<S>, path: string, longLived = 
     let state: S;
     // Only the young generation: also holding the old one to 10% growth (keepYoungGenerationSmall)
     // would save some 20 MB more at 100k items but cost ~15% more time in collections.
-    if (large) setGrowth(1, 0);
+    if (large) setGrowth(1);
     try {
       state = kind.decode(saved.input);
     } finally {

@@ -544,7 +544,7 @@ export class JsonlStore implements Store {
           if (this.cutBackTo(record)) endCommit(this.options.dir);
           throw error instanceof BacklogError ? error : this.writeFailed(error);
         }
-      });
+      }, true);
     } finally {
       lock.release();
     }
@@ -944,7 +944,7 @@ export class JsonlStore implements Store {
    * events, or a lookup that does not apply, reads the whole index as before. `lazy()` tells, once `fn` is done, whether no index is in memory to
    * bring past the write's lines.
    */
-  private async withWriterSource<T>(fn: (source: ItemSource, fd: number, lazy: () => boolean) => Promise<T>): Promise<T> {
+  private async withWriterSource<T>(fn: (source: ItemSource, fd: number, lazy: () => boolean) => Promise<T>, manyQuestions = false): Promise<T> {
     const view = await this.view();
     try {
       const fd = view.items;
@@ -952,8 +952,9 @@ export class JsonlStore implements Store {
       const wholeSource = async () => (whole ??= this.sourceOf(fd ?? -1, await this.entriesIn(view, FOR_WRITING), view));
       // Entries of the saved index read so far (each its id's latest): ids asked for again are not looked up again.
       const known = new Map<string, ItemEntry>();
+      // A writer that asks many questions (an import, a batch at a time) reads the whole index once instead.
       const partOf = (pick: PickSaved<Map<string, ItemEntry>>) => {
-        const part = whole === null && fd !== null ? this.lookUp(this.itemsSlot, fd, view.itemsEnd, pick, FOR_WRITING) : null;
+        const part = whole === null && fd !== null && !manyQuestions ? this.lookUp(this.itemsSlot, fd, view.itemsEnd, pick, FOR_WRITING) : null;
         if (part !== null) for (const [id, entry] of part) known.set(id, entry);
         return part;
       };

@@ -92,3 +92,42 @@ describe(`kill -9 at random moments (seed ${SEED})`, () => {
     expect(readdirSync(store).filter((n) => n.includes(".tmp-"))).toEqual([]);
   });
 });
+
+describe(`an import killed at random moments (seed ${SEED})`, () => {
+  it("leaves the store as before it, or holds the whole import: never a part", async () => {
+    const random = prng(SEED + 1);
+    const dir = tempDir();
+    const source = join(dir, "source");
+    mkdirSync(source);
+    // 6,000 items and their events to import: long enough (several batches, several MiB) to be killed mid-way.
+    seedStore(source, 6000, 1);
+    const env = (store: string) => ({ BACKLOG_DIR: store, BACKLOG_ACTOR: "scheduler", BACKLOG_LOCK_TIMEOUT_MS: "60000" });
+    const exported = await cliAsync(["export", "--output", join(dir, "all.jsonl")], { cwd: dir, env: env(source) });
+    expect(exported.code, exported.stderr).toBe(0);
+    let killed = 0;
+    for (let round = 0; round < 4; round += 1) {
+      const store = join(dir, `store-${round}`);
+      mkdirSync(store);
+      const created = await cliAsync(["create", "--service", "before", "--category", "refactor", "--title", "there before", "--json"], { cwd: dir, env: env(store) });
+      expect(created.code, created.stderr).toBe(0);
+      const before = await cliAsync(["export"], { cwd: dir, env: env(store) });
+      const r = await cliAsync(["import", join(dir, "all.jsonl"), "--json"], { cwd: dir, env: env(store), killAfterMs: Math.floor(150 + random() * 900) });
+      const after = await cliAsync(["export"], { cwd: dir, env: env(store) });
+      expect(after.code, after.stderr).toBe(0);
+      if (r.signal === "SIGKILL") {
+        killed += 1;
+        expect(after.stdout, `round ${round}: a killed import shows nothing`).toBe(before.stdout);
+        // The next writer cuts the unfinished commit back and imports it all.
+        const again = await cliAsync(["import", join(dir, "all.jsonl"), "--json"], { cwd: dir, env: env(store) });
+        expect(again.code, again.stderr).toBe(0);
+        expect(JSON.parse(again.stdout)).toEqual({ items: 6000, events: 6000 });
+      } else {
+        expect(r.code, r.stderr).toBe(0);
+        expect(JSON.parse(r.stdout)).toEqual({ items: 6000, events: 6000 });
+      }
+      const listed = await cliAsync(["list", "--all", "--json", "--fields", "id"], { cwd: dir, env: env(store) });
+      expect((JSON.parse(listed.stdout) as unknown[]).length, `round ${round}`).toBe(6001);
+    }
+    expect(killed).toBeGreaterThan(0);
+  });
+});
