@@ -104,6 +104,13 @@ describe(`an import killed at random moments (seed ${SEED})`, () => {
     const env = (store: string) => ({ BACKLOG_DIR: store, BACKLOG_ACTOR: "scheduler", BACKLOG_LOCK_TIMEOUT_MS: "60000" });
     const exported = await cliAsync(["export", "--output", join(dir, "all.jsonl")], { cwd: dir, env: env(source) });
     expect(exported.code, exported.stderr).toBe(0);
+    // How long a whole import takes here: each import below is killed somewhere inside that time.
+    const timed = join(dir, "timed");
+    mkdirSync(timed);
+    const started = Date.now();
+    const whole = await cliAsync(["import", join(dir, "all.jsonl"), "--json"], { cwd: dir, env: env(timed) });
+    expect(whole.code, whole.stderr).toBe(0);
+    const took = Date.now() - started;
     let killed = 0;
     for (let round = 0; round < 4; round += 1) {
       const store = join(dir, `store-${round}`);
@@ -111,7 +118,7 @@ describe(`an import killed at random moments (seed ${SEED})`, () => {
       const created = await cliAsync(["create", "--service", "before", "--category", "refactor", "--title", "there before", "--json"], { cwd: dir, env: env(store) });
       expect(created.code, created.stderr).toBe(0);
       const before = await cliAsync(["export"], { cwd: dir, env: env(store) });
-      const r = await cliAsync(["import", join(dir, "all.jsonl"), "--json"], { cwd: dir, env: env(store), killAfterMs: Math.floor(150 + random() * 900) });
+      const r = await cliAsync(["import", join(dir, "all.jsonl"), "--json"], { cwd: dir, env: env(store), killAfterMs: Math.floor(took * (0.15 + random() * 0.7)) });
       const after = await cliAsync(["export"], { cwd: dir, env: env(store) });
       expect(after.code, after.stderr).toBe(0);
       if (r.signal === "SIGKILL") {
