@@ -359,7 +359,8 @@ const APPEND_CHUNK_CHARS = 1 << 20;
 /**
  * Lines appended to one log, made and written about APPEND_CHUNK_CHARS at a time (a large write,
  * an import, is never held as one string nor as one buffer). `finish` fsyncs them and returns the
- * offset where they begin; `abort` (after any failure, idempotent) cuts the log back to it.
+ * offset where they begin; `abort` (after any failure, idempotent) cuts the log back to it, so a
+ * failed append leaves nothing behind.
  */
 export interface Appender {
   add(line: string): void;
@@ -416,23 +417,6 @@ export function openAppender(path: string, nowIso: string): Appender {
       }
     },
   };
-}
-
-/**
- * Appends complete lines (`count` of them, each made by `lineAt` when its turn comes) and fsyncs
- * them (see openAppender). Returns the offset where the appended lines begin (0 when there are
- * none); an append that fails part-way is cut back to it, so it leaves nothing behind.
- */
-export function appendLines(path: string, count: number, lineAt: (index: number) => string, nowIso: string): number {
-  if (count === 0) return 0;
-  const out = openAppender(path, nowIso);
-  try {
-    for (let i = 0; i < count; i += 1) out.add(lineAt(i));
-    return out.finish();
-  } catch (error) {
-    out.abort();
-    throw error;
-  }
 }
 
 /** The lines of the file open as `fd`, read a chunk at a time from its start; the last needs no newline. */

@@ -24,7 +24,7 @@ import { compactLogs, removeStaleTmpFiles } from "./jsonl-compact.js";
 import { beginCommit, type CommitRecord, type CommittedView, endCommit, openCommitted, recoverUnfinishedCommit } from "./jsonl-commit.js";
 import { finishInterruptedSwap } from "./jsonl-swap.js";
 import { findEvents, findItem } from "./jsonl-find.js";
-import { type Appender, appendLines, cutBack, isBlank, openAppender, openForRead, readAt, readManyAt, repairTornTail, scanFd, tryParse } from "./jsonl-file.js";
+import { type Appender, cutBack, isBlank, openAppender, openForRead, readAt, readManyAt, repairTornTail, scanFd, tryParse } from "./jsonl-file.js";
 import { byKeys, type IndexKind, indexMatchesLog, type LineNote, type LogHeaderWithCrc, type LogIndex, loadSavedIndex, lookupSaved, NO_PARALLELISM, type PickSaved, provablyUnchanged, type Parallelism, refreshIndex, saveIndex } from "./jsonl-index.js";
 import { eventsIndex, type ItemEntry, itemsIndex, itemsWhere, type RowFields } from "./jsonl-indexes.js";
 import { saveIdList } from "./jsonl-ids.js";
@@ -496,7 +496,7 @@ export class JsonlStore implements Store {
           // Someone deleted or replaced the lock file while we held it: another writer may hold
           // the new one, so writing now could interleave with it.
           if (!lock.stillHeld()) throw lockLost(this.options.dir);
-          this.append(all);
+          await this.append(all);
           // Only an index in memory is brought past these lines (and may then be saved).
           if (!lazy()) await this.catchUp(fd);
         }
@@ -514,36 +514,9 @@ export class JsonlStore implements Store {
       this.recover();
       return await this.withWriterSource(async (source) => {
         if (!lock.stillHeld()) throw lockLost(this.options.dir);
-        const now = this.options.now().toISOString();
-        // One commit (jsonl-commit.ts) for everything appended: readers see none of it before
-        // the record is removed, and a failure, or a kill -9, cuts both logs back to it.
-        let record: CommitRecord;
-        try {
-          repairTornTail(this.itemsPath, now);
-          repairTornTail(this.eventsPath, now);
-          record = beginCommit(this.options.dir, this.itemsPath, this.eventsPath);
-        } catch (error) {
-          throw this.writeFailed(error);
-        }
-        // Opened when a first line comes: a log with nothing to append is not touched.
-        let items: Appender | null = null;
-        let events: Appender | null = null;
-        try {
-          const sink: ImportSink = {
-            item: (item) => (items ??= openAppender(this.itemsPath, now)).add(JSON.stringify(canonicalItem(item))),
-            event: (event) => (events ??= openAppender(this.eventsPath, now)).add(JSON.stringify(event)),
-          };
-          const result = await fn(source as ImportSource, sink);
-          (items as Appender | null)?.finish();
-          (events as Appender | null)?.finish();
-          endCommit(this.options.dir);
-          return result;
-        } catch (error) {
-          (items as Appender | null)?.abort();
-          (events as Appender | null)?.abort();
-          if (this.cutBackTo(record)) endCommit(this.options.dir);
-          throw error instanceof BacklogError ? error : this.writeFailed(error);
-        }
+        // Readers see none of it before the commit's record is removed; a failure (a conflict found
+        // late included), or a kill -9, cuts both logs back to it.
+        return this.inOneCommit((sink) => fn(source as ImportSource, sink));
       }, true);
     } finally {
       lock.release();
@@ -1049,26 +1022,46 @@ export class JsonlStore implements Store {
     this.reportBad(path, bad, notes);
   }
 
+  /** The transaction's items, then its events, as one commit (see inOneCommit). */
+  private async append(tx: BufferedTx): Promise<void> {
+    await this.inOneCommit((sink) => {
+      for (const item of tx.items) sink.item(item);
+      for (const event of tx.events) sink.event(event);
+    });
+  }
+
   /**
-   * Items, then events, as one commit (jsonl-commit.ts): a record of both sizes first, removed once
-   * both appends are durable. If an append fails, both logs are cut back and the record removed;
-   * if even that fails, the record stays and readers and the next writer treat the write as undone.
+   * What `fill` hands to its sink, appended to both logs as one commit (jsonl-commit.ts): a record
+   * of both sizes first, removed once both appends are durable. Each log is opened when its first
+   * line comes and written about a MiB at a time. If anything fails (an append, or `fill` itself),
+   * both logs are cut back and the record removed; if even that fails, the record stays and readers
+   * and the next writer treat the write as undone. The caller holds the lock.
    */
-  private append(tx: BufferedTx): void {
+  private async inOneCommit<T>(fill: (sink: ImportSink) => T | Promise<T>): Promise<T> {
     const now = this.options.now().toISOString();
+    let record: CommitRecord;
     try {
       repairTornTail(this.itemsPath, now);
       repairTornTail(this.eventsPath, now);
-      const record = beginCommit(this.options.dir, this.itemsPath, this.eventsPath);
-      try {
-        appendLines(this.itemsPath, tx.items.length, (i) => JSON.stringify(canonicalItem(tx.items[i])), now);
-        appendLines(this.eventsPath, tx.events.length, (i) => JSON.stringify(tx.events[i]), now);
-      } catch (error) {
-        if (this.cutBackTo(record)) endCommit(this.options.dir);
-        throw error;
-      }
-      endCommit(this.options.dir);
+      record = beginCommit(this.options.dir, this.itemsPath, this.eventsPath);
     } catch (error) {
+      throw this.writeFailed(error);
+    }
+    let items: Appender | null = null;
+    let events: Appender | null = null;
+    try {
+      const result = await fill({
+        item: (item) => (items ??= openAppender(this.itemsPath, now)).add(JSON.stringify(canonicalItem(item))),
+        event: (event) => (events ??= openAppender(this.eventsPath, now)).add(JSON.stringify(event)),
+      });
+      (items as Appender | null)?.finish();
+      (events as Appender | null)?.finish();
+      endCommit(this.options.dir);
+      return result;
+    } catch (error) {
+      (items as Appender | null)?.abort();
+      (events as Appender | null)?.abort();
+      if (this.cutBackTo(record)) endCommit(this.options.dir);
       throw this.writeFailed(error);
     }
   }
