@@ -67,6 +67,11 @@ export class BacklogService {
    */
   async listInPages(query: ListQuery, size: number, each: (items: BacklogItem[]) => void): Promise<{ total: number; shown: number }> {
     const [filter, page] = this.listArguments(query);
+    return this.itemPages(filter, page, size, each);
+  }
+
+  /** The store's items for `filter` and `page`, a page of `size` at a time where it can (else sliced from its whole answer); no check of the caller's rights. */
+  async itemPages(filter: ItemFilter, page: Page, size: number, each: (items: BacklogItem[]) => void): Promise<{ total: number; shown: number }> {
     const store = this.deps.store;
     if (store.eachItemPage) return store.eachItemPage(filter, page, size, each);
     const { items, total } = await store.listItems(filter, page);

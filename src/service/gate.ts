@@ -51,9 +51,7 @@ export async function runGate(service: BacklogService, options: GateOptions): Pr
   // Read a page at a time where the store can, the tally keeping of each item only what a
   // violation lists: the 59k open items of the 100k store, whole, took gate to 258 MB peak RSS.
   const tally = gateTally(thresholds, { env: options.env, service: options.service ?? null, today: service.today() });
-  const store = service.deps.store;
-  if (store.eachItemPage) await store.eachItemPage(filter, page, READ_PAGE, (items) => tally.add(items));
-  else tally.add((await store.listItems(filter, page)).items);
+  await service.itemPages(filter, page, READ_PAGE, (items) => tally.add(items));
   // Items on unreadable lines could be the very ones that fail the gate: it cannot vouch for them.
   const unreadable = service.deps.store.unreadable?.() ?? [];
   if (unreadable.length > 0) {
