@@ -2,9 +2,9 @@
 import { EVENT_TYPES } from "../domain/item.js";
 import { expectedOneOf } from "../domain/validation.js";
 import { renderReportMarkdown, renderReportText } from "../output/render-report.js";
-import { jsonArrayPages } from "../output/formats.js";
+import { jsonArrayStream } from "../output/formats.js";
 import type { Style } from "../output/style.js";
-import { cell, drawTable, PackedRows } from "../output/table.js";
+import { cell, PackedRows, writeTable } from "../output/table.js";
 import { eventLogInPages } from "../service/event-log.js";
 import { checkEnum, wholeNumber } from "../service/list-query.js";
 import { buildReport, MAX_REPORT_WEEKS } from "../service/report.js";
@@ -90,12 +90,7 @@ export const registerReport: Register = (program, run) => {
         const query = { sinceMs: since, ...rest, limit };
         if (ctx.mode.json) {
           // The JSON array written a page at a time, as the events are made.
-          const array = jsonArrayPages();
-          const stream = async (write: (text: string) => void) => {
-            await eventLogInPages(ctx.service, query, LOG_PAGE, (events) => write(array.page(events)));
-            write(array.end());
-          };
-          return { data: null, human: () => "", stream };
+          return { data: null, human: () => "", stream: jsonArrayStream((page) => eventLogInPages(ctx.service, query, LOG_PAGE, page)) };
         }
         // A table's columns fit its widest cells: the rows are kept (each one string) until all are made.
         const stream = async (write: (text: string) => void, styleOf: () => Promise<Style>) => {
@@ -105,11 +100,7 @@ export const registerReport: Register = (program, run) => {
             for (const e of events) rows.push([cell(e.ts.slice(0, 19).replace("T", " ")), cell(e.item_id), cell(e.type), cell(e.actor), cell(e.item_title ?? "(item removed)", 60), cell(e.message)]);
           });
           if (rows.length === 0) return void write("No events in that period.\n");
-          let first = true;
-          drawTable(LOG_HEAD.map((h) => style.chalk.bold(h)), rows, style.width, [], (part) => {
-            write(first ? part : `\n${part}`);
-            first = false;
-          });
+          writeTable(LOG_HEAD.map((h) => style.chalk.bold(h)), rows, style.width, [], write);
           write("\n");
         };
         return { data: null, human: () => "", stream };

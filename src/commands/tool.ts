@@ -2,7 +2,7 @@
  * `backlog tool '<json>'`: reads one request of the reference backlog_tool's protocol and prints the
  * JSON result; parsing, identity and dispatch live in src/service/tool-protocol.ts.
  */
-import { jsonArrayPages } from "../output/formats.js";
+import { jsonArrayStream } from "../output/formats.js";
 import { badToolRequest, executeTool, listInPages, parseToolRequest, TOOL_ACTIONS, toolActionSignatures } from "../service/tool-protocol.js";
 import { readJsonInput } from "./write.js";
 import { examples, type Register } from "./kit.js";
@@ -40,12 +40,7 @@ export const registerTool: Register = (program, run) => {
         const parsed = parseToolRequest(raw);
         if (parsed.action === "list") {
           // The same text as the whole array printed at once, written a page at a time as it is read.
-          const array = jsonArrayPages();
-          const stream = async (write: (text: string) => void) => {
-            await listInPages(caller, parsed.params, TOOL_PAGE, (items) => write(array.page(items)));
-            write(array.end());
-          };
-          return { data: null, human: () => "", stream };
+          return { data: null, human: () => "", stream: jsonArrayStream((page) => listInPages(caller, parsed.params, TOOL_PAGE, page)) };
         }
         const data = await executeTool(caller, parsed);
         return { data, raw: `${JSON.stringify(data, null, 2)}\n`, human: () => "" };

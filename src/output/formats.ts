@@ -8,7 +8,7 @@ import type { BacklogItem } from "../domain/item.js";
 import { type ItemFieldName, selectFields } from "../domain/query.js";
 import { safeMultiline } from "./sanitize.js";
 import type { Style } from "./style.js";
-import { cell, drawTable, type PackedRows } from "./table.js";
+import { cell, type PackedRows, writeTable } from "./table.js";
 
 export const FORMATS = ["table", "json", "jsonl", "csv", "tsv", "markdown"] as const;
 export type Format = (typeof FORMATS)[number];
@@ -83,6 +83,18 @@ export function jsonArrayPages(): { page(values: readonly unknown[]): string; en
   };
 }
 
+/**
+ * A command's stream that writes, as jsonArrayPages does, the values `fill` hands over a page at a
+ * time: the text of the whole array printed at once.
+ */
+export const jsonArrayStream =
+  (fill: (page: (values: readonly unknown[]) => void) => Promise<void>) =>
+  async (write: (text: string) => void): Promise<void> => {
+    const array = jsonArrayPages();
+    await fill((values) => write(array.page(values)));
+    write(array.end());
+  };
+
 function jsonArrayOf(fields?: readonly ItemFieldName[]): PagedText {
   const array = jsonArrayPages();
   return { page: (items) => array.page(toJson(items, fields)), end: array.end };
@@ -118,11 +130,7 @@ export const fieldRow = (item: BacklogItem, fields: readonly ItemFieldName[]): s
 /** The human table over chosen fields from the items' rows (fieldRow), its text handed to `write` a part at a time (the default list view is writeItemList). */
 export function writeFieldTable(rows: readonly string[][] | PackedRows, fields: readonly ItemFieldName[], style: Style, write: (text: string) => void): void {
   if (rows.length === 0) return void write("No items match.\n");
-  let first = true;
-  drawTable(fields.map((f) => style.chalk.bold(f.toUpperCase())), rows, style.width, [], (part) => {
-    write(first ? part : `\n${part}`);
-    first = false;
-  });
+  writeTable(fields.map((f) => style.chalk.bold(f.toUpperCase())), rows, style.width, [], write);
   write("\n");
 }
 

@@ -2,7 +2,7 @@
 import type { BacklogEvent, BacklogItem } from "../domain/item.js";
 import { safeMultiline } from "./sanitize.js";
 import type { Style } from "./style.js";
-import { cell, drawTable, type PackedRows, renderTable } from "./table.js";
+import { cell, type PackedRows, renderTable, writeTable } from "./table.js";
 
 const ITEM_HEAD = ["ID", "PRI", "STATUS", "DUE", "OWNER", "ENV", "SERVICE", "CATEGORY", "TITLE"];
 // OWNER, ENV, SERVICE and CATEGORY give way to the title on a narrow terminal.
@@ -29,11 +29,7 @@ export function renderItemRows(items: readonly BacklogItem[], style: Style): str
 export function writeItemList(rows: readonly string[][] | PackedRows, total: number, offset: number, style: Style, write: (text: string) => void): void {
   if (total === 0) return void write("No items match.\n");
   if (rows.length === 0) return void write(`No items at offset ${offset} (${total} match).\n`);
-  let first = true;
-  drawTable(ITEM_HEAD.map((h) => style.chalk.bold(h)), rows, style.width, ITEM_FLEXIBLE, (part) => {
-    write(first ? part : `\n${part}`);
-    first = false;
-  });
+  writeTable(ITEM_HEAD.map((h) => style.chalk.bold(h)), rows, style.width, ITEM_FLEXIBLE, write);
   const shown = rows.length === total ? `${total} item${total === 1 ? "" : "s"}` : `Items ${offset + 1}–${offset + rows.length} of ${total} (--all or --offset for more)`;
   write(`\n${style.chalk.dim(shown)}\n`);
 }

@@ -115,8 +115,17 @@ const rowsOf = (rows: readonly string[][] | PackedRows): TableRows => (rows inst
 
 export function renderTable(head: string[], rows: string[][], width: number | null = null, flexible: readonly number[] = []): string {
   const parts: string[] = [];
-  drawTable(head, rows, width, flexible, (part) => parts.push(part));
-  return parts.join("\n");
+  writeTable(head, rows, width, flexible, (text) => parts.push(text));
+  return parts.join("");
+}
+
+/** renderTable's text handed to `write` a part at a time (drawTable's parts, a newline between each two). */
+export function writeTable(head: string[], rows: readonly string[][] | PackedRows, width: number | null, flexible: readonly number[], write: (text: string) => void): void {
+  let first = true;
+  drawTable(head, rows, width, flexible, (part) => {
+    write(first ? part : `\n${part}`);
+    first = false;
+  });
 }
 
 /** renderTable's text handed to `each` a slice of rows at a time: the parts joined by newlines are that text. */
