@@ -358,13 +358,13 @@ const APPEND_CHUNK_CHARS = 1 << 20;
 
 /**
  * Lines appended to one log, made and written about APPEND_CHUNK_CHARS at a time (a large write,
- * an import, is never held as one string nor as one buffer). `finish` fsyncs them and returns the
- * offset where they begin; `abort` (after any failure, idempotent) cuts the log back to it, so a
- * failed append leaves nothing behind.
+ * an import, is never held as one string nor as one buffer). `finish` fsyncs them; `abort` (after
+ * any failure, idempotent) cuts the log back to where they began, so a failed append leaves
+ * nothing behind.
  */
 export interface Appender {
   add(line: string): void;
-  finish(): number;
+  finish(): void;
   abort(): void;
 }
 
@@ -405,7 +405,6 @@ export function openAppender(path: string, nowIso: string): Appender {
       open = false;
       closeSync(fd);
       if (size === 0) fsyncDir(dirname(path));
-      return start;
     },
     abort() {
       if (!open) return;
