@@ -16,14 +16,13 @@
  * file's search texts are never held whole: a search reads them a part at a time.
  */
 import { closeSync, fstatSync, readSync, writeSync } from "node:fs";
-import { createRequire } from "node:module";
 import { endianness } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { crc32 } from "node:zlib";
 import { normalizeStoredItem } from "../domain/item.js";
 import { hasTags, type ItemFilter, matchesFilter, titleOrder, type Page, type QueryFields, type QueryResult, queryItems, searchNeedle, searchText } from "../domain/query.js";
 import { OPEN, openStoreFile, readAt, tryParse, writeFileAtomicallyWith } from "./jsonl-file.js";
-import { type IndexKind, keepYoungGenerationSmall, letYoungGenerationGrow, type LogIndex, NO_PARALLELISM, refreshIndex } from "./jsonl-index.js";
+import { collectGarbage, type IndexKind, keepYoungGenerationSmall, letYoungGenerationGrow, type LogIndex, NO_PARALLELISM, refreshIndex } from "./jsonl-index.js";
 import { describesLog } from "./log-identity.js";
 import type { ItemEntry } from "./jsonl-indexes.js";
 
@@ -788,21 +787,8 @@ export function saveTextIndex(path: string, index: LogIndex<TextState>, entries:
   }
 }
 
-/** From this many items, a build starts with a full collection (see collectGarbage). */
+/** From this many items, a build starts with a full collection (collectGarbage). */
 const LARGE_BUILD = 10_000;
-
-/**
- * A full collection of V8's heap. What came before a large build is often garbage not collected
- * yet (the buffer a saved items index was decoded from: 13 MB at 100k items), and the build's
- * columns, allocated on top of it, set the command's peak: 151-157 MB at the peak of a build and
- * save on the 100k-item store, 131-136 MB with this collection first (about 10 ms). The flag
- * only lets a new context see `gc`.
- */
-function collectGarbage(): void {
-  const require = createRequire(import.meta.url);
-  (require("node:v8") as typeof import("node:v8")).setFlagsFromString("--expose-gc");
-  ((require("node:vm") as typeof import("node:vm")).runInNewContext("gc") as () => void)();
-}
 
 /**
  * The text index of the bytes `items` covers, from the line of each of its entries: one read and
@@ -814,6 +800,10 @@ function fromItems(fd: number, items: LogIndex<Map<string, ItemEntry>>, sections
   // time). A long-lived process gets V8's defaults back once the index is built.
   keepYoungGenerationSmall();
   try {
+    // What came before a large build is often garbage not collected yet (the buffer a saved items
+    // index was decoded from: 13 MB at 100k items), and the build's columns, allocated on top of
+    // it, set the command's peak: 151-157 MB at the peak of a build and save on the 100k-item
+    // store, 131-136 MB with this collection first (about 10 ms).
     if (items.state.size >= LARGE_BUILD) collectGarbage();
     return packItems(fd, items, sections);
   } finally {
@@ -912,7 +902,9 @@ export class TextIndex {
     // No reference to the index is left here: the collection frees it.
     this.index = null;
     this.loaded = !this.savedIndexes;
-    if (large) collectGarbage();
+    if (!large) return;
+    collectGarbage();
+    if (this.longLived) letYoungGenerationGrow();
   }
 
   private save(worthSaving: (index: LogIndex<TextState>) => boolean, entries: Map<string, ItemEntry> | undefined): void {

@@ -5,7 +5,7 @@
  * warnings must still be given, and `export --output` must appear whole or not at all.
  */
 import { spawnSync } from "node:child_process";
-import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type BacklogEvent, type BacklogItem, canonicalItem, emptyEvidence } from "../../src/domain/item.js";
@@ -125,15 +125,18 @@ describe("list written a page at a time", () => {
   });
 });
 
-/** Events of the stored items, two per item, one id written twice (its first line is the one kept). */
-function storedEvents(items: BacklogItem[]): BacklogEvent[] {
+/**
+ * Events of the stored items, two per item, one id written twice (its first line is the one kept);
+ * each comment padded by `pad` characters.
+ */
+function storedEvents(items: BacklogItem[], pad = 0): BacklogEvent[] {
   return items.flatMap((item, i) =>
     [0, 1].map((k) => ({
       id: `ev_${(2 * i + k + 1).toString(16).padStart(12, "0")}`,
       item_id: item.id,
       ts: item.created_at,
       type: k === 0 ? ("created" as const) : ("comment" as const),
-      message: k === 0 ? "" : `note ${i} ü "q"\n`,
+      message: k === 0 ? "" : `note ${i} ü "q"\n${"x".repeat(pad)}`,
       actor: "scheduler",
       meta: k === 0 ? {} : { n: i },
     })),
@@ -168,12 +171,17 @@ describe("export written a page at a time", () => {
 });
 
 describe("log written a page at a time", () => {
-  it("prints the newest --limit events, each id once, with titles, as the whole answer would", () => {
+  // From 8 MiB of events log, the scan and the pages run between full collections of the heap.
+  it.each([
+    ["a small events log", 0],
+    ["an events log of over 8 MiB", 14_000],
+  ])("prints the newest --limit events, each id once, with titles, as the whole answer would: %s", (_, pad) => {
     const s = store();
-    const events = storedEvents(s.items);
+    const events = storedEvents(s.items, pad);
     const lines = events.map((e) => JSON.stringify(e));
     // The same id again, later in the log: its first line is the one shown.
     writeFileSync(join(s.dir, "ops/backlog/events.jsonl"), `${[...lines, JSON.stringify({ ...events[7], ts: "2026-02-10T00:00:00.000Z", message: "a later copy" })].join("\n")}\n`);
+    expect(statSync(join(s.dir, "ops/backlog/events.jsonl")).size > 8 * 2 ** 20).toBe(pad > 0);
     const title = new Map(s.items.map((i) => [i.id, i.title]));
     // Newest first; the two events of an item share an instant, so the later line comes first.
     const newestFirst = events.map((e, order) => ({ e, order })).sort((a, b) => (a.e.ts < b.e.ts ? 1 : a.e.ts > b.e.ts ? -1 : b.order - a.order));
