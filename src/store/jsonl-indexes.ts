@@ -264,6 +264,9 @@ function eventColumns(input: ColumnReader, strings: number | null): { ids: Uint3
   return { ids, counts, all };
 }
 
+/** Up to this many positions (half as many events), an item's array is replaced rather than grown. */
+const COPIED_POSITIONS = 64;
+
 /** item_id → offsets and lengths of its event lines, flat: [off, len, off, len, …]. */
 export const eventsIndex: IndexKind<Map<string, number[]>> = {
   name: "events",
@@ -272,8 +275,12 @@ export const eventsIndex: IndexKind<Map<string, number[]>> = {
     const event = normalizeStoredEvent(tryParse(line), note);
     if (!event) return false;
     const positions = state.get(event.item_id);
-    if (positions) positions.push(off, len);
-    else state.set(event.item_id, [off, len]);
+    if (!positions) state.set(event.item_id, [off, len]);
+    // A short timeline is copied into an array of its exact size: push would leave room for about
+    // half as many again plus 16 (100k items of two events each: 31 → 17 MB of heap). A long one
+    // grows in place, with proportionally little room to spare.
+    else if (positions.length < COPIED_POSITIONS) state.set(event.item_id, positions.concat(off, len));
+    else positions.push(off, len);
     return true;
   },
   // Item ids, how many numbers each has, then all the numbers.

@@ -94,6 +94,27 @@ describe("import through the service", () => {
     expect(bytesOf(dir)).toEqual(before);
   });
 
+  // On JSONL the items index is let go of at the first batch of events: what is asked about items
+  // after that (an event's item that only the store holds, items after events) reads it again.
+  it("items after events, and events of stored items, are still compared with every stored item", async () => {
+    for (const store of [jsonl(), new MemoryStore()]) {
+      const service = serviceOf(store);
+      const seed = exported(1_200);
+      await runImport(service, seed.text, "seed");
+      const first = exported(1_100, 5_000);
+      const second = exported(1_100, 8_000);
+      const ofStored = eventOf(seed.items[5], 4_999);
+      const text = [exportLines(first.items, [...first.events, ofStored]), exportLines([...second.items, seed.items[7]], second.events)].join("");
+      expect(await runImport(service, text, "mixed.jsonl")).toEqual({ items: 2_200, events: 2_201 });
+      expect(await store.listEvents(seed.items[5].id)).toContainEqual(ofStored);
+      const taken = canonicalItem(makeItem({ id: "bl_0000000fffff", dedupe_key: seed.items[3].dedupe_key }));
+      const late = [exportLines([], [eventOf(first.items[0], 4_998)]), exportLines([taken], [])].join("");
+      const error = await failure(runImport(service, late, "late.jsonl"));
+      expect(error.exitCode).toBe(4);
+      expect(error.message).toContain(`line 2: item bl_0000000fffff: dedupe key "${seed.items[3].dedupe_key}" is taken by ${seed.items[3].id}`);
+    }
+  });
+
   it("an event of a stored item that the file does not hold is imported, on both backends", async () => {
     for (const store of [jsonl(), new MemoryStore()]) {
       const service = serviceOf(store);
