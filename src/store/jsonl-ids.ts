@@ -179,14 +179,20 @@ export function saveIdList(logPath: string, index: LogIndex<Map<string, unknown>
       const now = identityOf(log);
       const { dev, ino, birth } = index.identity;
       if (now.dev !== dev || now.ino !== ino || now.birth !== birth || now.size < index.covered) return;
-      const hex = [...index.state.keys()].filter((id) => ID.test(id)).map((id) => id.slice(3)).sort();
-      body = Buffer.from(hex.length > 0 ? `${hex.join("\n")}\n` : "", "latin1");
+      // Ids of one length and prefix sort as their hex digits do; each record written in place
+      // (not a string per id and their join: 100k ids, some 6 MB less at the end of a command).
+      const ids = [...index.state.keys()].filter((id) => ID.test(id)).sort();
+      body = Buffer.allocUnsafe(ids.length * RECORD);
+      ids.forEach((id, n) => {
+        body.write(id.slice(3), n * RECORD, ID_HEX, "latin1");
+        body[n * RECORD + ID_HEX] = 0x0a;
+      });
       const { identity, covered } = index;
-      header = { format: LIST_FORMAT, kind: LIST_KIND, covered, identity, ...windowsOf(log, covered), count: hex.length, crc: crc32(body) };
+      header = { format: LIST_FORMAT, kind: LIST_KIND, covered, identity, ...windowsOf(log, covered), count: ids.length, crc: crc32(body) };
     } finally {
       closeSync(log);
     }
-    writeFileAtomically(path, Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), body]), false);
+    writeFileAtomically(path, [Buffer.from(`${JSON.stringify(header)}\n`), body], false);
   } catch {
     // A read-only data directory, a full disk: completion scans the log instead.
   }
