@@ -45,9 +45,24 @@ export function openStoreFile(path: string, flags: number, mode = 0o666): number
  * A new temp file beside `path`, created exclusively (O_EXCL) under an unpredictable name, so that
  * nothing planted in the directory can be written through.
  */
-export function createTmpFile(path: string, mode = 0o644): { tmp: string; fd: number } {
+export function createTmpFile(path: string, mode = 0o644, access = O_WRONLY): { tmp: string; fd: number } {
   const tmp = `${path}${TMP_MARK}${nodeCrypto().randomBytes(8).toString("hex")}`;
-  return { tmp, fd: openStoreFile(tmp, O_WRONLY | O_CREAT | O_EXCL, mode) };
+  return { tmp, fd: openStoreFile(tmp, access | O_CREAT | O_EXCL, mode) };
+}
+
+/**
+ * A scratch file beside `path`, read and written through the descriptor returned: created as a
+ * temp file would be, then unlinked at once, so that it is gone with the process however it ends.
+ */
+export function createSpoolFile(path: string): number {
+  const { tmp, fd } = createTmpFile(path, 0o600, O_RDWR);
+  try {
+    unlinkSync(tmp);
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  return fd;
 }
 
 const CHUNK_BYTES = 4 * 1024 * 1024;

@@ -21,7 +21,7 @@ import { basename, dirname, join } from "node:path";
 import { crc32 } from "node:zlib";
 import { normalizeStoredItem } from "../domain/item.js";
 import { hasTags, type ItemFilter, matchesFilter, titleOrder, type Page, type QueryFields, type QueryResult, queryItems, searchNeedle, searchText } from "../domain/query.js";
-import { OPEN, openStoreFile, readAt, tryParse, writeFileAtomicallyWith } from "./jsonl-file.js";
+import { createSpoolFile, OPEN, openStoreFile, readAt, tryParse, writeFileAtomicallyWith } from "./jsonl-file.js";
 import { collectGarbage, type IndexKind, keepYoungGenerationSmall, letYoungGenerationGrow, type LogIndex, NO_PARALLELISM, refreshIndex } from "./jsonl-index.js";
 import { describesLog } from "./log-identity.js";
 import type { ItemEntry } from "./jsonl-indexes.js";
@@ -138,6 +138,12 @@ interface Titles {
 /** Where the sections of a saved index are read from, each when first needed. */
 interface SavedFile {
   path: string;
+  /**
+   * Instead of `path` (where it is to be saved), this process's own unnamed file (a first build's,
+   * see createSpoolFile), read through its descriptor: nothing else can replace it, and it is gone
+   * with the process.
+   */
+  spool?: number;
   /** The file's header line, which names the sizes and CRCs of the sections: re-read and compared. */
   header: Buffer;
   sizes: number[];
@@ -264,6 +270,7 @@ function readRange(fd: number, from: number, length: number, buffer = Buffer.all
 /** Runs `read` on the saved file open, once its header is checked to be still the one loaded; null on any failure. */
 function withFile<T>(f: SavedFile, read: (fd: number) => T | null): T | null {
   try {
+    if (f.spool !== undefined) return read(f.spool);
     const fd = openStoreFile(f.path, OPEN.read);
     try {
       return readRange(fd, 0, f.header.length).equals(f.header) ? read(fd) : null;
@@ -722,17 +729,95 @@ function writeAt(fd: number, bytes: Uint8Array, position: number): void {
 
 const f64 = (values: Float64Array) => Buffer.from(values.buffer, values.byteOffset, values.byteLength);
 
+/** The validity of an index (what it covers of which log), as its file's header names it. */
+type Validity = Omit<LogIndex<unknown>, "state" | "unsaved" | "bad" | "notes">;
+const validityOf = <S>({ state: _state, unsaved: _unsaved, bad: _bad, notes: _notes, ...validity }: LogIndex<S>): Validity => validity;
+
+/**
+ * Writes the sections of a file of `n` records after its search texts, which are written already
+ * (`textBytes` of them, their CRC `textCrc`): their sizes and CRCs, for the header.
+ */
+function writeSections(fd: number, n: number, packed: Packed, textBytes: number, textCrc: number): { sizes: number[]; crcs: number[] } {
+  // Each section as its parts.
+  const sections: Record<Section, Buffer[] | null> = {
+    offs: [f64(packed.offs)],
+    starts: [f64(packed.textStarts)],
+    texts: null,
+    titleStarts: [f64(packed.titles.column.starts)],
+    titles: packed.titles.column.parts.map((p) => p.bytes),
+    byTitle: [f64(titleOrderOf(packed.titles, n))],
+    tagNames: [Buffer.from(JSON.stringify(packed.tags.names))],
+    tagStarts: [f64(packed.tags.starts)],
+    tagIds: [f64(packed.tags.ids)],
+  };
+  let position = HEADER_ROOM;
+  const sizes: number[] = [];
+  const crcs: number[] = [];
+  for (const name of SECTIONS) {
+    let size = textBytes;
+    let crc = textCrc;
+    const parts = sections[name];
+    if (parts !== null) {
+      size = 0;
+      crc = 0;
+      for (const bytes of parts) {
+        writeAt(fd, bytes, position + size);
+        size += bytes.length;
+        crc = crc32(bytes, crc);
+      }
+    }
+    sizes.push(size);
+    crcs.push(crc);
+    position += size;
+  }
+  return { sizes, crcs };
+}
+
+/** The header line of a file, padded to HEADER_ROOM. */
+function headerOf(validity: Validity, count: number, sizes: number[], crcs: number[]): Buffer {
+  const header = JSON.stringify({ format: FORMAT, kind: KIND, littleEndian: LITTLE_ENDIAN, ...validity, count, sizes, crcs });
+  const room = HEADER_ROOM - 1 - Buffer.byteLength(header, "utf8");
+  if (room < 0) throw new Error("the text index's header is too long");
+  return Buffer.from(`${header}${" ".repeat(room)}\n`, "utf8");
+}
+
+/** Where the search texts of a file of `n` records start: after its header, offsets and their starts. */
+const textsAtFor = (n: number) => HEADER_ROOM + 8 * n + 8 * (n + 1);
+
+/** A base spooled whole for these very `entries`, nothing read since: its file is the index to save. */
+function spooledAsIs(state: TextState, entries: Map<string, ItemEntry>): SavedFile | null {
+  const { base, recent } = state;
+  return base !== null && base.file?.spool !== undefined && base.count === entries.size && recent.size === 0 ? base.file : null;
+}
+
+/** Copies the sections of a spooled file into `fd` (the same places), a MiB at a time. */
+function copySections(f: SavedFile & { spool: number }, fd: number): void {
+  const end = f.header.length + f.sizes.reduce((a, b) => a + b, 0);
+  const buffer = Buffer.allocUnsafeSlow(PART);
+  for (let position = f.header.length; position < end; ) {
+    const bytes = readRange(f.spool, position, Math.min(PART, end - position), buffer);
+    writeAt(fd, bytes, position);
+    position += bytes.length;
+  }
+}
+
 /**
  * Saves whole or not at all (exclusive temp file, rename), one record per entry of `entries` in
  * their order. The search texts are written a part at a time, as built or as packed, never
- * copied whole. Failure is harmless: the next search rebuilds it.
+ * copied whole (a spooled build's file is copied a part at a time). Failure is harmless: the next
+ * search rebuilds it.
  */
 export function saveTextIndex(path: string, index: LogIndex<TextState>, entries: Map<string, ItemEntry>): void {
   try {
     writeFileAtomicallyWith(path, (fd) => {
       const n = entries.size;
-      // The search texts follow the offsets and their starts, both of a known size.
-      const textsAt = HEADER_ROOM + 8 * n + 8 * (n + 1);
+      const spooled = spooledAsIs(index.state, entries);
+      if (spooled !== null) {
+        copySections({ ...spooled, spool: spooled.spool as number }, fd);
+        writeAt(fd, headerOf(validityOf(index), n, spooled.sizes, spooled.crcs), 0);
+        return;
+      }
+      const textsAt = textsAtFor(n);
       let textBytes = 0;
       let textCrc = 0;
       const writeText = (part: Part) => {
@@ -744,43 +829,8 @@ export function saveTextIndex(path: string, index: LogIndex<TextState>, entries:
       if (asIs !== null) for (const part of asIs.texts.parts) writeText(part);
       const packed = asIs ?? repack(index.state, entries, writeText);
       if (packed === null) throw new Error("the text index cannot be read");
-      // Each section as its parts; the texts are written already.
-      const sections: Record<Section, Buffer[] | null> = {
-        offs: [f64(packed.offs)],
-        starts: [f64(packed.textStarts)],
-        texts: null,
-        titleStarts: [f64(packed.titles.column.starts)],
-        titles: packed.titles.column.parts.map((p) => p.bytes),
-        byTitle: [f64(titleOrderOf(packed.titles, n))],
-        tagNames: [Buffer.from(JSON.stringify(packed.tags.names))],
-        tagStarts: [f64(packed.tags.starts)],
-        tagIds: [f64(packed.tags.ids)],
-      };
-      let position = HEADER_ROOM;
-      const sizes: number[] = [];
-      const crcs: number[] = [];
-      for (const name of SECTIONS) {
-        let size = textBytes;
-        let crc = textCrc;
-        const parts = sections[name];
-        if (parts !== null) {
-          size = 0;
-          crc = 0;
-          for (const bytes of parts) {
-            writeAt(fd, bytes, position + size);
-            size += bytes.length;
-            crc = crc32(bytes, crc);
-          }
-        }
-        sizes.push(size);
-        crcs.push(crc);
-        position += size;
-      }
-      const { state: _state, unsaved: _unsaved, bad: _bad, notes: _notes, ...validity } = index;
-      const header = JSON.stringify({ format: FORMAT, kind: KIND, littleEndian: LITTLE_ENDIAN, ...validity, count: n, sizes, crcs });
-      const room = HEADER_ROOM - 1 - Buffer.byteLength(header, "utf8");
-      if (room < 0) throw new Error("the text index's header is too long");
-      writeAt(fd, Buffer.from(`${header}${" ".repeat(room)}\n`, "utf8"), 0);
+      const { sizes, crcs } = writeSections(fd, n, packed, textBytes, textCrc);
+      writeAt(fd, headerOf(validityOf(index), n, sizes, crcs), 0);
     });
   } catch {
     // A read-only data directory, a full disk: the next search rebuilds the index instead.
@@ -790,11 +840,19 @@ export function saveTextIndex(path: string, index: LogIndex<TextState>, entries:
 /** From this many items, a build starts with a full collection (collectGarbage). */
 const LARGE_BUILD = 10_000;
 
+/** A first build's own file (createSpoolFile), and where it is to be saved. */
+interface Spool {
+  fd: number;
+  path: string;
+}
+
 /**
  * The text index of the bytes `items` covers, from the line of each of its entries: one read and
  * parse per item rather than per line of the log (most lines of a long log are older versions).
+ * With `spool` (a one-command process that will save it), built into that file as it would be
+ * saved, its search texts never held (see packItems).
  */
-function fromItems(fd: number, items: LogIndex<Map<string, ItemEntry>>, sections: TextSections, longLived: boolean): LogIndex<TextState> {
+function fromItems(fd: number, items: LogIndex<Map<string, ItemEntry>>, sections: TextSections, longLived: boolean, spool: Spool | null): LogIndex<TextState> {
   // Each line parsed is garbage at once: V8 would otherwise grow its young generation for it
   // (build and save of the 100k-item store's index: 139-142 → 131-136 MB at the peak, ~10% more
   // time). A long-lived process gets V8's defaults back once the index is built.
@@ -805,16 +863,30 @@ function fromItems(fd: number, items: LogIndex<Map<string, ItemEntry>>, sections
     // it, set the command's peak: 151-157 MB at the peak of a build and save on the 100k-item
     // store, 131-136 MB with this collection first (about 10 ms).
     if (items.state.size >= LARGE_BUILD) collectGarbage();
-    return packItems(fd, items, sections);
+    return packItems(fd, items, sections, spool);
   } finally {
     if (longLived) letYoungGenerationGrow();
   }
 }
 
-/** fromItems' records, packed: the search texts, titles and tags of `sections`. */
-function packItems(fd: number, items: LogIndex<Map<string, ItemEntry>>, sections: TextSections): LogIndex<TextState> {
+/**
+ * fromItems' records, packed: the search texts, titles and tags of `sections`. Into `spool`, the
+ * search texts go to their place in the file a part at a time (one buffer, filled again), then the
+ * other sections and the header follow: the base reads them from there as from a saved file.
+ * Without, they are held in memory (27 MB of the 100k-item store).
+ */
+function packItems(fd: number, items: LogIndex<Map<string, ItemEntry>>, sections: TextSections, spool: Spool | null): LogIndex<TextState> {
+  const n = items.state.size;
   const parts: Part[] = [];
-  const builder = new TextsBuilder(items.state.size, sections, (part) => parts.push(part), false);
+  const textsAt = textsAtFor(n);
+  let textBytes = 0;
+  let textCrc = 0;
+  const toSpool = (part: Part) => {
+    writeAt((spool as Spool).fd, part.bytes, textsAt + part.from);
+    textCrc = crc32(part.bytes, textCrc);
+    textBytes += part.bytes.length;
+  };
+  const builder = new TextsBuilder(n, spool === null ? sections : ALL_SECTIONS, spool === null ? (part) => parts.push(part) : toSpool, spool !== null);
   for (const e of items.state.values()) {
     const record = recordOf(readAt(fd, e.off, e.len), e.off);
     // A line that is not this item's (the log changed under the index), or a text that cannot be
@@ -823,12 +895,19 @@ function packItems(fd: number, items: LogIndex<Map<string, ItemEntry>>, sections
     else builder.none();
   }
   const { textStarts, titles, tags } = builder.finish();
+  const validity = validityOf(items);
   const loadedSections = new Map<string, unknown>();
-  if (textStarts !== null) loadedSections.set("texts", { starts: textStarts, parts } satisfies Column);
   if (titles !== null) loadedSections.set("titles", titles);
   if (tags !== null) loadedSections.set("tags", tags);
-  const base: Texts = { count: items.state.size, offs: builder.offs, file: null, loaded: loadedSections };
-  const { state: _state, bad: _bad, notes: _notes, unsaved: _unsaved, ...validity } = items;
+  let file: SavedFile | null = null;
+  if (spool !== null && textStarts !== null && titles !== null && tags !== null) {
+    const { sizes, crcs } = writeSections(spool.fd, n, { offs: builder.offs, textStarts, titles, tags }, textBytes, textCrc);
+    const header = headerOf(validity, n, sizes, crcs);
+    writeAt(spool.fd, header, 0);
+    file = { path: spool.path, header, sizes, crcs, spool: spool.fd };
+    loadedSections.set("starts", textStarts);
+  } else if (textStarts !== null) loadedSections.set("texts", { starts: textStarts, parts } satisfies Column);
+  const base: Texts = { count: n, offs: builder.offs, file, loaded: loadedSections };
   return { state: { base, recent: new Map() }, bad: [], notes: [], ...validity, unsaved: Number.POSITIVE_INFINITY };
 }
 
@@ -878,15 +957,40 @@ export class TextIndex {
       const base = this.index?.state.base ?? null;
       if (this.index === null || !describesLog(this.index, fd, end) || (base !== null && !holds(base, needs))) {
         const held = base === null || base.file !== null ? needs : { texts: needs.texts || base.loaded.has("texts"), titles: needs.titles || base.loaded.has("titles"), tags: needs.tags || base.loaded.has("tags") };
-        this.index = fromItems(fd, items, this.savedIndexes ? ALL_SECTIONS : held, this.longLived);
+        this.releaseSpool();
+        this.index = fromItems(fd, items, this.savedIndexes ? ALL_SECTIONS : held, this.longLived, this.newSpool(items));
       }
       // With saved indexes off, the items index has no CRC to continue (nor need the texts one).
       this.index = await refreshIndex(textIndex, fd, this.index, NO_PARALLELISM, end, this.savedIndexes);
     } catch (error) {
+      this.releaseSpool();
       this.index = null;
       throw error;
     }
     return this.index;
+  }
+
+  /**
+   * The file a first build of a one-command process that saves indexes is packed into (see
+   * packItems); null when there is no such build, or the file cannot be made (a read-only data
+   * directory: the build is held in memory, as it would be anyway).
+   */
+  private newSpool(items: LogIndex<Map<string, ItemEntry>>): Spool | null {
+    if (!this.savedIndexes || this.longLived) return null;
+    const path = textPathOf(this.logPath);
+    try {
+      return { fd: createSpoolFile(path), path };
+    } catch {
+      return null;
+    }
+  }
+
+  /** Closes the spool of the index held, if it has one. */
+  private releaseSpool(): void {
+    const spool = this.index?.state.base?.file?.spool;
+    if (spool === undefined) return;
+    this.index = null;
+    closeSync(spool);
   }
 
   /**
@@ -900,6 +1004,7 @@ export class TextIndex {
     const large = (this.index.state.base?.count ?? 0) >= LARGE_BUILD;
     this.save(worthSaving, entries);
     // No reference to the index is left here: the collection frees it.
+    this.releaseSpool();
     this.index = null;
     this.loaded = !this.savedIndexes;
     if (!large) return;

@@ -4,7 +4,7 @@
  * (queryItems over the store's full items), whether the index is warm, stale, extended by an
  * appended tail, corrupt, planted or a link.
  */
-import { appendFileSync, existsSync, lstatSync, readFileSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, lstatSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { describe, expect, it } from "vitest";
@@ -455,6 +455,30 @@ describe("text index", () => {
     await store.listItems({ search: "a" }, { limit: null, offset: 0 });
     await store.close("ok");
     expect(existsSync(textFile(dir))).toBe(false);
+  });
+
+  // A one-command process builds into an unnamed file of its own and copies that into place; a
+  // long-lived one builds in memory. Both must save the very same sections.
+  it("a first build is saved as a long-lived process saves it, and leaves no other file behind", async () => {
+    const { dir } = await randomStore(200, 11);
+    const before = readdirSync(dir).sort();
+    await warm(dir);
+    expect(readdirSync(dir).sort()).toEqual([...before, ".items.jsonl.text"].sort());
+    const spooled = readFileSync(textFile(dir));
+    rmSync(textFile(dir));
+    const served = open(dir);
+    served.keepOpen();
+    await served.listItems({ search: "latency" }, { limit: null, offset: 0 });
+    await served.close("ok");
+    const built = readFileSync(textFile(dir));
+    const sections = (file: Buffer) => {
+      const nl = file.indexOf(0x0a);
+      const { sizes, crcs, count, covered, crc } = JSON.parse(file.subarray(0, nl).toString("utf8"));
+      return { head: { sizes, crcs, count, covered, crc }, body: file.subarray(nl + 1) };
+    };
+    expect(sections(spooled).head).toEqual(sections(built).head);
+    expect(sections(spooled).body.equals(sections(built).body)).toBe(true);
+    await expectSameAnswers(dir);
   });
 
   it("reads lines it cannot parse as the log does (unreadable lines skipped)", async () => {
