@@ -781,17 +781,35 @@ function headerOf(validity: Validity, count: number, sizes: number[], crcs: numb
   return Buffer.from(`${header}${" ".repeat(room)}\n`, "utf8");
 }
 
-/** Where the search texts of a file of `n` records start: after its header, offsets and their starts. */
-const textsAtFor = (n: number) => HEADER_ROOM + 8 * n + 8 * (n + 1);
+/**
+ * Writes search texts, a part at a time, to their place in a file of `n` records (after its
+ * header, offsets and their starts, all of a known size), and keeps their size and CRC.
+ */
+function textsWriter(fd: number, n: number): { bytes: number; crc: number; write: (part: Part) => void } {
+  const at = HEADER_ROOM + 8 * n + 8 * (n + 1);
+  const texts = {
+    bytes: 0,
+    crc: 0,
+    write(part: Part) {
+      writeAt(fd, part.bytes, at + part.from);
+      texts.crc = crc32(part.bytes, texts.crc);
+      texts.bytes += part.bytes.length;
+    },
+  };
+  return texts;
+}
+
+type Spooled = SavedFile & { spool: number };
 
 /** A base spooled whole for these very `entries`, nothing read since: its file is the index to save. */
-function spooledAsIs(state: TextState, entries: Map<string, ItemEntry>): SavedFile | null {
+function spooledAsIs(state: TextState, entries: Map<string, ItemEntry>): Spooled | null {
   const { base, recent } = state;
-  return base !== null && base.file?.spool !== undefined && base.count === entries.size && recent.size === 0 ? base.file : null;
+  const file = base?.file ?? null;
+  return file !== null && file.spool !== undefined && base?.count === entries.size && recent.size === 0 ? (file as Spooled) : null;
 }
 
 /** Copies the sections of a spooled file into `fd` (the same places), a MiB at a time. */
-function copySections(f: SavedFile & { spool: number }, fd: number): void {
+function copySections(f: Spooled, fd: number): void {
   const end = f.header.length + f.sizes.reduce((a, b) => a + b, 0);
   const buffer = Buffer.allocUnsafeSlow(PART);
   for (let position = f.header.length; position < end; ) {
@@ -813,23 +831,16 @@ export function saveTextIndex(path: string, index: LogIndex<TextState>, entries:
       const n = entries.size;
       const spooled = spooledAsIs(index.state, entries);
       if (spooled !== null) {
-        copySections({ ...spooled, spool: spooled.spool as number }, fd);
+        copySections(spooled, fd);
         writeAt(fd, headerOf(validityOf(index), n, spooled.sizes, spooled.crcs), 0);
         return;
       }
-      const textsAt = textsAtFor(n);
-      let textBytes = 0;
-      let textCrc = 0;
-      const writeText = (part: Part) => {
-        writeAt(fd, part.bytes, textsAt + part.from);
-        textCrc = crc32(part.bytes, textCrc);
-        textBytes += part.bytes.length;
-      };
+      const texts = textsWriter(fd, n);
       const asIs = builtAsIs(index.state, entries);
-      if (asIs !== null) for (const part of asIs.texts.parts) writeText(part);
-      const packed = asIs ?? repack(index.state, entries, writeText);
+      if (asIs !== null) for (const part of asIs.texts.parts) texts.write(part);
+      const packed = asIs ?? repack(index.state, entries, texts.write);
       if (packed === null) throw new Error("the text index cannot be read");
-      const { sizes, crcs } = writeSections(fd, n, packed, textBytes, textCrc);
+      const { sizes, crcs } = writeSections(fd, n, packed, texts.bytes, texts.crc);
       writeAt(fd, headerOf(validityOf(index), n, sizes, crcs), 0);
     });
   } catch {
@@ -863,7 +874,14 @@ function fromItems(fd: number, items: LogIndex<Map<string, ItemEntry>>, sections
     // it, set the command's peak: 151-157 MB at the peak of a build and save on the 100k-item
     // store, 131-136 MB with this collection first (about 10 ms).
     if (items.state.size >= LARGE_BUILD) collectGarbage();
-    return packItems(fd, items, sections, spool);
+    if (spool === null) return packItems(fd, items, sections, null);
+    try {
+      return packItems(fd, items, sections, spool);
+    } catch {
+      // The file could not be written (a full disk): the build is held in memory instead.
+      closeSync(spool.fd);
+      return packItems(fd, items, sections, null);
+    }
   } finally {
     if (longLived) letYoungGenerationGrow();
   }
@@ -878,15 +896,8 @@ function fromItems(fd: number, items: LogIndex<Map<string, ItemEntry>>, sections
 function packItems(fd: number, items: LogIndex<Map<string, ItemEntry>>, sections: TextSections, spool: Spool | null): LogIndex<TextState> {
   const n = items.state.size;
   const parts: Part[] = [];
-  const textsAt = textsAtFor(n);
-  let textBytes = 0;
-  let textCrc = 0;
-  const toSpool = (part: Part) => {
-    writeAt((spool as Spool).fd, part.bytes, textsAt + part.from);
-    textCrc = crc32(part.bytes, textCrc);
-    textBytes += part.bytes.length;
-  };
-  const builder = new TextsBuilder(n, spool === null ? sections : ALL_SECTIONS, spool === null ? (part) => parts.push(part) : toSpool, spool !== null);
+  const texts = spool === null ? null : textsWriter(spool.fd, n);
+  const builder = new TextsBuilder(n, spool === null ? sections : ALL_SECTIONS, texts === null ? (part) => parts.push(part) : texts.write, texts !== null);
   for (const e of items.state.values()) {
     const record = recordOf(readAt(fd, e.off, e.len), e.off);
     // A line that is not this item's (the log changed under the index), or a text that cannot be
@@ -900,8 +911,8 @@ function packItems(fd: number, items: LogIndex<Map<string, ItemEntry>>, sections
   if (titles !== null) loadedSections.set("titles", titles);
   if (tags !== null) loadedSections.set("tags", tags);
   let file: SavedFile | null = null;
-  if (spool !== null && textStarts !== null && titles !== null && tags !== null) {
-    const { sizes, crcs } = writeSections(spool.fd, n, { offs: builder.offs, textStarts, titles, tags }, textBytes, textCrc);
+  if (spool !== null && texts !== null && textStarts !== null && titles !== null && tags !== null) {
+    const { sizes, crcs } = writeSections(spool.fd, n, { offs: builder.offs, textStarts, titles, tags }, texts.bytes, texts.crc);
     const header = headerOf(validity, n, sizes, crcs);
     writeAt(spool.fd, header, 0);
     file = { path: spool.path, header, sizes, crcs, spool: spool.fd };
@@ -958,7 +969,7 @@ export class TextIndex {
       if (this.index === null || !describesLog(this.index, fd, end) || (base !== null && !holds(base, needs))) {
         const held = base === null || base.file !== null ? needs : { texts: needs.texts || base.loaded.has("texts"), titles: needs.titles || base.loaded.has("titles"), tags: needs.tags || base.loaded.has("tags") };
         this.releaseSpool();
-        this.index = fromItems(fd, items, this.savedIndexes ? ALL_SECTIONS : held, this.longLived, this.newSpool(items));
+        this.index = fromItems(fd, items, this.savedIndexes ? ALL_SECTIONS : held, this.longLived, this.newSpool());
       }
       // With saved indexes off, the items index has no CRC to continue (nor need the texts one).
       this.index = await refreshIndex(textIndex, fd, this.index, NO_PARALLELISM, end, this.savedIndexes);
@@ -975,7 +986,7 @@ export class TextIndex {
    * packItems); null when there is no such build, or the file cannot be made (a read-only data
    * directory: the build is held in memory, as it would be anyway).
    */
-  private newSpool(items: LogIndex<Map<string, ItemEntry>>): Spool | null {
+  private newSpool(): Spool | null {
     if (!this.savedIndexes || this.longLived) return null;
     const path = textPathOf(this.logPath);
     try {
