@@ -29,6 +29,7 @@ import { byKeys, collectGarbage, type IndexKind, indexMatchesLog, keepYoungGener
 import { eventsIndex, type ItemEntry, itemsIndex, itemsWhere, type RowFields } from "./jsonl-indexes.js";
 import { saveIdList } from "./jsonl-ids.js";
 import { EVENTS_FILE, indexPathOf, ITEMS_FILE } from "./jsonl-paths.js";
+import { describesLog } from "./log-identity.js";
 import { SeenIds } from "./seen-ids.js";
 import { queryWithTexts, TextIndex } from "./jsonl-text.js";
 import { acquireDirLock, DEFAULT_LOCK_TIMEOUT_MS, LOCK_FILE } from "./lock.js";
@@ -757,7 +758,7 @@ export class JsonlStore implements Store {
     slot.freshAt = null;
     try {
       if (!slot.savedLoaded && slot.index === null) {
-        slot.index = loadSavedIndex(slot.kind, indexPathOf(slot.path), this.longLived);
+        slot.index = loadSavedIndex(slot.kind, indexPathOf(slot.path), this.longLived, (header) => describesLog(header, fd, end));
         slot.checked = false;
       }
       slot.savedLoaded = true;

@@ -320,6 +320,26 @@ describe("items index", () => {
 });
 
 describe("events index", () => {
+  it("holds each item's event positions in log order, short timelines and long", async () => {
+    const { eventsIndex } = await import("../../src/store/jsonl-indexes.js");
+    const state = eventsIndex.empty();
+    // Interleaved items; a timeline crosses the length up to which its array is copied, not grown.
+    const lengths = [1, 31, 32, 33, 120];
+    const expected = new Map<string, number[]>();
+    let off = 0;
+    for (let round = 0; round < 120; round += 1) {
+      lengths.forEach((length, k) => {
+        if (round >= length) return;
+        const itemId = `bl_00000000000${k}`;
+        const line = JSON.stringify({ id: `ev_${String(round * 10 + k).padStart(12, "0")}`, item_id: itemId, ts: "2026-02-01T00:00:00.000Z", type: "comment", message: "", actor: "t", meta: {} });
+        expect(eventsIndex.add(state, line, off, line.length, () => undefined)).toBe(true);
+        expected.set(itemId, [...(expected.get(itemId) ?? []), off, line.length]);
+        off += line.length + 1;
+      });
+    }
+    expect(state).toEqual(expected);
+  });
+
   it("merges the two halves of a cold index whatever the length of an item's timeline", async () => {
     const { eventsIndex } = await import("../../src/store/jsonl-indexes.js");
     const into = new Map([["bl_000000000001", [0, 10]]]);
