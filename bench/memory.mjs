@@ -102,6 +102,15 @@ for (const args of [["list"], ["dashboard"], ["get", id], ["report"], ["log"], [
   measure("no saved index", args, { dir: cold, before: () => copyLogs(cold) });
 }
 
+// A restored copy (a backup, `cp -r`): its saved indexes came along, but the logs beside them are
+// other files now, so that they no longer describe them (each run on a fresh copy).
+const restored = join(work, "restored");
+const restoreCopy = () => {
+  rmSync(restored, { recursive: true, force: true });
+  cpSync(store, restored, { recursive: true });
+};
+for (const args of [["list"], ["report"]]) measure("restored copy", args, { dir: restored, before: restoreCopy });
+
 // The whole store imported into an empty one, then again into the result (which changes nothing).
 const target = join(work, "import");
 const emptyTarget = () => {

@@ -13,7 +13,9 @@
  * Built or saved, the records are packed columns (offsets, UTF-8 bytes in parts of about a MiB,
  * tag numbers), never an object or string per item: on the 100k-item store the search texts
  * alone are 27 MB, and as 100k records they held 330 MB at the peak of a build and save. A saved
- * file's search texts are never held whole: a search reads them a part at a time.
+ * file's search texts are never held whole: a search reads them a part at a time. Nor are a first
+ * build's in a one-command process: it is packed into an unnamed file of its own, as it would be
+ * saved, and read from there; saving copies that file into place.
  */
 import { closeSync, fstatSync, readSync, writeSync } from "node:fs";
 import { endianness } from "node:os";
