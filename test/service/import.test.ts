@@ -1,11 +1,12 @@
 /**
  * Imports through the service on a real JSONL store (one commit that appends as it reads, a batch
- * of records at a time) and on the memory store (planned whole): the same answers, and nothing
- * written when anything is wrong, however late in the file.
+ * of records at a time), on PostgreSQL when the run has a server (one transaction that inserts a
+ * batch at a time) and on the memory store (planned whole): the same answers, and nothing written
+ * when anything is wrong, however late in the file.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { BacklogEvent, BacklogItem } from "../../src/domain/item.js";
 import { canonicalItem } from "../../src/domain/item.js";
 import { exportLines } from "../../src/domain/transfer.js";
@@ -15,13 +16,32 @@ import { BacklogService } from "../../src/service/backlog-service.js";
 import { runImport } from "../../src/service/transfer.js";
 import { JsonlStore } from "../../src/store/jsonl-store.js";
 import { MemoryStore } from "../../src/store/memory-store.js";
+import { PgStore } from "../../src/store/pg/pg-store.js";
 import type { Store } from "../../src/store/types.js";
 import { makeItem } from "../helpers/items.js";
+import { freshDatabase, POSTGRES } from "../helpers/postgres.js";
 import { tempDir } from "../helpers/temp.js";
 
 const NOW = new Date("2026-11-24T06:20:00Z");
 const serviceOf = (store: Store) => new BacklogService({ store, policy: DEFAULT_POLICY, actor: "scheduler", now: () => NOW, randomHex: () => "0".repeat(12) });
 const jsonl = (dir = tempDir()) => new JsonlStore({ dir, warn: () => {}, now: () => NOW });
+
+const opened: Store[] = [];
+afterEach(async () => {
+  for (const store of opened.splice(0)) await store.close("ok");
+});
+
+/** An empty store of each backend: JSONL, memory, and PostgreSQL when the run has a server. */
+async function everyBackend(): Promise<Store[]> {
+  const stores: Store[] = [jsonl(), new MemoryStore()];
+  if (POSTGRES.dsn) {
+    const pg = new PgStore({ dsn: await freshDatabase(), lockTimeoutMs: 10_000 });
+    await pg.migrate(false);
+    stores.push(pg);
+  }
+  opened.push(...stores);
+  return stores;
+}
 
 const eventOf = (item: BacklogItem, n: number): BacklogEvent => ({ id: `ev_${n.toString(16).padStart(12, "0")}`, item_id: item.id, ts: item.created_at, type: "created", message: "", actor: "scheduler", meta: {} });
 
@@ -45,9 +65,9 @@ async function failure(run: Promise<unknown>): Promise<BacklogError> {
 }
 
 describe("import through the service", () => {
-  it("a large import lands whole on JSONL and on memory; importing it again changes nothing", async () => {
+  it("a large import lands whole on every backend; importing it again changes nothing", async () => {
     const { items, events, text } = exported(2_345);
-    for (const store of [jsonl(), new MemoryStore()]) {
+    for (const store of await everyBackend()) {
       const service = serviceOf(store);
       expect(await runImport(service, text, "file")).toEqual({ items: 2_345, events: 2_345 });
       expect(await runImport(service, text, "file")).toEqual({ items: 0, events: 0 });
@@ -76,6 +96,21 @@ describe("import through the service", () => {
     expect(bytesOf(dir)).toEqual(before);
   });
 
+  it("a conflict in the last batch writes nothing on any backend, after earlier batches were written", async () => {
+    for (const store of await everyBackend()) {
+      const service = serviceOf(store);
+      const first = exported(10);
+      await runImport(service, first.text, "seed");
+      const before = await store.dump();
+      const more = exported(2_500, 100);
+      const text = exportLines([...more.items, { ...first.items[3], title: "changed" }], more.events);
+      const error = await failure(runImport(service, text, "late.jsonl"));
+      expect(error.exitCode).toBe(4);
+      expect(error.message).toContain(`line 2501: item ${first.items[3].id}: differs from the stored version`);
+      expect(await store.dump()).toEqual(before);
+    }
+  });
+
   it("a file that changes between its check and its writing writes nothing", async () => {
     const dir = tempDir();
     const store = jsonl(dir);
@@ -97,7 +132,7 @@ describe("import through the service", () => {
   // On JSONL the items index is let go of at the first batch of events: what is asked about items
   // after that (an event's item that only the store holds, items after events) reads it again.
   it("items after events, and events of stored items, are still compared with every stored item", async () => {
-    for (const store of [jsonl(), new MemoryStore()]) {
+    for (const store of await everyBackend()) {
       const service = serviceOf(store);
       const seed = exported(1_200);
       await runImport(service, seed.text, "seed");
@@ -115,8 +150,8 @@ describe("import through the service", () => {
     }
   });
 
-  it("an event of a stored item that the file does not hold is imported, on both backends", async () => {
-    for (const store of [jsonl(), new MemoryStore()]) {
+  it("an event of a stored item that the file does not hold is imported, on every backend", async () => {
+    for (const store of await everyBackend()) {
       const service = serviceOf(store);
       const { items, text } = exported(2);
       await runImport(service, text, "seed");

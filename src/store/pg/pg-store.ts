@@ -14,7 +14,7 @@ import { type GeneratedRef, parseGeneratedKey } from "../../domain/week-over-wee
 import { type ItemFilter, listOf, type OneOf, type Page, type QueryResult, type SortKey, type SortKeyName } from "../../domain/query.js";
 import { BacklogError, conflict, storageUnavailable } from "../../errors.js";
 import { BufferedTx, type ItemSource } from "../buffered-tx.js";
-import type { CleanupOptions, CleanupReport, MigrationReport, Store, StoreDump, WriteOptions, WriteTx } from "../types.js";
+import type { CleanupOptions, CleanupReport, ImportSink, ImportSource, MigrationReport, Store, StoreDump, WriteOptions, WriteTx } from "../types.js";
 import { connectionFailed, describeDsn } from "./connection.js";
 import { LATEST_VERSION, MIGRATE_LOCK_KEY, MIGRATIONS, VERSION_TABLE_SQL, WRITE_LOCK_KEY } from "./schema.js";
 
@@ -153,7 +153,11 @@ function sqlSource(client: Queryable): ItemSource {
 
 /** Writes a transaction's buffered items and events: one statement each, whatever the count. */
 async function flush(client: Queryable, tx: BufferedTx): Promise<void> {
-  const items = tx.latestItems();
+  await insertRows(client, tx.latestItems(), tx.events);
+}
+
+/** Items (each id once; a stored one is replaced) and events (in this order), one statement each. */
+async function insertRows(client: Queryable, items: readonly BacklogItem[], events: readonly BacklogEvent[]): Promise<void> {
   if (items.length > 0) {
     const updates = ITEM_COLUMNS.filter((c) => c !== "id").map((c) => `${c} = EXCLUDED.${c}`).join(", ");
     await client.query(
@@ -163,12 +167,12 @@ async function flush(client: Queryable, tx: BufferedTx): Promise<void> {
       [JSON.stringify(items)],
     );
   }
-  if (tx.events.length > 0) {
+  if (events.length > 0) {
     await client.query(
       `INSERT INTO backlog_events (${EVENTS})
        SELECT ${EVENTS} FROM json_populate_recordset(NULL::backlog_events, $1::json) WITH ORDINALITY AS e
        ORDER BY e.ordinality`,
-      [JSON.stringify(tx.events)],
+      [JSON.stringify(events)],
     );
   }
 }
@@ -325,6 +329,41 @@ export class PgStore implements Store {
       const result = await fn(tx);
       if (!options.dryRun) await flush(c, tx);
       return { result, commit: !options.dryRun };
+    });
+  }
+
+  /**
+   * An import in one transaction under the write lock: the records `fn` hands over are held until
+   * its next question to the store (a batch's) and inserted then, so that no more than a batch is
+   * ever held, and the rest at the end; anything `fn` throws rolls all of it back.
+   */
+  async importInOneCommit<T>(fn: (stored: ImportSource, sink: ImportSink) => Promise<T>): Promise<T> {
+    return this.transaction(async (c) => {
+      await this.lockWrites(c);
+      let items: BacklogItem[] = [];
+      let events: BacklogEvent[] = [];
+      const written = async () => {
+        const [i, e] = [items, events];
+        items = [];
+        events = [];
+        await insertRows(c, i, e);
+      };
+      const sql = sqlSource(c);
+      // Each question first writes what came before it (the transaction then sees it too).
+      const afterWriting =
+        <A extends unknown[], R>(ask: (...args: A) => Promise<R>) =>
+        async (...args: A): Promise<R> => {
+          await written();
+          return ask(...args);
+        };
+      const stored: ImportSource = {
+        getItems: afterWriting(sql.getItems),
+        findByDedupeKeys: afterWriting(sql.findByDedupeKeys),
+        getEvents: afterWriting((ids: readonly string[]) => sql.getEvents(ids)),
+      };
+      const result = await fn(stored, { item: (item) => items.push(item), event: (event) => events.push(event) });
+      await written();
+      return { result, commit: true };
     });
   }
 
