@@ -55,9 +55,9 @@ const conflicting = (origin: string, conflicts: readonly string[]) =>
 /**
  * Loads an export (its text, or its lines, read again at each call) in one transaction: new items
  * and events are written, identical ones skipped, and any invalid record or conflict writes
- * nothing. Where the store can (JSONL), the file is read twice and never held: once to check every
- * record, keeping only ids, keys and a CRC-32 of its lines; then, in one commit, a batch of records
- * at a time compared with the store and the new ones appended at once.
+ * nothing. Where the store can (JSONL, PostgreSQL), the file is read twice and never held: once to
+ * check every record, keeping only ids, keys and a CRC-32 of its lines; then, in one commit (one
+ * transaction), a batch of records at a time compared with the store and the new ones written.
  */
 export async function runImport(service: BacklogService, text: string | LineSource, origin: string): Promise<{ items: number; events: number }> {
   service.authorize(ENTITLEMENTS.admin, "import");
