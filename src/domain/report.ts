@@ -125,6 +125,13 @@ export function sparkline(values: readonly number[]): string {
   return values.map((v) => (max === 0 ? BARS[0] : BARS[Math.min(BARS.length - 1, Math.floor((v / max) * (BARS.length - 1)))])).join("");
 }
 
+/**
+ * Whether a stored event line may be a status_change, without parsing it (closedAt looks at no
+ * other): its type is read case-insensitively, and only a `\u` escape could spell those letters
+ * otherwise (no other character lower-cases to one of them).
+ */
+export const mayChangeStatus = (line: string): boolean => /status_change/i.test(line) || line.includes("\\u");
+
 /** When an item reached its current closed status: its latest status_change there, else updated_at. */
 export function closedAt(item: { status: string; updated_at: string }, events: Iterable<{ type: string; ts: string; meta: Record<string, unknown> }>): string | null {
   if (item.status !== "done" && item.status !== "canceled") return null;

@@ -17,7 +17,7 @@ import {
 } from "../domain/item.js";
 import { compareByCreation, type ItemFilter, linePrefilter, needsFullItem, type Page, type QueryResult, queryItems } from "../domain/query.js";
 import { type LogEvent, type LogQuery, NewestEvents, wantsEvent } from "../domain/event-log.js";
-import { aggregateReport, closedAt, type HistoryRow, type Report, type ReportFrame } from "../domain/report.js";
+import { aggregateReport, closedAt, type HistoryRow, mayChangeStatus, type Report, type ReportFrame } from "../domain/report.js";
 import { BacklogError, storageUnavailable } from "../errors.js";
 import { BufferedTx, emptySource, isActiveGenerated, type ItemSource, mapSource } from "./buffered-tx.js";
 import { compactLogs, removeStaleTmpFiles } from "./jsonl-compact.js";
@@ -374,7 +374,7 @@ export class JsonlStore implements Store {
     const closedOnes: ItemEntry[] = [];
     for (const e of all.values()) if (e.env === env && isClosed(e)) closedOnes.push(e);
     const closed = new Map<string, string | null>();
-    if (closedOnes.length > 0) await this.eachItemsEvents(view, closedOnes, (e, events) => closed.set(e.id, closedAt(e, events)));
+    if (closedOnes.length > 0) await this.eachItemsEvents(view, closedOnes, (e, events) => closed.set(e.id, closedAt(e, events)), mayChangeStatus);
     return (function* () {
       for (const e of all.values()) {
         if (e.env === env) yield { service: e.service, created_at: e.created_at, due_date: e.due_date, status: e.status, closed_at: closed.get(e.id) ?? closedAt(e, []) };
@@ -451,9 +451,15 @@ export class JsonlStore implements Store {
   /**
    * The events of each of these items in `view`, handed to `each` an item at a time (in order),
    * read at the offsets the events index holds, EVENTS_BATCH items' lines at a time: what `each`
-   * does not keep is garbage by the next batch.
+   * does not keep is garbage by the next batch. With `mayMatter`, a line it rejects is not parsed
+   * (its event is left out).
    */
-  private async eachItemsEvents<E extends { id: string }>(view: CommittedView, items: readonly E[], each: (item: E, events: BacklogEvent[]) => void): Promise<void> {
+  private async eachItemsEvents<E extends { id: string }>(
+    view: CommittedView,
+    items: readonly E[],
+    each: (item: E, events: BacklogEvent[]) => void,
+    mayMatter: (line: string) => boolean = () => true,
+  ): Promise<void> {
     const fd = view.events;
     const index = fd === null ? null : await this.refresh(this.eventsSlot, fd, view.eventsEnd);
     for (let from = 0; from < items.length; from += EVENTS_BATCH) {
@@ -468,7 +474,8 @@ export class JsonlStore implements Store {
       for (const item of batch) {
         const events: BacklogEvent[] = [];
         for (let n = (index?.state.get(item.id) ?? []).length / 2; n > 0; n -= 1) {
-          const event = normalizeStoredEvent(tryParse(lines[next++]));
+          const line = lines[next++];
+          const event = mayMatter(line) ? normalizeStoredEvent(tryParse(line)) : null;
           if (event && event.item_id === item.id) events.push(event);
         }
         each(item, events);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { aggregateReport, closedAt, medianDays, reportFrames, sparkline } from "../../src/domain/report.js";
+import { aggregateReport, closedAt, mayChangeStatus, medianDays, reportFrames, sparkline } from "../../src/domain/report.js";
+import { normalizeStoredEvent } from "../../src/domain/item.js";
 import { escalation, latestBySeries, parseGeneratedKey, seenMeta } from "../../src/domain/week-over-week.js";
 import type { BacklogItem } from "../../src/domain/item.js";
 
@@ -71,5 +72,16 @@ describe("report aggregation", () => {
     expect(closedAt({ status: "done", updated_at: "U" }, [ev("2026-01-01", "in_progress"), ev("2026-01-02", "done")])).toBe("2026-01-02");
     expect(closedAt({ status: "canceled", updated_at: "U" }, [])).toBe("U");
     expect(closedAt({ status: "open", updated_at: "U" }, [ev("2026-01-02", "done")])).toBeNull();
+  });
+
+  it("passes every line a store reads as a status_change to closedAt, whatever its case or escapes", () => {
+    const line = (type: string) => `{"id":"ev_000000000001","item_id":"bl_000000000001","ts":"2026-01-02T00:00:00.000Z","type":"${type}","message":"","actor":"t","meta":{"to":"done"}}`;
+    const escaped = (text: string) => text.replace(/[a-z]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+    for (const type of ["status_change", "STATUS_CHANGE", "Status_Change", escaped("status_change"), `status_${escaped("c")}hange`]) {
+      expect(normalizeStoredEvent(JSON.parse(line(type)))?.type, type).toBe("status_change");
+      expect(mayChangeStatus(line(type)), type).toBe(true);
+    }
+    // Other events need not be parsed.
+    for (const type of ["comment", "created", "edited"]) expect(mayChangeStatus(line(type))).toBe(false);
   });
 });
