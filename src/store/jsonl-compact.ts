@@ -5,7 +5,7 @@
  * compaction leaves the old logs whole, or a record the next writer uses to finish the renames.
  * Unreadable lines are kept aside in quarantine, never dropped.
  */
-import { closeSync, fchmodSync, fchownSync, fsyncSync, lstatSync, readdirSync, rmSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fchmodSync, fchownSync, fsyncSync, lstatSync, readdirSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { CLOSED_STATUSES, normalizeStoredEvent, storedItemScalars } from "../domain/item.js";
 import { createTmpFile, TMP_MARK, isBlank, quarantine, type QuarantineRecord, readFully, scanFd, tryParse } from "./jsonl-file.js";
@@ -32,7 +32,8 @@ export interface CompactionTarget {
 export function removeStaleTmpFiles(dir: string, logNames: readonly string[]): void {
   for (const name of readdirSync(dir)) {
     const log = name.replace(/^\./, "");
-    if (name.includes(TMP_MARK) && logNames.some((l) => log.startsWith(l))) unlinkSync(join(dir, name));
+    // A reader saving an index renames its tmp file into place without the lock: gone by now is fine.
+    if (name.includes(TMP_MARK) && logNames.some((l) => log.startsWith(l))) rmSync(join(dir, name), { force: true });
   }
 }
 

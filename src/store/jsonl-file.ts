@@ -57,7 +57,8 @@ export function createTmpFile(path: string, mode = 0o644, access = O_WRONLY): { 
 export function createSpoolFile(path: string): number {
   const { tmp, fd } = createTmpFile(path, 0o600, O_RDWR);
   try {
-    unlinkSync(tmp);
+    // A cleanup removing stale tmp files meanwhile may have unlinked it already.
+    rmSync(tmp, { force: true });
   } catch (error) {
     closeSync(fd);
     throw error;
