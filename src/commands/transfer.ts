@@ -1,5 +1,5 @@
 /** migrate, export, import. */
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { invalidInput } from "../errors.js";
 import { runExport, runImport, runMigrate } from "../service/transfer.js";
@@ -57,24 +57,36 @@ export const registerTransfer: Register = (program, run) => {
     .action(
       run(async (ctx, [file]) => {
         const unreadable = (error: unknown) => invalidInput(`cannot read ${file}: ${(error as Error).message}`, "Pass a file written by `backlog export`, or - for stdin.");
-        if (file === "-") {
-          let text: string;
-          try {
-            text = readFileSync(0, "utf8");
-          } catch (error) {
-            throw unreadable(error);
-          }
-          const r = await runImport(ctx.service, text, "stdin");
-          return { data: r, human: () => `Imported ${r.items} items and ${r.events} events.\n` };
-        }
-        // A file is read a chunk at a time, never held whole (an export of a large store is hundreds
-        // of MB), and twice: once to check every record, once to write them.
+        const imported = (r: { items: number; events: number }) => ({ data: r, human: () => `Imported ${r.items} items and ${r.events} events.\n` });
+        const origin = file === "-" ? "stdin" : file;
         let fd: number;
         try {
-          fd = openSync(resolve(ctx.cwd, file), "r");
+          fd = file === "-" ? 0 : openSync(resolve(ctx.cwd, file), "r");
         } catch (error) {
           throw unreadable(error);
         }
+        // Standard input, a pipe (`import <(ssh host backlog export)`) or any other stream can be read
+        // only once, from its start: it is read whole.
+        let stream: boolean;
+        try {
+          stream = !fstatSync(fd).isFile();
+        } catch (error) {
+          if (fd !== 0) closeSync(fd);
+          throw unreadable(error);
+        }
+        if (stream) {
+          let text: string;
+          try {
+            text = readFileSync(fd, "utf8");
+          } catch (error) {
+            throw unreadable(error);
+          } finally {
+            if (fd !== 0) closeSync(fd);
+          }
+          return imported(await runImport(ctx.service, text, origin));
+        }
+        // A file is read a chunk at a time, never held whole (an export of a large store is hundreds
+        // of MB), and twice: once to check every record, once to write them.
         try {
           // Only a failed read is the file's fault.
           const lines = function* (): Generator<string> {
@@ -94,10 +106,9 @@ export const registerTransfer: Register = (program, run) => {
           // indexing (an import of 100k items into an empty store peaked at 144-289 MB from one run
           // to the next, at 122-125 MB with this, for some 15% more time).
           keepYoungGenerationSmall();
-          const r = await runImport(ctx.service, lines, file);
-          return { data: r, human: () => `Imported ${r.items} items and ${r.events} events.\n` };
+          return imported(await runImport(ctx.service, lines, origin));
         } finally {
-          closeSync(fd);
+          if (fd !== 0) closeSync(fd);
         }
       }),
     );

@@ -5,7 +5,8 @@
 import { appendFileSync, existsSync, linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { cli, cliAsync, type CliResult, json, snapshot } from "../helpers/cli.js";
+import { BIN, cleanEnv, cli, cliAsync, type CliResult, json, snapshot } from "../helpers/cli.js";
+import { spawnSync } from "node:child_process";
 import pg from "pg";
 import { freshDatabase, POSTGRES, suiteTitle } from "../helpers/postgres.js";
 import { seedStore } from "../helpers/store-files.js";
@@ -98,7 +99,7 @@ describe("import validates like create (JSONL and memory)", () => {
 
   it("the same on the memory backend; a clean file imports, and re-importing its export changes nothing", () => {
     const dir = tempDir();
-    const run = (args: string[], extra: Record<string, string> = {}) => cli(args, { cwd: dir, env: { BACKLOG_NOW: NOW, ...extra } });
+    const run = (args: string[], extra: Record<string, string> = {}, input?: string) => cli(args, { cwd: dir, env: { BACKLOG_NOW: NOW, ...extra }, input });
     const base = json(ok(run(["create", "--service", "api", "--category", "security", "--title", "a real item", "--json"]))).item;
     const { text, expected } = hostileExport(base);
     writeFileSync(join(dir, "hostile.jsonl"), text);
@@ -112,6 +113,17 @@ describe("import validates like create (JSONL and memory)", () => {
     expect(json(ok(run(["import", "clean.jsonl", "--actor", "scheduler", "--json"], other)))).toEqual({ items: 1, events: 1 });
     expect(json(ok(run(["import", "clean.jsonl", "--actor", "scheduler", "--json"], other)))).toEqual({ items: 0, events: 0 });
     expect(ok(run(["export"], other)).stdout).toBe(exported);
+    // A stream that can be read only once from its start (a pipe: `import <(backlog export)`), and
+    // stdin, whether a pipe or a file.
+    expect(json(ok(run(["import", "-", "--actor", "scheduler", "--json"], { BACKLOG_DIR: join(dir, "stdin") }, exported)))).toEqual({ items: 1, events: 1 });
+    const shell = (line: string, copy: string) => {
+      const r = spawnSync("bash", ["-c", `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} ${line}`], { cwd: dir, env: cleanEnv({ BACKLOG_NOW: NOW, BACKLOG_DIR: join(dir, copy) }), encoding: "utf8" });
+      expect(r.status, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual({ items: 1, events: 1 });
+    };
+    shell("import <(cat clean.jsonl) --actor scheduler --json", "piped");
+    shell("import - --actor scheduler --json < clean.jsonl", "redirected");
+    for (const copy of ["stdin", "piped", "redirected"]) expect(ok(run(["export"], { BACKLOG_DIR: join(dir, copy) })).stdout).toBe(exported);
   });
 
   it("reads a file larger than its read chunks line by line: a byte-order mark, lines across chunk edges, no final newline, an error's line number", () => {
