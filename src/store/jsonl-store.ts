@@ -691,16 +691,19 @@ export class JsonlStore implements Store {
     if (outcome !== "ok" || (this.mutated && !this.committed) || this.options.savedIndexes === false) return;
     // The events index first, then the text index, each let go of (the store is closing): their
     // memory is garbage by the time the larger items index is encoded.
-    for (const slot of [this.eventsSlot, this.itemsSlot] as Array<IndexSlot<unknown>>) {
-      if (slot === this.itemsSlot) this.texts.saveAndRelease(worthSaving, this.itemsSlot.index?.state);
-      if (!slot.index) continue;
-      const save = worthSaving(slot.index);
-      if (save) saveIndex(slot.kind, indexPathOf(slot.path), slot.index);
-      // The ids alone, for shell completion without the index (jsonl-ids.ts).
-      const items = this.itemsSlot.index;
-      if (slot === this.itemsSlot && items) saveIdList(slot.path, items, save);
-      if (slot === this.eventsSlot) this.letGoOf(slot);
-    }
+    this.saveIndexOf(this.eventsSlot);
+    this.letGoOf(this.eventsSlot);
+    this.texts.saveAndRelease(worthSaving, this.itemsSlot.index?.state);
+    const saved = this.saveIndexOf(this.itemsSlot);
+    // The ids alone, for shell completion without the index (jsonl-ids.ts).
+    if (this.itemsSlot.index) saveIdList(this.itemsPath, this.itemsSlot.index, saved);
+  }
+
+  /** Saves the index in memory of `slot` when it is worth saving; whether it was. */
+  private saveIndexOf<S>(slot: IndexSlot<S>): boolean {
+    if (slot.index === null || !worthSaving(slot.index)) return false;
+    saveIndex(slot.kind, indexPathOf(slot.path), slot.index);
+    return true;
   }
 
   /**

@@ -111,10 +111,11 @@ export interface Store {
   write<T>(fn: (tx: WriteTx) => Promise<T>, options?: WriteOptions): Promise<T>;
   /**
    * An import as one write that appends as it goes: `fn` compares its records with `stored` (the
-   * committed state before it) a batch at a time and hands what is new to `sink`, which writes it
-   * at once; nothing is visible to readers before `fn` returns, and if it throws nothing it wrote
-   * remains. Optional: the service otherwise plans the whole import in memory and writes it with
-   * `write`.
+   * committed state before it, to which a store may add what the import already wrote: a checked
+   * file never asks about those ids again) a batch at a time and hands what is new to `sink`,
+   * which writes it at once or before the next question; nothing is visible to readers before
+   * `fn` returns, and if it throws nothing it wrote remains. Optional: the service otherwise plans
+   * the whole import in memory and writes it with `write`.
    */
   importInOneCommit?<T>(fn: (stored: ImportSource, sink: ImportSink) => Promise<T>): Promise<T>;
   cleanup(options: CleanupOptions): Promise<CleanupReport>;
