@@ -68,8 +68,8 @@ export function evaluateGates(items: readonly GateFields[], thresholds: GatePoli
 export function gateTally(thresholds: GatePolicy, scope: GateScope): { add(items: readonly GateFields[]): void; report(): GateReport } {
   const kept: GateFields[] = [];
   let openCount = 0;
-  const isOld = (i: GateFields) => thresholds.max_age_days !== null && calendarDaysBetween(i.created_at.slice(0, 10), scope.today) > thresholds.max_age_days;
-  const mayBeListed = (i: GateFields) => isOverdue(i, scope.today) || thresholds.max_open[i.priority] !== undefined || isOld(i);
+  const max = thresholds.max_age_days;
+  const mayBeListed = (i: GateFields) => isOverdue(i, scope.today) || thresholds.max_open[i.priority] !== undefined || (max !== null && olderThan(i, max, scope.today));
   return {
     add(items) {
       for (const i of items) {
@@ -81,6 +81,9 @@ export function gateTally(thresholds: GatePolicy, scope: GateScope): { add(items
     report: () => gateReport(kept.sort(compareItems), openCount, thresholds, scope),
   };
 }
+
+/** Whether an item was created more than `days` calendar days before `today`. */
+const olderThan = (i: GateFields, days: number, today: string) => calendarDaysBetween(i.created_at.slice(0, 10), today) > days;
 
 /** The report from the open items that may be listed (in order) and how many items are open. */
 function gateReport(open: readonly GateFields[], openCount: number, thresholds: GatePolicy, scope: GateScope): GateReport {
@@ -113,7 +116,7 @@ function gateReport(open: readonly GateFields[], openCount: number, thresholds: 
   }
   if (thresholds.max_age_days !== null) {
     const max = thresholds.max_age_days;
-    const old = open.filter((i) => calendarDaysBetween(i.created_at.slice(0, 10), scope.today) > max);
+    const old = open.filter((i) => olderThan(i, max, scope.today));
     if (old.length > 0) {
       violations.push({ gate: "max_age_days", priority: null, threshold: max, actual: old.length, message: `${plural(old.length, "open item")} older than ${max} days`, items: old });
     }
